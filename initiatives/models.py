@@ -1,0 +1,509 @@
+"""The register's data model (DESIGN.md section 4)."""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.models import Max, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .querysets import AreaQuerySet, InitiativeQuerySet
+from .validators import (
+    normalise_postcode,
+    normalise_registration_number,
+    validate_charity_number,
+    validate_company_number,
+    validate_postcode,
+)
+
+MAX_AGE = 120
+SHARE_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+AGE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(MAX_AGE)]
+
+
+def unique_slug(instance: models.Model, value: str, *, max_length: int = 80) -> str:
+    """A slug from `value` that no other row of the model uses ("name", "name-2", ...)."""
+    base = slugify(value)[: max_length - 8].strip("-") or "item"
+    model = type(instance)
+    others = (
+        model._default_manager.exclude(pk=instance.pk) if instance.pk else model._default_manager
+    )
+    taken = set(others.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate = f"{base}-{n}"
+        n += 1
+    return candidate
+
+
+class PostcodeField(models.CharField):
+    """A UK postcode, stored upper case with one space before the inward code."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 8)
+        kwargs.setdefault("validators", [validate_postcode])
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_postcode(value) if value else value
+
+    def pre_save(self, model_instance, add):
+        value = self.to_python(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class SluggedModel(models.Model):
+    """A named thing with a generated, unique slug for its URL."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.name)
+        super().save(*args, **kwargs)
+
+
+class Area(SluggedModel):
+    class Kind(models.TextChoices):
+        NATION = "nation", "Nation"
+        NHS_REGION = "nhs_region", "NHS England region"
+        ICB = "icb", "Integrated care board"
+        LOCAL_AUTHORITY = "local_authority", "Local authority"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    code = models.CharField(
+        "official code",
+        max_length=12,
+        blank=True,
+        help_text="ONS or NHS code, such as E06000006 for Halton or E54000008 for an ICB.",
+    )
+    ods_code = models.CharField("ODS code", max_length=8, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    other_parents = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="shared_children",
+        help_text="Other areas this one also lies in (a district split between ICBs).",
+    )
+    source_note = models.TextField(blank=True)
+
+    objects = AreaQuerySet.as_manager()
+
+    class Meta(SluggedModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=~Q(code=""), name="area_code_unique_when_set"
+            )
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:area_detail", args=[self.slug])
+
+
+class VanguardSite(SluggedModel):
+    class CareModel(models.TextChoices):
+        PACS = "pacs", "Integrated primary and acute care system"
+        MCP = "mcp", "Multispecialty community provider"
+        EHCH = "ehch", "Enhanced health in care homes"
+        UEC = "uec", "Urgent and emergency care network"
+        ACC = "acc", "Acute care collaboration"
+
+    care_model = models.CharField(max_length=8, choices=CareModel.choices, db_index=True)
+    areas = models.ManyToManyField(Area, blank=True, related_name="vanguard_sites")
+    social_movement_site = models.BooleanField(
+        "health as a social movement site",
+        default=False,
+        help_text=(
+            "One of the six vanguards in NHS England's health as a social movement programme."
+        ),
+    )
+    lead_organisations = models.TextField(blank=True)
+    area_description = models.TextField(blank=True)
+    source_note = models.TextField(blank=True)
+
+
+class Condition(SluggedModel):
+    is_rare = models.BooleanField("rare condition", default=False, db_index=True)
+
+
+class Topic(SluggedModel):
+    pass
+
+
+class PopulationGroup(SluggedModel):
+    pass
+
+
+class Timestamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class FundingDependency(models.TextChoices):
+    DIVERSE = "diverse", "Diverse (no funder gives 25% or more)"
+    MODERATE = "moderate", "Moderate (largest funder 25-49%)"
+    DEPENDENT = "dependent", "Dependent (largest funder 50-74%)"
+    HIGHLY_DEPENDENT = "highly_dependent", "Highly dependent (largest funder 75% or more)"
+    UNKNOWN = "unknown", "Unknown (no funding recorded)"
+
+    @classmethod
+    def for_largest_share(cls, share: Decimal | None) -> "FundingDependency":
+        if share is None:
+            return cls.UNKNOWN
+        if share >= 75:
+            return cls.HIGHLY_DEPENDENT
+        if share >= 50:
+            return cls.DEPENDENT
+        if share >= 25:
+            return cls.MODERATE
+        return cls.DIVERSE
+
+
+class Organisation(Timestamped):
+    class LegalForm(models.TextChoices):
+        REGISTERED_CHARITY = "registered_charity", "Registered charity"
+        CIO = "cio", "Charitable incorporated organisation"
+        CIC = "cic", "Community interest company"
+        COOPERATIVE = "cooperative", "Co-operative or mutual"
+        COMPANY_LIMITED_BY_GUARANTEE = "clg", "Company limited by guarantee"
+        UNINCORPORATED = "unincorporated", "Unincorporated group"
+        NHS_BODY = "nhs_body", "NHS body"
+        OTHER = "other", "Other"
+
+    class IncomeBand(models.TextChoices):
+        UNDER_10K = "under_10k", "Under £10,000"
+        FROM_10K = "10k_100k", "£10,000 to £100,000"
+        FROM_100K = "100k_1m", "£100,000 to £1 million"
+        FROM_1M = "1m_10m", "£1 million to £10 million"
+        OVER_10M = "over_10m", "Over £10 million"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, blank=True)
+    legal_form = models.CharField(
+        max_length=20, choices=LegalForm.choices, blank=True, db_index=True
+    )
+    charity_number = models.CharField(
+        max_length=12, blank=True, validators=[validate_charity_number]
+    )
+    company_number = models.CharField(
+        max_length=8, blank=True, validators=[validate_company_number]
+    )
+    website = models.URLField(blank=True)
+    annual_income_band = models.CharField(max_length=12, choices=IncomeBand.choices, blank=True)
+    members = models.PositiveIntegerField(null=True, blank=True)
+    volunteers = models.PositiveIntegerField(null=True, blank=True)
+    paid_staff = models.PositiveIntegerField(null=True, blank=True)
+    source_note = models.TextField(blank=True)
+
+    # Derived from the funding lines of the latest year (recompute_funding keeps them in step).
+    funding_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    largest_funder_share = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, editable=False
+    )
+    nhs_share = models.DecimalField(
+        "NHS share", max_digits=5, decimal_places=2, null=True, blank=True, editable=False
+    )
+    funding_dependency = models.CharField(
+        max_length=20,
+        choices=FundingDependency.choices,
+        default=FundingDependency.UNKNOWN,
+        editable=False,
+        db_index=True,
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        self.charity_number = normalise_registration_number(self.charity_number)
+        self.company_number = normalise_registration_number(self.company_number)
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.name)
+        super().save(*args, **kwargs)
+
+    def funding_figures(self) -> dict:
+        """Largest single share, NHS share and dependency band for the latest funded year."""
+        latest = self.funding_lines.aggregate(year=Max("year"))["year"]
+        if latest is None:
+            return {
+                "funding_year": None,
+                "largest_funder_share": None,
+                "nhs_share": None,
+                "funding_dependency": FundingDependency.UNKNOWN,
+            }
+        lines = self.funding_lines.filter(year=latest)
+        figures = lines.aggregate(
+            largest=Max("share"),
+            nhs=Sum("share", filter=Q(funder_type=FundingLine.FunderType.NHS)),
+        )
+        largest = figures["largest"]
+        return {
+            "funding_year": latest,
+            "largest_funder_share": largest,
+            "nhs_share": figures["nhs"] or Decimal("0"),
+            "funding_dependency": FundingDependency.for_largest_share(largest),
+        }
+
+    def recompute_funding(self) -> None:
+        """Store the derived funding figures here and on this organisation's initiatives."""
+        figures = self.funding_figures()
+        for field, value in figures.items():
+            setattr(self, field, value)
+        with transaction.atomic():
+            Organisation.objects.filter(pk=self.pk).update(**figures)
+            # Copied onto initiatives so that the listing filters and sorts without a join.
+            self.initiatives.update(
+                funding_dependency=figures["funding_dependency"],
+                largest_funder_share=figures["largest_funder_share"],
+                nhs_share=figures["nhs_share"],
+            )
+
+
+class FundingLine(models.Model):
+    class FunderType(models.TextChoices):
+        NHS = "nhs", "NHS"
+        LOCAL_AUTHORITY = "local_authority", "Local authority"
+        CENTRAL_GOVERNMENT = "central_government", "Central government"
+        NATIONAL_LOTTERY = "national_lottery", "National Lottery"
+        TRUSTS_FOUNDATIONS = "trusts_foundations", "Trusts and foundations"
+        CORPORATE = "corporate", "Corporate"
+        INDIVIDUAL_DONATIONS = "individual_donations", "Individual donations"
+        TRADING_INCOME = "trading_income", "Trading income"
+        MEMBERSHIP_FEES = "membership_fees", "Membership fees"
+        OTHER = "other", "Other"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="funding_lines"
+    )
+    funder_type = models.CharField(max_length=24, choices=FunderType.choices)
+    funder_name = models.CharField(max_length=200, blank=True)
+    share = models.DecimalField(
+        "share of income (%)", max_digits=5, decimal_places=2, validators=SHARE_VALIDATORS
+    )
+    year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+        help_text="The financial year the share is for, by its starting calendar year.",
+    )
+    source_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-year", "-share"]
+        indexes = [models.Index(fields=["organisation", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_funder_type_display()} {self.share}% ({self.year})"
+
+    def clean(self):
+        if self.share is None or self.year is None or self.organisation_id is None:
+            return
+        others = (
+            FundingLine.objects.filter(organisation_id=self.organisation_id, year=self.year)
+            .exclude(pk=self.pk)
+            .aggregate(total=Sum("share"))["total"]
+            or 0
+        )
+        if others + self.share > 100:
+            raise ValidationError(
+                {
+                    "share": (
+                        f"Shares for {self.year} would add up to {others + self.share}%. "
+                        "Shares of one year can add up to at most 100%."
+                    )
+                }
+            )
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.organisation.recompute_funding()
+
+    def delete(self, *args, **kwargs):
+        organisation = self.organisation
+        result = super().delete(*args, **kwargs)
+        organisation.recompute_funding()
+        return result
+
+
+class Initiative(Timestamped):
+    class Role(models.TextChoices):
+        SERVICE_PROVIDER = "service_provider", "Service provider"
+        CAMPAIGNING = "campaigning", "Campaigning group"
+        BOTH = "both", "Both"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    class Cost(models.TextChoices):
+        FREE = "free", "Free"
+        SOME_COSTS = "some_costs", "Some costs"
+        PAID = "paid", "Paid"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="initiatives",
+    )
+    summary = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, db_index=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="initiatives")
+    conditions = models.ManyToManyField(Condition, blank=True, related_name="initiatives")
+    population_groups = models.ManyToManyField(
+        PopulationGroup, blank=True, related_name="initiatives", verbose_name="who it is for"
+    )
+    areas = models.ManyToManyField(
+        Area, blank=True, related_name="initiatives", verbose_name="areas served"
+    )
+    national = models.BooleanField(
+        default=False, db_index=True, help_text="Serves the whole of the UK or of a nation."
+    )
+    vanguard = models.ForeignKey(
+        VanguardSite,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="initiatives",
+    )
+    # How to access: any that apply.
+    self_referral = models.BooleanField(default=False)
+    professional_referral = models.BooleanField(default=False)
+    drop_in = models.BooleanField(default=False)
+    membership = models.BooleanField(default=False)
+    cost = models.CharField(max_length=12, choices=Cost.choices, blank=True)
+    min_age = models.PositiveSmallIntegerField(
+        "minimum age", null=True, blank=True, validators=AGE_VALIDATORS
+    )
+    max_age = models.PositiveSmallIntegerField(
+        "maximum age", null=True, blank=True, validators=AGE_VALIDATORS
+    )
+    website = models.URLField(blank=True, max_length=300)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    postcode = PostcodeField(blank=True, db_index=True)
+    # Location, from the postcode (Ordnance Survey grid metres and WGS84 degrees).
+    easting = models.IntegerField(null=True, blank=True, editable=False)
+    northing = models.IntegerField(null=True, blank=True, editable=False)
+    latitude = models.FloatField(null=True, blank=True, editable=False)
+    longitude = models.FloatField(null=True, blank=True, editable=False)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    last_verified_on = models.DateField(null=True, blank=True, db_index=True)
+    last_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    source_note = models.TextField("source", blank=True, help_text="How we know: links, documents.")
+    # Copied from the organisation (see Organisation.recompute_funding).
+    funding_dependency = models.CharField(
+        max_length=20,
+        choices=FundingDependency.choices,
+        default=FundingDependency.UNKNOWN,
+        editable=False,
+        db_index=True,
+    )
+    largest_funder_share = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, editable=False, db_index=True
+    )
+    nhs_share = models.DecimalField(
+        "NHS share", max_digits=5, decimal_places=2, null=True, blank=True, editable=False
+    )
+
+    objects = InitiativeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["status", "name"], name="initiative_status_name"),
+            models.Index(fields=["status", "-last_verified_on"], name="initiative_status_verified"),
+            models.Index(fields=["status", "role"], name="initiative_status_role"),
+            models.Index(fields=["easting", "northing"], name="initiative_grid"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True)
+                | Q(max_age__isnull=True)
+                | Q(min_age__lte=models.F("max_age")),
+                name="initiative_min_age_not_above_max",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:detail", args=[self.slug])
+
+    def clean(self):
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValidationError({"min_age": "The minimum age must not be above the maximum age."})
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.name)
+        if self.organisation_id is not None:
+            organisation = self.organisation
+            self.funding_dependency = organisation.funding_dependency
+            self.largest_funder_share = organisation.largest_funder_share
+            self.nhs_share = organisation.nhs_share
+        else:
+            self.funding_dependency = FundingDependency.UNKNOWN
+            self.largest_funder_share = None
+            self.nhs_share = None
+        super().save(*args, **kwargs)
+
+    @property
+    def access_routes(self) -> list[str]:
+        """How to access it, in words, in a fixed order."""
+        routes = [
+            (self.self_referral, "Self-referral"),
+            (self.professional_referral, "Professional referral"),
+            (self.drop_in, "Drop-in"),
+            (self.membership, "Membership"),
+        ]
+        return [label for flag, label in routes if flag]
+
+    @property
+    def review_due(self) -> bool:
+        if self.last_verified_on is None:
+            return True
+        age = timezone.localdate() - self.last_verified_on
+        return age.days > settings.REVIEW_DUE_DAYS

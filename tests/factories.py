@@ -1,0 +1,96 @@
+"""factory_boy factories for the register's models."""
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+
+from initiatives import models
+
+
+class AreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Area
+
+    name = factory.Sequence(lambda n: f"Area {n}")
+    kind = models.Area.Kind.LOCAL_AUTHORITY
+
+
+class ConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Condition
+
+    name = factory.Sequence(lambda n: f"Condition {n}")
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Topic
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+
+
+class PopulationGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PopulationGroup
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class VanguardSiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.VanguardSite
+
+    name = factory.Sequence(lambda n: f"Vanguard {n}")
+    care_model = models.VanguardSite.CareModel.MCP
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    legal_form = models.Organisation.LegalForm.REGISTERED_CHARITY
+
+
+class FundingLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.FundingLine
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    funder_type = models.FundingLine.FunderType.NHS
+    share = Decimal("50")
+    year = 2025
+
+
+class InitiativeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Initiative
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Initiative {n}")
+    organisation = factory.SubFactory(OrganisationFactory)
+    summary = "A community group."
+    role = models.Initiative.Role.SERVICE_PROVIDER
+    status = models.Initiative.Status.PUBLISHED
+    last_verified_on = factory.LazyFunction(date.today)
+
+    @factory.post_generation
+    def areas(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.areas.set(extracted)
+
+    @factory.post_generation
+    def conditions(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.conditions.set(extracted)
+
+    @factory.post_generation
+    def topics(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.topics.set(extracted)
+
+    @factory.post_generation
+    def population_groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.population_groups.set(extracted)
