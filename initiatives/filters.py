@@ -1,0 +1,119 @@
+"""The one FilterSet behind the listing, the CSV export and the API (STYLE.md habit 4).
+
+Invalid params become form errors that the page shows; filters whose values are
+valid still apply, so the page shows what it can.
+"""
+
+import django_filters
+from django.db.models import F
+
+from .models import (
+    Area,
+    Condition,
+    FundingDependency,
+    Initiative,
+    Organisation,
+    PopulationGroup,
+    Topic,
+    VanguardSite,
+)
+
+MAX_QUERY_LENGTH = 200
+
+SORT_CHOICES = [
+    ("relevance", "Relevance"),
+    ("name", "Name (A to Z)"),
+    ("-last_verified_on", "Recently checked"),
+]
+
+
+class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """A repeatable slug param; several values mean "any of them"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value}).distinct()
+
+
+class InitiativeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_q",
+        max_length=MAX_QUERY_LENGTH,
+    )
+    role = django_filters.ChoiceFilter(choices=Initiative.Role.choices, label="Role")
+    area = django_filters.ModelChoiceFilter(
+        queryset=Area.objects.all(), to_field_name="slug", method="filter_area", label="Area"
+    )
+    vanguard = django_filters.ModelChoiceFilter(
+        queryset=VanguardSite.objects.all(), to_field_name="slug", label="Vanguard site"
+    )
+    funding_dependency = django_filters.ChoiceFilter(
+        choices=FundingDependency.choices, label="Funding dependency"
+    )
+    condition = SlugMultipleChoiceFilter(
+        field_name="conditions", queryset=Condition.objects.all(), label="Condition"
+    )
+    topic = SlugMultipleChoiceFilter(
+        field_name="topics", queryset=Topic.objects.all(), label="What it does"
+    )
+    population = SlugMultipleChoiceFilter(
+        field_name="population_groups",
+        queryset=PopulationGroup.objects.all(),
+        label="Who it is for",
+    )
+    legal_form = django_filters.ChoiceFilter(
+        field_name="organisation__legal_form",
+        choices=Organisation.LegalForm.choices,
+        label="Legal form",
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, method="filter_sort", label="Sort by", empty_label=None
+    )
+
+    class Meta:
+        model = Initiative
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_area(self, queryset, name, value):
+        return queryset.in_area(value)
+
+    def filter_sort(self, queryset, name, value):
+        # Ordering is applied in filter_queryset, after every filter has run.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return self.sort_queryset(queryset)
+
+    def sort_queryset(self, queryset):
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        sort = data.get("sort") or ""
+        searching = bool((data.get("q") or "").strip())
+        if sort == "-last_verified_on":
+            return queryset.order_by(F("last_verified_on").desc(nulls_last=True), "name", "pk")
+        if sort == "name" or not searching:
+            return queryset.order_by("name", "pk")
+        # Relevance: search() has already ordered by rank.
+        return queryset
+
+
+def clean_query_dict(querydict):
+    """Drop NUL bytes and over-long values so that no param can break a query."""
+    cleaned = querydict.copy()
+    for key in list(cleaned.keys()):
+        values = [value.replace("\x00", "")[:1000] for value in cleaned.getlist(key)]
+        cleaned.setlist(key, values)
+    return cleaned
+
+
+__all__ = ["InitiativeFilter", "clean_query_dict", "SORT_CHOICES"]
