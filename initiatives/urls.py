@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import exports, views
 
 app_name = "initiatives"
 
 urlpatterns = [
+    path("initiatives/export.csv", exports.export_csv, name="export_csv"),
     path("initiatives/<slug:slug>/", views.initiative_detail, name="detail"),
     path("areas/<slug:slug>/", views.area_detail, name="area_detail"),
 ]

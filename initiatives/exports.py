@@ -1,0 +1,370 @@
+"""The commissioners' CSV export (STYLE.md habit 6).
+
+Columns are defined once, as data (COLUMNS), and used by the export, the admin
+action, the README table and the import that reads the same file back. Rows
+stream from `.iterator(chunk_size=...)` into a StreamingHttpResponse, so memory
+stays flat whatever the number of rows, and the queries per chunk are fixed.
+"""
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.contrib import admin
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .filters import InitiativeFilter, clean_query_dict
+from .models import Initiative
+
+EXPORT_CHUNK_SIZE = 2000
+# Rows joined into one piece of the response: fewer, larger writes to the socket.
+ROWS_PER_WRITE = 500
+MULTI_VALUE_SEPARATOR = "; "
+# A spreadsheet may evaluate a cell that starts with one of these (OWASP "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+BYTE_ORDER_MARK = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: its stable name and header, what it means, and how to read it."""
+
+    name: str
+    header: str
+    meaning: str
+    get: Callable[[Initiative], object]
+    # Several values in one cell, joined with MULTI_VALUE_SEPARATOR.
+    multiple: bool = False
+    # The getter gives a path on this site; the export makes it an absolute URL.
+    site_path: bool = False
+
+
+def _names(items: Iterable) -> list[str]:
+    return [item.name for item in items]
+
+
+def _organisation(attribute: str) -> Callable[[Initiative], object]:
+    def get(initiative: Initiative) -> object:
+        organisation = initiative.organisation
+        return getattr(organisation, attribute) if organisation is not None else None
+
+    return get
+
+
+def _legal_form(initiative: Initiative) -> str:
+    organisation = initiative.organisation
+    return organisation.get_legal_form_display() if organisation is not None else ""
+
+
+def _care_model(initiative: Initiative) -> str:
+    vanguard = initiative.vanguard
+    return vanguard.get_care_model_display() if vanguard is not None else ""
+
+
+def _last_updated(initiative: Initiative) -> str:
+    return timezone.localtime(initiative.updated_at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+COLUMNS: list[Column] = [
+    Column(
+        "uuid",
+        "UUID",
+        "The record's permanent identifier (also its Open Referral id).",
+        lambda i: i.uuid,
+    ),
+    Column("name", "Name", "The initiative's name.", lambda i: i.name),
+    Column(
+        "public_url",
+        "Public URL",
+        "Its page on this site.",
+        lambda i: i.get_absolute_url(),
+        site_path=True,
+    ),
+    Column("summary", "Summary", "What it does, in at most 300 characters.", lambda i: i.summary),
+    Column("organisation", "Organisation", "The legal body that runs it.", _organisation("name")),
+    Column(
+        "legal_form",
+        "Legal form",
+        "The organisation's legal form (registered charity, community interest company, ...).",
+        _legal_form,
+    ),
+    Column(
+        "charity_number",
+        "Charity number",
+        "The organisation's charity number, if any.",
+        _organisation("charity_number"),
+    ),
+    Column(
+        "company_number",
+        "Company number",
+        "The organisation's Companies House number, if any.",
+        _organisation("company_number"),
+    ),
+    Column(
+        "role",
+        "Role",
+        "Service provider (delivers services directly), Campaigning group "
+        "(informs, advocates, campaigns) or Both.",
+        lambda i: i.get_role_display(),
+    ),
+    Column("topics", "Topics", "What it does.", lambda i: _names(i.topics.all()), multiple=True),
+    Column(
+        "conditions",
+        "Conditions",
+        "Conditions it serves.",
+        lambda i: _names(i.conditions.all()),
+        multiple=True,
+    ),
+    Column(
+        "rare_conditions",
+        "Rare conditions",
+        "Those of its conditions that are rare.",
+        lambda i: [c.name for c in i.conditions.all() if c.is_rare],
+        multiple=True,
+    ),
+    Column(
+        "population_groups",
+        "Population groups",
+        "Who it is for.",
+        lambda i: _names(i.population_groups.all()),
+        multiple=True,
+    ),
+    Column(
+        "areas",
+        "Areas served",
+        "Names of the areas it serves.",
+        lambda i: _names(i.areas.all()),
+        multiple=True,
+    ),
+    Column(
+        "area_codes",
+        "Area codes",
+        "Official ONS or NHS code of each area served, in the "
+        "same order (the area's slug where it has no code).",
+        lambda i: [a.code or a.slug for a in i.areas.all()],
+        multiple=True,
+    ),
+    Column(
+        "national",
+        "National",
+        "yes when it serves the whole UK or a whole nation.",
+        lambda i: i.national,
+    ),
+    Column(
+        "vanguard",
+        "Vanguard",
+        "The new care models vanguard site it belongs to, if any.",
+        lambda i: i.vanguard.name if i.vanguard is not None else None,
+    ),
+    Column("care_model", "Care model", "That vanguard's care model.", _care_model),
+    Column(
+        "how_to_access",
+        "How to access",
+        "Self-referral, Professional referral, Drop-in, Membership: those that apply.",
+        lambda i: i.access_routes,
+        multiple=True,
+    ),
+    Column("cost", "Cost", "Free, Some costs or Paid.", lambda i: i.get_cost_display()),
+    Column("min_age", "Minimum age", "Youngest age served, in years.", lambda i: i.min_age),
+    Column("max_age", "Maximum age", "Oldest age served, in years.", lambda i: i.max_age),
+    Column(
+        "funding_dependency",
+        "Funding dependency",
+        "The organisation's dependency band: "
+        "how large a share of income its largest single funder gives.",
+        lambda i: i.get_funding_dependency_display(),
+    ),
+    Column(
+        "largest_funder_share",
+        "Largest funder share (%)",
+        "Share of the organisation's income from its largest single funder, in percent.",
+        lambda i: i.largest_funder_share,
+    ),
+    Column(
+        "nhs_share",
+        "NHS share (%)",
+        "Share of the organisation's income from the NHS, in percent.",
+        lambda i: i.nhs_share,
+    ),
+    Column("members", "Members", "The organisation's number of members.", _organisation("members")),
+    Column(
+        "volunteers",
+        "Volunteers",
+        "The organisation's number of volunteers.",
+        _organisation("volunteers"),
+    ),
+    Column("website", "Website", "The initiative's website.", lambda i: i.website),
+    Column("email", "Email", "Contact email address.", lambda i: i.email),
+    Column("phone", "Phone", "Contact phone number.", lambda i: i.phone),
+    Column("address", "Address", "Postal address (may span lines).", lambda i: i.address),
+    Column("postcode", "Postcode", "Postcode of the address.", lambda i: i.postcode),
+    Column(
+        "last_verified",
+        "Last verified",
+        "Date a curator last checked the record (YYYY-MM-DD).",
+        lambda i: i.last_verified_on,
+    ),
+    Column(
+        "last_updated",
+        "Last updated",
+        "Date and UK time of the record's last change (YYYY-MM-DD HH:MM:SS).",
+        _last_updated,
+    ),
+]
+
+HEADERS = [column.header for column in COLUMNS]
+
+
+def neutralise(text: str) -> str:
+    """Make a cell inert in spreadsheets: prefix a single quote to text that could be a formula.
+
+    Leading quotes are looked through, so restore() gives back exactly the original text.
+    """
+    if text.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def restore(text: str) -> str:
+    """Undo neutralise(): the original text of an exported cell (for importing it back)."""
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
+
+
+def to_text(value: object) -> str:
+    """A value as cell text: yes/no, plain decimals, ISO dates, "; " between several values."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return MULTI_VALUE_SEPARATOR.join(to_text(item) for item in value)
+    return str(value)
+
+
+def export_row(initiative: Initiative, *, base_url: str) -> list[str]:
+    """The CSV cells of one initiative, in COLUMNS order, safe to open in a spreadsheet."""
+    cells = []
+    for column in COLUMNS:
+        text = to_text(column.get(initiative))
+        if column.site_path and text:
+            text = base_url + text
+        cells.append(neutralise(text))
+    return cells
+
+
+class _Echo:
+    """A file-like object whose write() returns what it was given (csv.writer -> str)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def export_lines(initiatives: Iterable[Initiative], *, base_url: str) -> Iterator[str]:
+    """The CSV file in pieces: a byte-order mark and the header, then rows in batches."""
+    writer = csv.writer(_Echo())  # the "excel" dialect: RFC 4180 quoting, CRLF line ends
+    yield BYTE_ORDER_MARK + writer.writerow(HEADERS)
+    batch: list[str] = []
+    for initiative in initiatives:
+        batch.append(writer.writerow(export_row(initiative, base_url=base_url)))
+        if len(batch) >= ROWS_PER_WRITE:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
+
+
+def csv_response(queryset, *, filename: str, base_url: str) -> StreamingHttpResponse:
+    """Stream the queryset's initiatives as a CSV download, a chunk of rows at a time."""
+    rows = queryset.for_export().iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    response = StreamingHttpResponse(
+        export_lines(rows, base_url=base_url), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# The filters named in the file name, in this order.
+FILENAME_FILTERS = [
+    "q",
+    "role",
+    "area",
+    "vanguard",
+    "funding_dependency",
+    "condition",
+    "topic",
+    "population",
+    "legal_form",
+]
+MAX_FILENAME_PART = 40
+
+
+def _filename_part(value: object) -> str:
+    if hasattr(value, "slug"):
+        return value.slug
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return "-".join(_filename_part(item) for item in value)
+    return slugify(str(value))
+
+
+def export_filename(cleaned_data: dict, *, today: date | None = None) -> str:
+    """initiatives-<date>[-<filter>-<value>...].csv, from the filters that applied."""
+    parts = ["initiatives", (today or timezone.localdate()).isoformat()]
+    for name in FILENAME_FILTERS:
+        value = cleaned_data.get(name)
+        if not value:
+            continue
+        text = _filename_part(value)[:MAX_FILENAME_PART].strip("-")
+        if text:
+            parts += [slugify(name), text]
+    return "-".join(parts) + ".csv"
+
+
+def site_base_url(request) -> str:
+    """scheme://host of this request, to make the public URLs absolute."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def export_csv(request):
+    """/initiatives/export.csv: the listing's records for the same params, every page of them.
+
+    Invalid params are treated as on the listing: the valid filters still apply.
+    """
+    filterset = InitiativeFilter(
+        clean_query_dict(request.GET), queryset=Initiative.objects.published()
+    )
+    queryset = filterset.qs
+    filename = export_filename(getattr(filterset.form, "cleaned_data", {}))
+    return csv_response(queryset, filename=filename, base_url=site_base_url(request))
+
+
+@admin.action(description="Export selected to CSV")
+def export_selected_csv(modeladmin, request, queryset):
+    """Admin action: the selected initiatives (any status) in the export's format."""
+    filename = f"initiatives-{timezone.localdate().isoformat()}-selected.csv"
+    return csv_response(
+        queryset.order_by("name", "pk"), filename=filename, base_url=site_base_url(request)
+    )
+
+
+__all__ = [
+    "COLUMNS",
+    "HEADERS",
+    "MULTI_VALUE_SEPARATOR",
+    "Column",
+    "csv_response",
+    "export_csv",
+    "export_row",
+    "export_selected_csv",
+    "neutralise",
+    "restore",
+]
