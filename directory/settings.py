@@ -9,7 +9,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from directory.logging import configure_sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number such as 0.1, not {value!r}.") from exc
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -70,7 +83,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Ids and logs every request, including those answered by the middleware below.
+    "directory.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "directory.middleware.PermissionsPolicyMiddleware",
+    # Before anything that checks the host: probes come over plain HTTP to an IP address.
+    "directory.middleware.HealthCheckMiddleware",
+    "directory.middleware.PrimaryDatabaseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -81,6 +101,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "directory.urls"
+# Where curators sign in; a less obvious path keeps password-guessing bots away.
+ADMIN_PATH = os.environ.get("DJANGO_ADMIN_PATH", "admin/").strip().strip("/") + "/"
+if ADMIN_PATH == "/":
+    raise ImproperlyConfigured('DJANGO_ADMIN_PATH must not be empty; the default is "admin/".')
 WSGI_APPLICATION = "directory.wsgi.application"
 
 TEMPLATES = [
@@ -120,6 +144,16 @@ else:
             },
         }
     }
+
+# A PostgreSQL read replica for public pages (directory/routers.py); writes go to the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+    )
+    # Tests use the primary's test database under both names.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["directory.routers.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -163,6 +197,29 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Probes over plain HTTP (load balancer, container) are answered, not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# No inline script or style anywhere, the admin included (tests/test_security.py checks).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "style-src": [SELF],
+        "script-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+# Browser features the site never uses (directory.middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = {
+    "geolocation": [],
+    "camera": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
 X_FRAME_OPTIONS = "DENY"
 # Behind a TLS-terminating proxy (load balancer) that sets X-Forwarded-Proto.
 if env_bool("DJANGO_BEHIND_TLS_PROXY", True):
@@ -171,15 +228,35 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 60 * 60 * 8)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# One JSON object per line on stdout, each with the request id (directory/logging.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "directory.logging.JSONFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Django's own handlers (plain-text console, mail_admins) off: its records go to root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver's own access lines would repeat the request log.
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": False},
     },
 }
+
+# Error reports to Sentry only when a DSN is set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+configure_sentry(
+    SENTRY_DSN,
+    environment=os.environ.get("SENTRY_ENVIRONMENT", "").strip(),
+    traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+)
 
 # Records not checked for this many days are "review due".
 REVIEW_DUE_DAYS = 365

@@ -1,0 +1,112 @@
+"""Site-wide middleware: request ids and the request log, health checks, headers, routing."""
+
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+
+from .logging import request_id_var
+from .routers import use_primary
+
+request_logger = logging.getLogger("directory.request")
+
+# An incoming X-Request-ID (from the load balancer) is kept when it looks like an id.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class RequestIDMiddleware:
+    """Gives each request an id, returns it in X-Request-ID and writes one log line per request.
+
+    Placed first, so the id covers every other middleware and the line records
+    what the client actually received.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            status = response.status_code
+            request_logger.log(
+                logging.WARNING if status >= 500 else logging.INFO,
+                "%s %s %s",
+                request.method,
+                request.path,
+                status,
+                extra={
+                    "method": request.method,
+                    # The path only: query strings can hold postcodes.
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class HealthCheckMiddleware:
+    """Answers GET /healthz before the host check, the HTTPS redirect and the session.
+
+    Load balancers and the container probe the app over plain HTTP at its IP
+    address, which is not in ALLOWED_HOSTS. This never calls request.get_host(),
+    so no host is trusted; the answer says only whether the database is up.
+    """
+
+    def __init__(self, get_response):
+        from .views import healthz
+
+        self.get_response = get_response
+        self.healthz = healthz
+
+    def __call__(self, request):
+        if request.path_info == "/healthz" and request.method in {"GET", "HEAD"}:
+            return self.healthz(request)
+        return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Sets Permissions-Policy from settings.PERMISSIONS_POLICY (feature -> allowed origins)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(origins)})"
+            for feature, origins in getattr(settings, "PERMISSIONS_POLICY", {}).items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+class PrimaryDatabaseMiddleware:
+    """Sends every read of the admin and of non-read requests to the primary database.
+
+    Only matters with a read replica (directory.routers): a curator must see
+    what they just saved, and a form post must validate against current data.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_prefix = "/" + settings.ADMIN_PATH.lstrip("/")
+
+    def __call__(self, request):
+        if request.method not in SAFE_METHODS or request.path_info.startswith(self.admin_prefix):
+            with use_primary():
+                return self.get_response(request)
+        return self.get_response(request)
