@@ -151,7 +151,7 @@ COLUMNS: list[Column] = [
     Column(
         "national",
         "National",
-        "yes when it serves the whole UK or a whole nation.",
+        "Whether it serves the whole UK or a whole nation (yes or no).",
         lambda i: i.national,
     ),
     Column(
@@ -174,8 +174,8 @@ COLUMNS: list[Column] = [
     Column(
         "funding_dependency",
         "Funding dependency",
-        "The organisation's dependency band: "
-        "how large a share of income its largest single funder gives.",
+        "How much the organisation depends on its largest single funder: Diverse (under 25%), "
+        "Moderate (25-49%), Dependent (50-74%), Highly dependent (75% or more) or Unknown.",
         lambda i: i.get_funding_dependency_display(),
     ),
     Column(
@@ -217,6 +217,13 @@ COLUMNS: list[Column] = [
 ]
 
 HEADERS = [column.header for column in COLUMNS]
+
+
+def columns_markdown() -> str:
+    """The README's table of columns, generated from COLUMNS so that it stays true."""
+    lines = ["| name | header | meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{c.name}` | {c.header} | {c.meaning} |" for c in COLUMNS]
+    return "\n".join(lines)
 
 
 def neutralise(text: str) -> str:

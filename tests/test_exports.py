@@ -1,0 +1,334 @@
+import codecs
+import csv
+import io
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from initiatives import exports
+from initiatives.exports import COLUMNS, FORMULA_TRIGGERS, HEADERS, neutralise, restore
+from initiatives.filters import InitiativeFilter
+from initiatives.models import Initiative, VanguardSite
+
+from .factories import (
+    AreaFactory,
+    ConditionFactory,
+    FundingLineFactory,
+    InitiativeFactory,
+    OrganisationFactory,
+    PopulationGroupFactory,
+    TopicFactory,
+    VanguardSiteFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+EXPORT_URL = "/initiatives/export.csv"
+
+
+def read_export(response) -> list[dict[str, str]]:
+    """The rows of a streamed CSV response, as a spreadsheet or Python's csv module reads them."""
+    body = b"".join(response.streaming_content)
+    assert body.startswith(codecs.BOM_UTF8), "Excel needs the byte-order mark to read UTF-8"
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    assert rows[0] == HEADERS
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def export(client, params: str = "") -> list[dict[str, str]]:
+    response = client.get(f"{EXPORT_URL}{params}")
+    assert response.status_code == 200
+    return read_export(response)
+
+
+def test_export_url_is_named():
+    assert reverse("initiatives:export_csv") == EXPORT_URL
+
+
+def test_export_is_a_streamed_csv_download_named_by_date_and_filters(client):
+    area = AreaFactory(name="Halton")
+    InitiativeFactory(areas=[area])
+    response = client.get(f"{EXPORT_URL}?role=service_provider&area=halton&q=ukulele+lessons")
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    today = date.today().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="initiatives-{today}-q-ukulele-lessons'
+        '-role-service_provider-area-halton.csv"'
+    )
+    read_export(response)
+
+
+def test_filename_without_filters_has_the_date_only(client):
+    response = client.get(EXPORT_URL)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="initiatives-{date.today().isoformat()}.csv"'
+    )
+
+
+def test_export_has_only_published_records(client):
+    InitiativeFactory(name="Open")
+    InitiativeFactory(name="Draft", status=Initiative.Status.DRAFT)
+    InitiativeFactory(name="Gone", status=Initiative.Status.ARCHIVED)
+    assert [row["Name"] for row in export(client)] == ["Open"]
+
+
+def test_export_has_every_record_of_the_filtered_listing_not_one_page(client):
+    parent = AreaFactory(name="Cheshire and Merseyside", kind="icb")
+    child = AreaFactory(name="Halton", parent=parent)
+    asthma = ConditionFactory(name="Asthma")
+    for n in range(45):
+        InitiativeFactory(name=f"Match {n:02}", areas=[child], conditions=[asthma])
+    InitiativeFactory(name="Wrong role", areas=[child], conditions=[asthma], role="campaigning")
+    InitiativeFactory(name="Elsewhere", conditions=[asthma])
+    InitiativeFactory(name="Draft", areas=[child], conditions=[asthma], status="draft")
+
+    params = "?role=service_provider&area=cheshire-and-merseyside&condition=asthma"
+    names = [row["Name"] for row in export(client, params)]
+
+    assert names == [f"Match {n:02}" for n in range(45)]
+    filterset = InitiativeFilter(
+        {"role": "service_provider", "area": parent.slug, "condition": [asthma.slug]},
+        queryset=Initiative.objects.published(),
+    )
+    assert names == [initiative.name for initiative in filterset.qs]
+
+
+def test_export_follows_the_listing_sort(client):
+    InitiativeFactory(name="Beta", last_verified_on=date(2025, 1, 1))
+    InitiativeFactory(name="Alpha", last_verified_on=date(2024, 1, 1))
+    InitiativeFactory(name="Gamma", last_verified_on=None)
+    assert [row["Name"] for row in export(client)] == ["Alpha", "Beta", "Gamma"]
+    assert [row["Name"] for row in export(client, "?sort=-last_verified_on")] == [
+        "Beta",
+        "Alpha",
+        "Gamma",
+    ]
+
+
+def test_invalid_params_still_export_with_the_valid_filters_applied(client):
+    InitiativeFactory(name="Provider")
+    InitiativeFactory(name="Campaign", role="campaigning")
+    rows = export(client, "?role=campaigning&area=no-such-area&condition=nope&page=-1&sort=x")
+    assert [row["Name"] for row in rows] == ["Campaign"]
+    # An over-long search is refused, as on the listing, rather than cut short.
+    rows = export(client, "?role=%00campaigning&q=" + "x" * 5000)
+    assert [row["Name"] for row in rows] == ["Campaign"]
+
+
+def test_a_full_record_fills_every_column(client):
+    icb = AreaFactory(name="Cheshire and Merseyside", kind="icb", code="E54000008")
+    halton = AreaFactory(name="Halton", code="E06000006")
+    no_code = AreaFactory(name="Runcorn old town")
+    organisation = OrganisationFactory(
+        name="Halton Social Enterprise",
+        legal_form="cic",
+        charity_number="1054234",
+        company_number="08123456",
+        members=120,
+        volunteers=35,
+    )
+    FundingLineFactory(organisation=organisation, funder_type="nhs", share=Decimal("62.50"))
+    FundingLineFactory(organisation=organisation, funder_type="corporate", share=Decimal("10"))
+    vanguard = VanguardSiteFactory(
+        name="Better Care Together", care_model=VanguardSite.CareModel.PACS
+    )
+    initiative = InitiativeFactory(
+        name="Ukulele lessons",
+        summary="Music for wellbeing.",
+        organisation=organisation,
+        role="both",
+        topics=[TopicFactory(name="Arts and health"), TopicFactory(name="Peer support")],
+        conditions=[
+            ConditionFactory(name="Dementia"),
+            ConditionFactory(name="Huntington's disease", is_rare=True),
+        ],
+        population_groups=[PopulationGroupFactory(name="Older people")],
+        areas=[halton, icb, no_code],
+        national=False,
+        vanguard=vanguard,
+        self_referral=True,
+        drop_in=True,
+        cost="some_costs",
+        min_age=16,
+        max_age=99,
+        website="https://ukulele.example.org/",
+        email="hello@ukulele.example.org",
+        phone="01928 123456",
+        address="Church Street\nRuncorn",
+        postcode="wa7 1ab",
+        last_verified_on=date(2025, 3, 1),
+    )
+    [row] = export(client)
+    assert row == {
+        "UUID": str(initiative.uuid),
+        "Name": "Ukulele lessons",
+        "Public URL": f"http://testserver/initiatives/{initiative.slug}/",
+        "Summary": "Music for wellbeing.",
+        "Organisation": "Halton Social Enterprise",
+        "Legal form": "Community interest company",
+        "Charity number": "1054234",
+        "Company number": "08123456",
+        "Role": "Both",
+        "Topics": "Arts and health; Peer support",
+        "Conditions": "Dementia; Huntington's disease",
+        "Rare conditions": "Huntington's disease",
+        "Population groups": "Older people",
+        "Areas served": "Cheshire and Merseyside; Halton; Runcorn old town",
+        "Area codes": "E54000008; E06000006; runcorn-old-town",
+        "National": "no",
+        "Vanguard": "Better Care Together",
+        "Care model": "Integrated primary and acute care system",
+        "How to access": "Self-referral; Drop-in",
+        "Cost": "Some costs",
+        "Minimum age": "16",
+        "Maximum age": "99",
+        "Funding dependency": "Dependent (largest funder 50-74%)",
+        "Largest funder share (%)": "62.5",
+        "NHS share (%)": "62.5",
+        "Members": "120",
+        "Volunteers": "35",
+        "Website": "https://ukulele.example.org/",
+        "Email": "hello@ukulele.example.org",
+        "Phone": "01928 123456",
+        "Address": "Church Street\nRuncorn",
+        "Postcode": "WA7 1AB",
+        "Last verified": "2025-03-01",
+        "Last updated": row["Last updated"],
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row["Last updated"])
+
+
+def test_an_initiative_without_organisation_or_vanguard_has_empty_cells(client):
+    InitiativeFactory(name="Loose group", organisation=None, national=True)
+    [row] = export(client)
+    assert row["Organisation"] == row["Legal form"] == row["Vanguard"] == ""
+    assert row["Care model"] == row["Members"] == row["Largest funder share (%)"] == ""
+    assert row["National"] == "yes"
+    assert row["Funding dependency"] == "Unknown (no funding recorded)"
+
+
+def test_commas_quotes_and_line_breaks_survive_a_round_trip(client):
+    awkward = 'Smith, Jones & "Partners"\r\nline two\nline three, "end"'
+    InitiativeFactory(name=awkward, summary="a,b;c\"d'e", address="1 High St,\r\nRuncorn")
+    [row] = export(client)
+    assert row["Name"] == awkward
+    assert row["Summary"] == "a,b;c\"d'e"
+    assert row["Address"] == "1 High St,\r\nRuncorn"
+
+
+def test_unicode_survives(client):
+    InitiativeFactory(name="Côr Cymunedol — Ynys Môn ✓")
+    [row] = export(client)
+    assert row["Name"] == "Côr Cymunedol — Ynys Môn ✓"
+
+
+@pytest.mark.parametrize("trigger", FORMULA_TRIGGERS)
+def test_no_cell_can_be_evaluated_as_a_formula(client, trigger):
+    def evil(text: str) -> str:
+        return f"{trigger}{text}"
+
+    organisation = OrganisationFactory(
+        name=evil('HYPERLINK("http://x","y")'),
+        charity_number=evil("105423"),
+        company_number=evil("0812345"),
+    )
+    InitiativeFactory(
+        name=evil("cmd|' /C calc'!A0"),
+        summary=evil("1+1"),
+        organisation=organisation,
+        topics=[TopicFactory(name=evil("topic"))],
+        conditions=[ConditionFactory(name=evil("rare"), is_rare=True)],
+        population_groups=[PopulationGroupFactory(name=evil("group"))],
+        areas=[AreaFactory(name=evil("area"), code=evil("E0600"))],
+        vanguard=VanguardSiteFactory(name=evil("vanguard")),
+        website=evil("http://x.example"),
+        email=evil("a@b.example"),
+        phone=evil("44 1928 123456"),
+        address=evil("1 High Street"),
+        postcode=evil("WA71AB"),
+    )
+    [row] = export(client)
+    for header, cell in row.items():
+        assert not cell.startswith(FORMULA_TRIGGERS), f"{header} could run as a formula: {cell!r}"
+    text_columns = [
+        "Name",
+        "Summary",
+        "Organisation",
+        "Charity number",
+        "Company number",
+        "Topics",
+        "Conditions",
+        "Rare conditions",
+        "Population groups",
+        "Areas served",
+        "Area codes",
+        "Vanguard",
+        "Website",
+        "Email",
+        "Phone",
+        "Address",
+    ]
+    for header in text_columns:
+        assert row[header].startswith("'" + trigger), header
+    assert restore(row["Name"]) == evil("cmd|' /C calc'!A0")
+
+
+@given(st.text(max_size=30))
+def test_restore_gives_back_exactly_what_neutralise_changed(text):
+    safe = neutralise(text)
+    assert not safe.startswith(FORMULA_TRIGGERS)
+    assert restore(safe) == text
+
+
+def test_export_queries_do_not_grow_with_rows(client, django_assert_max_num_queries):
+    topics = TopicFactory.create_batch(2)
+    for _ in range(3):
+        InitiativeFactory(topics=topics, areas=[AreaFactory()], conditions=[ConditionFactory()])
+    with django_assert_max_num_queries(6) as small:
+        export(client)
+    for _ in range(40):
+        InitiativeFactory(topics=topics, areas=[AreaFactory()], conditions=[ConditionFactory()])
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        rows = export(client)
+    assert len(rows) == 43
+
+
+def test_each_chunk_gets_its_related_values(client, monkeypatch, django_assert_max_num_queries):
+    monkeypatch.setattr(exports, "EXPORT_CHUNK_SIZE", 3)
+    monkeypatch.setattr(exports, "ROWS_PER_WRITE", 2)
+    for n in range(8):
+        InitiativeFactory(name=f"Item {n}", topics=[TopicFactory(name=f"Topic {n}")])
+    # One query for the rows, then four prefetches for each chunk of three.
+    with django_assert_max_num_queries(1 + 4 * 3):
+        rows = export(client)
+    assert [row["Topics"] for row in rows] == [f"Topic {n}" for n in range(8)]
+
+
+def test_columns_are_unique_and_documented():
+    names = [column.name for column in COLUMNS]
+    assert len(set(names)) == len(names)
+    assert len(set(HEADERS)) == len(HEADERS)
+    for column in COLUMNS:
+        assert column.meaning.endswith("."), column.name
+        assert re.fullmatch(r"[a-z_]+", column.name)
+
+
+def test_readme_lists_every_column():
+    text = README.read_text(encoding="utf-8")
+    assert "## CSV export" in text
+    for column in COLUMNS:
+        assert f"| `{column.name}` | {column.header} | {column.meaning} |" in text, column.name
+
+
+def test_readme_columns_table_is_current():
+    text = README.read_text(encoding="utf-8")
+    assert exports.columns_markdown() in text
