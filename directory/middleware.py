@@ -5,6 +5,7 @@ import re
 import time
 import uuid
 
+import sentry_sdk
 from django.conf import settings
 
 from .logging import request_id_var
@@ -27,12 +28,16 @@ class RequestIDMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.report_to_sentry = bool(getattr(settings, "SENTRY_DSN", ""))
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = request_id_var.set(request_id)
+        if self.report_to_sentry:
+            # Lets an error report be matched with the log lines and the user's X-Request-ID.
+            sentry_sdk.set_tag("request_id", request_id)
         started = time.perf_counter()
         try:
             response = self.get_response(request)

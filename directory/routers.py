@@ -31,9 +31,14 @@ def use_primary() -> Iterator[None]:
         _use_primary.reset(token)
 
 
+def in_transaction() -> bool:
+    """Whether the code running now is inside transaction.atomic() on the primary."""
+    return connections[DEFAULT_DB_ALIAS].in_atomic_block
+
+
 def primary_required() -> bool:
     """Whether reads must go to the primary right now."""
-    return _use_primary.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block
+    return _use_primary.get() or in_transaction()
 
 
 class PrimaryReplicaRouter:
