@@ -7,10 +7,11 @@ button and the bulk delete action from them. Superusers can still delete.
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.utils import timezone
 
+from .exports import export_selected_csv
 from .forms import FundingLineForm, FundingLineInlineFormSet, format_percent
 from .models import (
     Area,
@@ -26,6 +27,10 @@ from .models import (
 admin.site.site_header = "Community Health Directory: curators"
 admin.site.site_title = "Community Health Directory curators"
 admin.site.index_title = "Keep the register"
+
+
+# A curator who types "example.org" means the secure site.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 def share_display(value) -> str:
@@ -122,6 +127,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     ]
     list_filter = ["funding_dependency", "legal_form", "annual_income_band"]
     search_fields = ["name", "charity_number", "company_number"]
+    formfield_overrides = URL_FIELDS
     inlines = [FundingLineInline]
     readonly_fields = [
         "funding_dependency",
@@ -259,6 +265,7 @@ class InitiativeAdmin(admin.ModelAdmin):
     list_select_related = ["organisation", "vanguard"]
     search_fields = ["name", "summary", "organisation__name"]
     search_help_text = "Searches names, summaries and organisation names."
+    formfield_overrides = URL_FIELDS
     autocomplete_fields = [
         "organisation",
         "areas",
@@ -325,7 +332,7 @@ class InitiativeAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    actions = ["publish", "archive", "mark_verified_today"]
+    actions = ["publish", "archive", "mark_verified_today", export_selected_csv]
 
     @admin.display(description="review due", boolean=True)
     def is_review_due(self, obj) -> bool:

@@ -332,3 +332,29 @@ def test_readme_lists_every_column():
 def test_readme_columns_table_is_current():
     text = README.read_text(encoding="utf-8")
     assert exports.columns_markdown() in text
+
+
+def test_admin_action_exports_the_selected_records_in_the_same_format(client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    curator = django_user_model.objects.create_user("curator", is_staff=True)
+    curator.groups.add(Group.objects.get(name="Curator"))
+    client.force_login(curator)
+    chosen = [
+        InitiativeFactory(name="Draft one", status="draft", topics=[TopicFactory(name="Arts")]),
+        InitiativeFactory(name="=Published"),
+    ]
+    InitiativeFactory(name="Not selected")
+    changelist = reverse("admin:initiatives_initiative_changelist")
+    assert "Export selected to CSV" in client.get(changelist).content.decode()
+    response = client.post(
+        changelist,
+        {"action": "export_selected_csv", "_selected_action": [i.pk for i in chosen]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="initiatives-{date.today().isoformat()}-selected.csv"'
+    )
+    rows = read_export(response)
+    assert [row["Name"] for row in rows] == ["'=Published", "Draft one"]
+    assert rows[1]["Topics"] == "Arts"
