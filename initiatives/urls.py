@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exports, views
+from . import exports, insights_views, views
 
 app_name = "initiatives"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("initiatives/export.csv", exports.export_csv, name="export_csv"),
     path("initiatives/<slug:slug>/", views.initiative_detail, name="detail"),
     path("areas/<slug:slug>/", views.area_detail, name="area_detail"),
+    path("insights/", insights_views.insights, name="insights"),
+    path("insights/<slug:table>.csv", insights_views.insights_csv, name="insights_csv"),
 ]
