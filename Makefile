@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run install install-dev test lint format bench seed clean
+.PHONY: run install install-dev test lint format bench loadtest seed clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: install-dev lint
 
 bench: install-dev
 	bash scripts/bench
+
+# gunicorn on PostgreSQL with 100,000 generated initiatives, 50 connections for 60 s.
+loadtest: install-dev
+	bash scripts/loadtest
 
 clean:
 	rm -rf $(VENV) var staticfiles

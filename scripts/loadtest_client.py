@@ -1,0 +1,202 @@
+"""Drives the site on 127.0.0.1 with N concurrent connections for a fixed time.
+
+Used by scripts/loadtest; standard library only, so it runs as its own process
+beside the server. Reads a JSON file {request type: [paths]}, picks request
+types by weight, rotates through each type's paths, and prints requests per
+second, p50/p99 latency and non-2xx responses per request type.
+
+    python scripts/loadtest_client.py URLS.json --port 8765 --connections 50 --duration 60
+"""
+
+import argparse
+import asyncio
+import itertools
+import json
+import random
+import sys
+import time
+from collections import defaultdict
+
+HOST = "127.0.0.1"  # Only ever this machine.
+REQUEST_TIMEOUT = 30.0
+
+# Share of requests per type in the mix (a type missing from the URL file is left out).
+WEIGHTS = {
+    "home": 10,
+    "listing": 35,
+    "detail": 20,
+    "area": 10,
+    "insights": 5,
+    "api": 12,
+    "csv": 8,
+}
+
+
+class Result:
+    """Latencies (seconds), status counts and failures per request type."""
+
+    def __init__(self):
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.non_2xx: dict[str, int] = defaultdict(int)
+        self.bytes: dict[str, int] = defaultdict(int)
+        self.samples: list[str] = []
+
+    def record(self, kind: str, status: int, seconds: float, size: int, path: str):
+        self.latencies[kind].append(seconds)
+        self.bytes[kind] += size
+        if not 200 <= status < 300:
+            self.non_2xx[kind] += 1
+            if len(self.samples) < 10:
+                self.samples.append(f"{status} {path}")
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, int, bool]:
+    """Read one HTTP/1.1 response; return status, body size and whether the server closes."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("connection closed before the response")
+    status = int(status_line.split()[1])
+    headers = {}
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    size = 0
+    closes = headers.get("connection", "").lower() == "close"
+    if "content-length" in headers:
+        size = int(headers["content-length"])
+        await reader.readexactly(size)
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            chunk_size = int((await reader.readline()).split(b";")[0], 16)
+            if chunk_size == 0:
+                while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            size += chunk_size
+            await reader.readexactly(chunk_size + 2)
+    else:
+        size = len(await reader.read())
+        closes = True
+    return status, size, closes
+
+
+async def connection_loop(port, pick, deadline, result, measure_from):
+    """One client connection: request after request until the deadline."""
+    reader = writer = None
+    while time.monotonic() < deadline:
+        kind, path = pick()
+        started = time.monotonic()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection(HOST, port)
+            writer.write(
+                f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n"
+                # As the load balancer that terminates TLS forwards it.
+                "X-Forwarded-Proto: https\r\nAccept-Encoding: identity\r\n\r\n".encode()
+            )
+            await writer.drain()
+            status, size, closes = await asyncio.wait_for(
+                read_response(reader), timeout=REQUEST_TIMEOUT
+            )
+        except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError, ValueError):
+            status, size, closes = 0, 0, True
+        finished = time.monotonic()
+        if started >= measure_from:
+            result.record(kind, status, finished - started, size, path)
+        if closes and writer is not None:
+            writer.close()
+            reader = writer = None
+    if writer is not None:
+        writer.close()
+
+
+def picker(urls: dict[str, list[str]], seed: int):
+    """A function returning the next (request type, path): types by weight, paths in rotation."""
+    rng = random.Random(seed)
+    kinds = [kind for kind in urls if urls[kind]]
+    weights = [WEIGHTS.get(kind, 10) for kind in kinds]
+    cycles = {kind: itertools.cycle(urls[kind]) for kind in kinds}
+
+    def pick():
+        kind = rng.choices(kinds, weights)[0]
+        return kind, next(cycles[kind])
+
+    return pick
+
+
+async def run(urls, port, connections, duration, warmup, seed):
+    result = Result()
+    pick = picker(urls, seed)
+    start = time.monotonic()
+    measure_from = start + warmup
+    deadline = measure_from + duration
+    await asyncio.gather(
+        *(connection_loop(port, pick, deadline, result, measure_from) for _ in range(connections))
+    )
+    # Requests still in flight at the deadline finish after it; count the time they took.
+    elapsed = max(time.monotonic(), deadline) - measure_from
+    return result, elapsed
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def report(title: str, result: Result, elapsed: float) -> int:
+    """Print the table; return the number of non-2xx responses."""
+    print(f"\n{title} ({elapsed:.0f} s measured)")
+    header = f"{'request type':<14}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+    print(header + f"{'non-2xx':>9}{'KiB/resp':>10}")
+    print("-" * (len(header) + 19))
+    total_requests = total_non_2xx = 0
+    everything: list[float] = []
+    for kind in sorted(
+        result.latencies, key=lambda k: list(WEIGHTS).index(k) if k in WEIGHTS else 99
+    ):
+        values = sorted(result.latencies[kind])
+        everything.extend(values)
+        total_requests += len(values)
+        total_non_2xx += result.non_2xx[kind]
+        print(
+            f"{kind:<14}{len(values):>10}{len(values) / elapsed:>9.1f}"
+            f"{percentile(values, 0.5) * 1000:>9.1f}{percentile(values, 0.99) * 1000:>9.1f}"
+            f"{result.non_2xx[kind]:>9}{result.bytes[kind] / len(values) / 1024:>10.1f}"
+        )
+    everything.sort()
+    if everything:
+        print("-" * (len(header) + 19))
+        print(
+            f"{'all':<14}{total_requests:>10}{total_requests / elapsed:>9.1f}"
+            f"{percentile(everything, 0.5) * 1000:>9.1f}{percentile(everything, 0.99) * 1000:>9.1f}"
+            f"{total_non_2xx:>9}"
+        )
+    for sample in result.samples:
+        print(f"  non-2xx: {sample}")
+    return total_non_2xx
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("urls", help="JSON file: {request type: [path, ...]}")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--title", default="Mixed traffic")
+    args = parser.parse_args()
+    with open(args.urls) as f:
+        urls = json.load(f)
+    result, elapsed = asyncio.run(
+        run(urls, args.port, args.connections, args.duration, args.warmup, args.seed)
+    )
+    non_2xx = report(f"{args.title}: {args.connections} connections", result, elapsed)
+    return 1 if non_2xx else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
