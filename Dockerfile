@@ -28,5 +28,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), headers={'X-Forwarded-Proto': 'https'}), timeout=4)"
 
-# WEB_CONCURRENCY sets the worker count (default 2 x cores + 1).
-CMD ["sh", "-c", "exec gunicorn directory.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-$(( $(nproc) * 2 + 1 ))} --access-logfile - --forwarded-allow-ips='*'"]
+# WEB_CONCURRENCY sets the worker count (default 2 x cores + 1). No gunicorn access log:
+# the site writes one JSON line per request itself, with its request id.
+CMD ["sh", "-c", "exec gunicorn directory.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-$(( $(nproc) * 2 + 1 ))} --forwarded-allow-ips='*'"]
