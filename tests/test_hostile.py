@@ -114,9 +114,6 @@ def public_pages(initiative, area) -> dict[str, str]:
     pages = {kind: url for kind, url in page_urls(initiative, area).items() if url}
     pages.pop("api", None)
     pages.pop("csv", None)
-    areas_index = first_existing(["/areas/"])
-    if areas_index:
-        pages["areas index"] = areas_index
     if pages.get("listing"):
         pages["listing searching for it"] = pages["listing"] + "?q=script+alert"
     return pages

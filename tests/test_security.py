@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 # Contract paths (DESIGN.md section 5); a page type is checked once its URL exists.
 LISTING_PATHS = ["/initiatives/"]
 INSIGHTS_PATHS = ["/insights/"]
+AREAS_PATHS = ["/areas/"]
+SUGGEST_PATHS = ["/suggest/"]
 API_PATHS = ["/api/v1/services/", "/api/v1/services", "/api/v1/"]
 CSV_PATHS = ["/initiatives/export.csv"]
 
@@ -43,7 +45,9 @@ def page_urls(initiative, area) -> dict[str, str | None]:
         "listing with filters": listing and f"{listing}?q=garden&role=campaigning&page=1",
         "detail": initiative.get_absolute_url(),
         "area": area.get_absolute_url(),
+        "areas index": first_existing(AREAS_PATHS),
         "insights": first_existing(INSIGHTS_PATHS),
+        "suggest": first_existing(SUGGEST_PATHS),
         "api": first_existing(API_PATHS),
         "csv": first_existing(CSV_PATHS),
     }
@@ -55,7 +59,9 @@ PAGE_TYPES = [
     "listing with filters",
     "detail",
     "area",
+    "areas index",
     "insights",
+    "suggest",
     "api",
     "csv",
     "admin login",
@@ -167,7 +173,18 @@ def inline_code(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "page_type", ["home", "listing", "listing with filters", "detail", "area", "insights", "404"]
+    "page_type",
+    [
+        "home",
+        "listing",
+        "listing with filters",
+        "detail",
+        "area",
+        "areas index",
+        "insights",
+        "suggest",
+        "404",
+    ],
 )
 def test_public_pages_have_no_inline_script_or_style(client, published, page_type):
     response = client.get(url_for(page_type, *published))
