@@ -331,10 +331,14 @@ class ChoiceVocabulary(Vocabulary):
 class ModelVocabulary(Vocabulary):
     """Terms from a model's rows, linked to initiatives by a many-to-many field."""
 
-    def __init__(self, key, name, description, *, model, relation, describe, param=None):
+    def __init__(
+        self, key, name, description, *, model, relation, prefetched, describe, param=None
+    ):
         self.key, self.name, self.description = key, name, description
         self.model = model
         self.relation = relation
+        # The list attribute for_export() prefetches the related rows into.
+        self.prefetched = prefetched
         self.describe = describe
         self.listing_param = param
 
@@ -345,7 +349,7 @@ class ModelVocabulary(Vocabulary):
         return [self._term(item) for item in self.model.objects.order_by("name", "pk")]
 
     def terms_of(self, initiative: Initiative) -> list[Term]:
-        return [self._term(item) for item in getattr(initiative, self.relation).all()]
+        return [self._term(item) for item in getattr(initiative, self.prefetched)]
 
     def with_term(self, queryset, slug):
         # The slug is unique and each link is stored once, so this join cannot repeat a row.
@@ -376,6 +380,7 @@ VOCABULARIES: list[Vocabulary] = [
         "What an initiative does.",
         model=Topic,
         relation="topics",
+        prefetched="topic_list",
         describe=lambda topic: f"What it does: {topic.name}.",
         param="topic",
     ),
@@ -385,6 +390,7 @@ VOCABULARIES: list[Vocabulary] = [
         "Health conditions an initiative serves; rare conditions are marked.",
         model=Condition,
         relation="conditions",
+        prefetched="condition_list",
         describe=lambda c: f"{'Rare condition' if c.is_rare else 'Condition'}: {c.name}.",
         param="condition",
     ),
@@ -394,6 +400,7 @@ VOCABULARIES: list[Vocabulary] = [
         "Who an initiative is for.",
         model=PopulationGroup,
         relation="population_groups",
+        prefetched="population_group_list",
         describe=lambda group: f"Who it is for: {group.name}.",
         param="population",
     ),
@@ -554,7 +561,7 @@ def service_area_json(initiative: Initiative) -> list[dict]:
             service_area=f"{area.name} ({area.get_kind_display()})",
             uri=f"{ONS_GEOGRAPHY_URI}{area.code}" if area.code else None,
         )
-        for area in initiative.areas.all()
+        for area in initiative.area_list
     ]
     if initiative.national:
         areas.insert(

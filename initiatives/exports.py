@@ -14,11 +14,12 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .filters import InitiativeFilter, clean_query_dict
-from .models import Initiative
+from .models import FundingDependency, Initiative, Organisation, VanguardSite
 
 EXPORT_CHUNK_SIZE = 2000
 # Rows joined into one piece of the response: fewer, larger writes to the socket.
@@ -39,8 +40,8 @@ class Column:
     get: Callable[[Initiative], object]
     # Several values in one cell, joined with MULTI_VALUE_SEPARATOR.
     multiple: bool = False
-    # The getter gives a path on this site; the export makes it an absolute URL.
-    site_path: bool = False
+    # The getter gives the initiative's slug; the export makes it the URL of its page.
+    page_url: bool = False
 
 
 def _names(items: Iterable) -> list[str]:
@@ -55,14 +56,24 @@ def _organisation(attribute: str) -> Callable[[Initiative], object]:
     return get
 
 
+# Choice labels by value: a dict lookup per cell, where get_FOO_display() costs far more.
+ROLE_LABELS = dict(Initiative.Role.choices)
+COST_LABELS = dict(Initiative.Cost.choices)
+DEPENDENCY_LABELS = dict(FundingDependency.choices)
+LEGAL_FORM_LABELS = dict(Organisation.LegalForm.choices)
+CARE_MODEL_LABELS = dict(VanguardSite.CareModel.choices)
+
+
 def _legal_form(initiative: Initiative) -> str:
     organisation = initiative.organisation
-    return organisation.get_legal_form_display() if organisation is not None else ""
+    if organisation is None:
+        return ""
+    return LEGAL_FORM_LABELS.get(organisation.legal_form, organisation.legal_form)
 
 
 def _care_model(initiative: Initiative) -> str:
     vanguard = initiative.vanguard
-    return vanguard.get_care_model_display() if vanguard is not None else ""
+    return CARE_MODEL_LABELS.get(vanguard.care_model, "") if vanguard is not None else ""
 
 
 def _last_updated(initiative: Initiative) -> str:
@@ -81,8 +92,8 @@ COLUMNS: list[Column] = [
         "public_url",
         "Public URL",
         "Its page on this site.",
-        lambda i: i.get_absolute_url(),
-        site_path=True,
+        lambda i: i.slug,
+        page_url=True,
     ),
     Column("summary", "Summary", "What it does, in at most 300 characters.", lambda i: i.summary),
     Column("organisation", "Organisation", "The legal body that runs it.", _organisation("name")),
@@ -109,35 +120,35 @@ COLUMNS: list[Column] = [
         "Role",
         "Service provider (delivers services directly), Campaigning group "
         "(informs, advocates, campaigns) or Both.",
-        lambda i: i.get_role_display(),
+        lambda i: ROLE_LABELS.get(i.role, i.role),
     ),
-    Column("topics", "Topics", "What it does.", lambda i: _names(i.topics.all()), multiple=True),
+    Column("topics", "Topics", "What it does.", lambda i: _names(i.topic_list), multiple=True),
     Column(
         "conditions",
         "Conditions",
         "Conditions it serves.",
-        lambda i: _names(i.conditions.all()),
+        lambda i: _names(i.condition_list),
         multiple=True,
     ),
     Column(
         "rare_conditions",
         "Rare conditions",
         "Those of its conditions that are rare.",
-        lambda i: [c.name for c in i.conditions.all() if c.is_rare],
+        lambda i: [c.name for c in i.condition_list if c.is_rare],
         multiple=True,
     ),
     Column(
         "population_groups",
         "Population groups",
         "Who it is for.",
-        lambda i: _names(i.population_groups.all()),
+        lambda i: _names(i.population_group_list),
         multiple=True,
     ),
     Column(
         "areas",
         "Areas served",
         "Names of the areas it serves.",
-        lambda i: _names(i.areas.all()),
+        lambda i: _names(i.area_list),
         multiple=True,
     ),
     Column(
@@ -145,7 +156,7 @@ COLUMNS: list[Column] = [
         "Area codes",
         "Official ONS or NHS code of each area served, in the "
         "same order (the area's slug where it has no code).",
-        lambda i: [a.code or a.slug for a in i.areas.all()],
+        lambda i: [a.code or a.slug for a in i.area_list],
         multiple=True,
     ),
     Column(
@@ -168,7 +179,7 @@ COLUMNS: list[Column] = [
         lambda i: i.access_routes,
         multiple=True,
     ),
-    Column("cost", "Cost", "Free, Some costs or Paid.", lambda i: i.get_cost_display()),
+    Column("cost", "Cost", "Free, Some costs or Paid.", lambda i: COST_LABELS.get(i.cost, i.cost)),
     Column("min_age", "Minimum age", "Youngest age served, in years.", lambda i: i.min_age),
     Column("max_age", "Maximum age", "Oldest age served, in years.", lambda i: i.max_age),
     Column(
@@ -176,7 +187,7 @@ COLUMNS: list[Column] = [
         "Funding dependency",
         "How much the organisation depends on its largest single funder: Diverse (under 25%), "
         "Moderate (25-49%), Dependent (50-74%), Highly dependent (75% or more) or Unknown.",
-        lambda i: i.get_funding_dependency_display(),
+        lambda i: DEPENDENCY_LABELS.get(i.funding_dependency, i.funding_dependency),
     ),
     Column(
         "largest_funder_share",
@@ -231,7 +242,12 @@ def neutralise(text: str) -> str:
 
     Leading quotes are looked through, so restore() gives back exactly the original text.
     """
-    if text.lstrip("'").startswith(FORMULA_TRIGGERS):
+    if not text:
+        return text
+    first = text[0]
+    if first in FORMULA_TRIGGERS or (
+        first == "'" and text.lstrip("'").startswith(FORMULA_TRIGGERS)
+    ):
         return "'" + text
     return text
 
@@ -245,6 +261,8 @@ def restore(text: str) -> str:
 
 def to_text(value: object) -> str:
     """A value as cell text: yes/no, plain decimals, ISO dates, "; " between several values."""
+    if isinstance(value, str):
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -258,13 +276,22 @@ def to_text(value: object) -> str:
     return str(value)
 
 
-def export_row(initiative: Initiative, *, base_url: str) -> list[str]:
-    """The CSV cells of one initiative, in COLUMNS order, safe to open in a spreadsheet."""
+def page_url_maker(base_url: str) -> Callable[[str], str]:
+    """slug -> absolute URL of the initiative's page, reversing the URL pattern only once."""
+    placeholder = "initiative-slug"
+    prefix, suffix = reverse("initiatives:detail", args=[placeholder]).split(placeholder)
+    return lambda slug: f"{base_url}{prefix}{slug}{suffix}"
+
+
+def export_row(initiative: Initiative, *, page_url: Callable[[str], str]) -> list[str]:
+    """The CSV cells of one initiative, in COLUMNS order, safe to open in a spreadsheet.
+
+    The initiative comes from `for_export()`, which puts its related rows in lists.
+    """
     cells = []
     for column in COLUMNS:
-        text = to_text(column.get(initiative))
-        if column.site_path and text:
-            text = base_url + text
+        value = column.get(initiative)
+        text = page_url(value) if column.page_url else to_text(value)
         cells.append(neutralise(text))
     return cells
 
@@ -279,10 +306,11 @@ class _Echo:
 def export_lines(initiatives: Iterable[Initiative], *, base_url: str) -> Iterator[str]:
     """The CSV file in pieces: a byte-order mark and the header, then rows in batches."""
     writer = csv.writer(_Echo())  # the "excel" dialect: RFC 4180 quoting, CRLF line ends
+    page_url = page_url_maker(base_url)
     yield BYTE_ORDER_MARK + writer.writerow(HEADERS)
     batch: list[str] = []
     for initiative in initiatives:
-        batch.append(writer.writerow(export_row(initiative, base_url=base_url)))
+        batch.append(writer.writerow(export_row(initiative, page_url=page_url)))
         if len(batch) >= ROWS_PER_WRITE:
             yield "".join(batch)
             batch = []
@@ -292,7 +320,12 @@ def export_lines(initiatives: Iterable[Initiative], *, base_url: str) -> Iterato
 
 def csv_response(queryset, *, filename: str, base_url: str) -> StreamingHttpResponse:
     """Stream the queryset's initiatives as a CSV download, a chunk of rows at a time."""
-    rows = queryset.for_export().iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    # The long texts the file leaves out stay in the database.
+    rows = (
+        queryset.for_export()
+        .defer("description", "source_note")
+        .iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    )
     response = StreamingHttpResponse(
         export_lines(rows, base_url=base_url), content_type="text/csv; charset=utf-8"
     )

@@ -84,7 +84,14 @@ class InitiativeQuerySet(models.QuerySet):
         )
 
     def for_export(self):
-        """Everything a CSV row or an API record shows, in a fixed number of queries per chunk."""
+        """Everything a CSV row or an API record shows, in a fixed number of queries per chunk.
+
+        Related rows come as plain lists (area_list, condition_list, topic_list,
+        population_group_list): much cheaper per row than a related manager each.
+        """
         return self.select_related("organisation", "vanguard").prefetch_related(
-            "areas", "conditions", "topics", "population_groups"
+            models.Prefetch("areas", to_attr="area_list"),
+            models.Prefetch("conditions", to_attr="condition_list"),
+            models.Prefetch("topics", to_attr="topic_list"),
+            models.Prefetch("population_groups", to_attr="population_group_list"),
         )
