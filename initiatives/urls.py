@@ -5,8 +5,10 @@ from . import exports, insights_views, views
 app_name = "initiatives"
 
 urlpatterns = [
+    path("initiatives/", views.initiative_list, name="list"),
     path("initiatives/export.csv", exports.export_csv, name="export_csv"),
     path("initiatives/<slug:slug>/", views.initiative_detail, name="detail"),
+    path("areas/", views.area_list, name="area_list"),
     path("areas/<slug:slug>/", views.area_detail, name="area_detail"),
     path("insights/", insights_views.insights, name="insights"),
     path("insights/<slug:table>.csv", insights_views.insights_csv, name="insights_csv"),

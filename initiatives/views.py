@@ -1,15 +1,502 @@
-"""Public pages of the register."""
+"""Public pages of the register: the listing, one initiative, the areas."""
 
-from django.shortcuts import get_object_or_404, render
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Sum
+from django.http import HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 
-from .models import Area, Initiative
+from .facets import FILTER_PARAMS, MULTIPLE_PARAMS, AreaTree, ListingFacets
+from .filters import MAX_QUERY_LENGTH, SORT_CHOICES, InitiativeFilter, clean_query_dict
+from .models import Area, FundingDependency, FundingLine, Initiative, VanguardSite
+
+PER_PAGE = 20
+AREA_SECTION_SIZE = 20
+AREA_SECTIONS = ("here", "wider", "national")
+KIND_ORDER = {
+    Area.Kind.NATION: 0,
+    Area.Kind.NHS_REGION: 1,
+    Area.Kind.ICB: 2,
+    Area.Kind.LOCAL_AUTHORITY: 3,
+}
+# More values than this for one param is not a person choosing filters.
+MAX_VALUES_PER_PARAM = 50
+SINGLE_PARAMS = tuple(p for p in FILTER_PARAMS if p not in MULTIPLE_PARAMS) + ("sort", "page")
+KNOWN_PARAMS = FILTER_PARAMS + ("sort", "page")
+
+# What each param is called in messages and chips.
+PARAM_NOUNS = {
+    "q": "search",
+    "role": "role",
+    "area": "area",
+    "vanguard": "vanguard site",
+    "funding_dependency": "funding dependency",
+    "condition": "condition",
+    "topic": "topic",
+    "population": "population group",
+    "legal_form": "legal form",
+    "sort": "sort order",
+    "page": "page",
+}
+CHIP_LABELS = {
+    "q": "Search",
+    "role": "Role",
+    "area": "Area",
+    "vanguard": "Vanguard",
+    "funding_dependency": "Funding",
+    "condition": "Condition",
+    "topic": "What it does",
+    "population": "Who it is for",
+    "legal_form": "Legal form",
+}
+
+DEPENDENCY_IN_WORDS = {
+    FundingDependency.DIVERSE: "Diverse: no single funder gives a quarter or more of its income.",
+    FundingDependency.MODERATE: (
+        "Moderately dependent: its largest funder gives between a quarter and half of its income."
+    ),
+    FundingDependency.DEPENDENT: (
+        "Dependent: its largest funder gives between half and three quarters of its income."
+    ),
+    FundingDependency.HIGHLY_DEPENDENT: (
+        "Highly dependent: its largest funder gives three quarters or more of its income."
+    ),
+    FundingDependency.UNKNOWN: "Unknown: we have no funding figures for this organisation yet.",
+}
+
+ROLE_IN_WORDS = {
+    Initiative.Role.SERVICE_PROVIDER: "Service provider: delivers services directly.",
+    Initiative.Role.CAMPAIGNING: "Campaigning group: informs, advocates and campaigns.",
+    Initiative.Role.BOTH: "Both: delivers services and campaigns.",
+}
+
+ROLE_OTHERS = {
+    Initiative.Role.SERVICE_PROVIDER: "Other service providers",
+    Initiative.Role.CAMPAIGNING: "Other campaigning groups",
+    Initiative.Role.BOTH: "Others that both provide services and campaign",
+}
+
+
+def ages_in_words(min_age: int | None, max_age: int | None) -> str:
+    if min_age is None and max_age is None:
+        return "All ages"
+    if max_age is None:
+        return f"{min_age} and over"
+    if min_age is None or min_age == 0:
+        return f"Up to {max_age}"
+    return f"{min_age} to {max_age}"
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A user's value, shortened for a message (templates escape it)."""
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "\u2026"
+
+
+def not_found(request, message: str):
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+def export_path() -> str:
+    try:
+        return reverse("initiatives:export_csv")
+    except NoReverseMatch:
+        return "/initiatives/export.csv"
+
+
+# Params ----------------------------------------------------------------------
+
+
+def normalise_params(querydict: QueryDict) -> tuple[QueryDict, list[str], bool]:
+    """Tidy the listing's params: the cleaned params, notices for the page, and whether
+    the address had empty params worth redirecting away from (a submitted form leaves them)."""
+    params = clean_query_dict(querydict)
+    notices: list[str] = []
+    had_empty = False
+    for key in list(params.keys()):
+        if key not in KNOWN_PARAMS:
+            continue
+        values = params.getlist(key)
+        kept = [value for value in values if value.strip()]
+        had_empty = had_empty or len(kept) != len(values)
+        if key in SINGLE_PARAMS and len(set(kept)) > 1:
+            notices.append(
+                f"The address gives more than one {PARAM_NOUNS[key]}; we used the last one, "
+                f"\u201c{shown(kept[-1])}\u201d."
+            )
+            kept = kept[-1:]
+        elif key in SINGLE_PARAMS:
+            kept = kept[-1:]
+        else:
+            kept = list(dict.fromkeys(kept))
+            if len(kept) > MAX_VALUES_PER_PARAM:
+                notices.append(
+                    f"We used the first {MAX_VALUES_PER_PARAM} {PARAM_NOUNS[key]} choices "
+                    f"of the {len(kept)} given."
+                )
+                kept = kept[:MAX_VALUES_PER_PARAM]
+        if kept:
+            params.setlist(key, kept)
+        else:
+            del params[key]
+    q = params.get("q", "")
+    if len(q) > MAX_QUERY_LENGTH:
+        notices.append(
+            f"Your search was too long, so we used its first {MAX_QUERY_LENGTH} characters."
+        )
+        params["q"] = q[:MAX_QUERY_LENGTH]
+    return params, notices, had_empty
+
+
+def error_notices(filterset, params: QueryDict, facets: dict, tree: AreaTree) -> list[str]:
+    """Plain-words messages for the params the FilterSet refused, saying what we did instead."""
+    notices = []
+    known = {name: {o.value for o in facet.options} for name, facet in facets.items()}
+    for name in filterset.form.errors:
+        noun = PARAM_NOUNS.get(name, name)
+        raw = params.getlist(name)
+        if name == "sort":
+            fallback = "relevance" if params.get("q") else "name"
+            notices.append(
+                f"We can\u2019t sort by \u201c{shown(raw[-1] if raw else '')}\u201d, "
+                f"so the results are sorted by {fallback}."
+            )
+            continue
+        if name == "area":
+            unknown = [value for value in raw if tree.by_slug(value) is None]
+        else:
+            unknown = [value for value in raw if value not in known.get(name, ())]
+        if unknown:
+            listed = ", ".join(f"\u2018{shown(value)}\u2019" for value in unknown[:5])
+            notices.append(
+                f"We don\u2019t know the {noun} {listed}, so the results are not "
+                f"filtered by {noun}."
+            )
+        else:
+            errors = " ".join(filterset.form.errors[name])
+            notices.append(f"The {noun} could not be used: {errors}")
+    return notices
+
+
+def parse_page(raw: str | None, num_pages: int) -> tuple[int, str | None]:
+    """A page number within range, and a notice when the one asked for was not."""
+    if raw is None:
+        return 1, None
+    if not raw.isdecimal() or int(raw) < 1:
+        return 1, f"\u201c{shown(raw)}\u201d is not a page number, so here is the first page."
+    number = int(raw)
+    if number > num_pages:
+        if num_pages <= 1:
+            return 1, f"There is no page {number}, so here is the first page."
+        return num_pages, (f"There are only {num_pages} pages of results, so here is the last one.")
+    return number, None
+
+
+def listing_url(params: QueryDict) -> str:
+    encoded = params.urlencode()
+    return reverse("initiatives:list") + (f"?{encoded}" if encoded else "")
+
+
+def without(params: QueryDict, key: str, value: str | None = None) -> str:
+    """The listing's address with one param (or one of its values) and the page dropped."""
+    copy = params.copy()
+    copy.pop("page", None)
+    if value is None:
+        copy.pop(key, None)
+    else:
+        copy.setlist(key, [v for v in copy.getlist(key) if v != value])
+    return listing_url(copy)
+
+
+def with_param(params: QueryDict, key: str, value: str) -> str:
+    """The listing's address with one param set (replacing its values) and the page dropped."""
+    copy = params.copy()
+    copy.pop("page", None)
+    copy[key] = value
+    return listing_url(copy)
+
+
+def with_page(params: QueryDict, number: int) -> str:
+    copy = params.copy()
+    if number > 1:
+        copy["page"] = str(number)
+    else:
+        copy.pop("page", None)
+    return listing_url(copy)
+
+
+def page_links(page, params: QueryDict) -> list[dict]:
+    """Numbered links: the first, the last, and two either side of the current page."""
+    last = page.paginator.num_pages
+    wanted = {1, last} | set(range(page.number - 2, page.number + 3))
+    links, previous = [], 0
+    for number in sorted(n for n in wanted if 1 <= n <= last):
+        if number - previous > 1:
+            links.append({"gap": True})
+        links.append(
+            {"number": number, "url": with_page(params, number), "current": number == page.number}
+        )
+        previous = number
+    return links
+
+
+def short_label(label: str) -> str:
+    """ "Diverse (no funder gives 25% or more)" -> "Diverse"."""
+    return label.split(" (")[0]
+
+
+def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
+    """One removable chip per active filter value."""
+    chips = []
+    for name, value in active.items():
+        prefix = CHIP_LABELS[name]
+        if name == "q":
+            chips.append({"label": f"{prefix}: \u201c{value}\u201d", "url": without(params, "q")})
+        elif name in MULTIPLE_PARAMS:
+            for option in facets[name].selected:
+                chips.append(
+                    {
+                        "label": f"{prefix}: {option.label}",
+                        "url": without(params, name, option.value),
+                    }
+                )
+        else:
+            labels = [short_label(option.label) for option in facets[name].selected]
+            if labels:
+                chips.append({"label": f"{prefix}: {labels[0]}", "url": without(params, name)})
+    return chips
+
+
+def narrowest_filter(
+    listing: ListingFacets, active: dict, chips: list[dict], params
+) -> dict | None:
+    """The active filter whose removal gives the most results, to suggest on an empty page."""
+    best = None
+    for name in active:
+        count = listing.count_without(name)
+        if count and (best is None or count > best["count"]):
+            labels = [chip["label"] for chip in chips if chip["url"] == without(params, name)]
+            if not labels:
+                labels = [
+                    chip["label"]
+                    for chip in chips
+                    if chip["label"].startswith(CHIP_LABELS[name] + ":")
+                ]
+            best = {
+                "count": count,
+                "label": "; ".join(labels) or CHIP_LABELS[name],
+                "url": without(params, name),
+            }
+    return best
+
+
+# Pages -------------------------------------------------------------------------
+
+
+def initiative_list(request):
+    """The listing: search, facet filters with counts, sorting and pages; the URL is the state."""
+    params, notices, had_empty = normalise_params(request.GET)
+    if had_empty:
+        return HttpResponseRedirect(listing_url(params))
+
+    filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
+    listing = ListingFacets(filterset)
+    facets = listing.all()
+    notices += error_notices(filterset, params, facets, listing.tree)
+
+    # Links keep only what was understood.
+    effective = params.copy()
+    for name in filterset.form.errors:
+        effective.pop(name, None)
+    effective.pop("page", None)
+
+    paginator = Paginator(listing.results().for_listing(), PER_PAGE)
+    number, page_notice = parse_page(params.get("page"), paginator.num_pages)
+    if page_notice:
+        notices.append(page_notice)
+    page = paginator.page(number)
+
+    active = listing.active()
+    chips = active_chips(active, facets, effective)
+    suggestion = None
+    if paginator.count == 0 and active:
+        suggestion = narrowest_filter(listing, active, chips, effective)
+
+    q = listing.data.get("q") or ""
+    sort = listing.data.get("sort") or ("relevance" if q else "name")
+    if sort == "relevance" and not q:
+        sort = "name"
+    sort_options = [
+        {"value": value, "label": label, "selected": value == sort}
+        for value, label in SORT_CHOICES
+        if value != "relevance" or q
+    ]
+    export_query = effective.urlencode()
+    context = {
+        "q": q,
+        "facets": facets,
+        "area_children": [
+            {"label": o.label, "count": o.count, "url": with_param(effective, "area", o.value)}
+            for o in listing.area_children()
+        ],
+        "chosen_area": listing.data.get("area"),
+        "notices": notices,
+        "chips": chips,
+        "page": page,
+        "page_links": page_links(page, effective) if paginator.num_pages > 1 else [],
+        "previous_url": with_page(effective, page.number - 1) if page.has_previous() else None,
+        "next_url": with_page(effective, page.number + 1) if page.has_next() else None,
+        "count": paginator.count,
+        "sort_options": sort_options,
+        "suggestion": suggestion,
+        "export_url": export_path() + (f"?{export_query}" if export_query else ""),
+        "filtered": bool(active),
+    }
+    return render(request, "initiatives/list.html", context)
 
 
 def initiative_detail(request, slug):
-    initiative = get_object_or_404(Initiative.objects.published().for_listing(), slug=slug)
-    return render(request, "initiatives/detail.html", {"initiative": initiative})
+    """Everything public about one published initiative."""
+    initiative = (
+        Initiative.objects.published()
+        .for_listing()
+        .prefetch_related("population_groups")
+        .filter(slug=slug)
+        .first()
+    )
+    if initiative is None:
+        return not_found(request, f"We don\u2019t know an initiative at \u201c{shown(slug)}\u201d.")
+    organisation = initiative.organisation
+    funding = []
+    if organisation is not None and organisation.funding_year is not None:
+        funding = [
+            {
+                "label": FundingLine.FunderType(row["funder_type"]).label
+                if row["funder_type"] in FundingLine.FunderType.values
+                else row["funder_type"],
+                "share": row["share"],
+            }
+            for row in FundingLine.objects.filter(
+                organisation=organisation, year=organisation.funding_year
+            )
+            .values("funder_type")
+            .annotate(share=Sum("share"))
+            .order_by("-share", "funder_type")
+        ]
+    website = initiative.website
+    context = {
+        "initiative": initiative,
+        "organisation": organisation,
+        "role_in_words": ROLE_IN_WORDS.get(initiative.role, initiative.get_role_display()),
+        "role_others": ROLE_OTHERS.get(initiative.role, "Others with the same role"),
+        "ages_in_words": ages_in_words(initiative.min_age, initiative.max_age),
+        "website_is_link": website.lower().startswith(("http://", "https://")),
+        "phone_href": "".join(ch for ch in initiative.phone if ch.isdigit() or ch == "+"),
+        "organisation_website_is_link": bool(organisation)
+        and organisation.website.lower().startswith(("http://", "https://")),
+        "funding": funding,
+        "dependency_in_words": DEPENDENCY_IN_WORDS.get(
+            initiative.funding_dependency, DEPENDENCY_IN_WORDS[FundingDependency.UNKNOWN]
+        ),
+        "areas": list(initiative.areas.all()),
+        "conditions": list(initiative.conditions.all()),
+        "topics": list(initiative.topics.all()),
+        "population_groups": list(initiative.population_groups.all()),
+    }
+    return render(request, "initiatives/detail.html", context)
+
+
+def area_list(request):
+    """Every area, as the hierarchy: nations, NHS regions, ICBs, districts."""
+    return render(request, "initiatives/area_list.html", {"tree": AreaTree().nested()})
+
+
+def section_page(request, key: str, queryset, notices: list[str]):
+    """One page of a section of an area page; each section has its own page param."""
+    params = clean_query_dict(request.GET)
+    for name in list(params.keys()):
+        if name not in AREA_SECTIONS:
+            del params[name]
+        else:
+            params.setlist(name, params.getlist(name)[-1:])
+    paginator = Paginator(queryset, AREA_SECTION_SIZE)
+    number, notice = parse_page(params.get(key), paginator.num_pages)
+    if notice:
+        notices.append(notice)
+    page = paginator.page(number)
+    page.previous_url = section_url(params, key, number - 1) if page.has_previous() else None
+    page.next_url = section_url(params, key, number + 1) if page.has_next() else None
+    return page
+
+
+def section_url(params: QueryDict, key: str, number: int) -> str:
+    copy = params.copy()
+    if number > 1:
+        copy[key] = str(number)
+    else:
+        copy.pop(key, None)
+    return f"?{copy.urlencode()}#{key}"
 
 
 def area_detail(request, slug):
-    area = get_object_or_404(Area, slug=slug)
-    return render(request, "initiatives/area_detail.html", {"area": area})
+    """What serves one area: here and below, a wider area around it, and the whole UK."""
+    tree = AreaTree()
+    area = tree.by_slug(slug)
+    if area is None:
+        return not_found(request, f"We don\u2019t know the area \u201c{shown(slug)}\u201d.")
+    below = tree.descendant_ids(area.pk)
+    above = Area.objects.ancestor_ids(area)
+    published = Initiative.objects.published()
+    through = Initiative.areas.through
+
+    here = published.in_area(area)
+    wider = published.filter(
+        Exists(through.objects.filter(initiative_id=OuterRef("pk"), area_id__in=above))
+    ).exclude(pk__in=here.values("pk"))
+    # UK-wide: national and tied to no area (one tied to a nation is listed under that nation).
+    national = published.filter(national=True).exclude(
+        Exists(through.objects.filter(initiative_id=OuterRef("pk")))
+    )
+
+    notices: list[str] = []
+    sections = [
+        {
+            "key": "here",
+            "heading": f"Serving {area.name}",
+            "page": section_page(
+                request, "here", here.for_listing().order_by("name", "pk"), notices
+            ),
+            "empty": f"No published initiative serves {area.name} or a place within it yet.",
+            "listing_url": reverse("initiatives:list") + f"?area={area.slug}",
+        },
+        {
+            "key": "wider",
+            "heading": f"Serving a wider area that includes {area.name}",
+            "page": section_page(
+                request, "wider", wider.for_listing().order_by("name", "pk"), notices
+            ),
+            "empty": "None recorded.",
+        },
+        {
+            "key": "national",
+            "heading": "Serving the whole UK",
+            "page": section_page(
+                request, "national", national.for_listing().order_by("name", "pk"), notices
+            ),
+            "empty": "None recorded.",
+        },
+    ]
+    ancestors = sorted(
+        (tree.areas[pk] for pk in above if pk in tree.areas),
+        key=lambda a: (KIND_ORDER.get(a.kind, 9), a.name),
+    )
+    vanguards = VanguardSite.objects.filter(areas__in=below | above).distinct().order_by("name")
+    context = {
+        "area": area,
+        "ancestors": ancestors,
+        "sub_areas": tree.child_areas(area.pk),
+        "sections": sections,
+        "vanguards": vanguards,
+        "notices": notices,
+    }
+    return render(request, "initiatives/area_detail.html", context)
