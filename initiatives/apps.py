@@ -1,7 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class InitiativesConfig(AppConfig):
     name = "initiatives"
     verbose_name = "Register"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import search
+
+        # SQLite's search triggers must be out of the way while tables are rebuilt.
+        pre_migrate.connect(search.before_migrate, sender=self)
+        post_migrate.connect(search.after_migrate, sender=self)
