@@ -1,0 +1,818 @@
+"""Loading the seed files (seeds/*.csv) into the register.
+
+All or nothing: every file is read, checked and written inside one transaction,
+so one bad cell leaves the database as it was. Rows are matched to existing
+records by slug (funding lines by organisation, funder type, year and funder
+name) and only rows whose values differ are written, so a second run changes
+nothing. Records that are not in the files are never touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
+
+from .models import (
+    Area,
+    Condition,
+    FundingLine,
+    Initiative,
+    Organisation,
+    PopulationGroup,
+    Topic,
+    VanguardSite,
+)
+
+LIST_SEPARATOR = ";"
+MAX_REPORTED_PROBLEMS = 50
+# Keeps `slug IN (...)` lists well under every database's parameter limit.
+LOOKUP_CHUNK = 500
+
+AREA_COLUMNS = [
+    "slug",
+    "name",
+    "kind",
+    "code",
+    "ods_code",
+    "parent_slug",
+    "other_parent_slugs",
+    "source_note",
+]
+CONDITION_COLUMNS = ["slug", "name", "is_rare"]
+NAME_COLUMNS = ["slug", "name"]
+VANGUARD_COLUMNS = [
+    "slug",
+    "name",
+    "care_model",
+    "social_movement_site",
+    "lead_organisations",
+    "area_description",
+    "area_slugs",
+    "source_note",
+]
+ORGANISATION_COLUMNS = [
+    "slug",
+    "name",
+    "legal_form",
+    "charity_number",
+    "company_number",
+    "website",
+    "source_note",
+]
+FUNDING_LINE_COLUMNS = [
+    "organisation_slug",
+    "funder_type",
+    "funder_name",
+    "share",
+    "year",
+    "source_note",
+]
+INITIATIVE_COLUMNS = [
+    "slug",
+    "name",
+    "organisation_slug",
+    "summary",
+    "role",
+    "topic_slugs",
+    "condition_slugs",
+    "population_slugs",
+    "area_slugs",
+    "national",
+    "vanguard_slug",
+    "website",
+    "status",
+    "last_verified_on",
+    "source_note",
+]
+
+
+@dataclass(frozen=True)
+class SeedProblem:
+    """One thing wrong in a seed file, located as a spreadsheet shows it (header = row 1)."""
+
+    path: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.path]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class SeedError(Exception):
+    """The seed files cannot be loaded; `problems` says where and why."""
+
+    def __init__(self, problems: list[SeedProblem]):
+        self.problems = problems
+        lines = [str(problem) for problem in problems[:MAX_REPORTED_PROBLEMS]]
+        if len(problems) > MAX_REPORTED_PROBLEMS:
+            lines.append(f"... and {len(problems) - MAX_REPORTED_PROBLEMS} more problems.")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+def display_path(path: Path) -> str:
+    """The path as the person running the command would type it."""
+    for base in (Path.cwd(), Path(settings.BASE_DIR)):
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+class SeedFile:
+    """One CSV file: checks its header and hands out its rows."""
+
+    def __init__(self, directory: Path, stem: str, columns: list[str]):
+        self.path = directory / f"{stem}.csv"
+        self.display = display_path(self.path)
+        self.columns = columns
+        self.problems: list[SeedProblem] = []
+
+    def problem(self, row: int | None, column: str | None, message: str) -> None:
+        self.problems.append(SeedProblem(self.display, row, column, message))
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise SeedError(self.problems)
+
+    def rows(self) -> list[Row]:
+        try:
+            with open(self.path, encoding="utf-8-sig", newline="") as handle:
+                records = list(csv.reader(handle))
+        except FileNotFoundError:
+            self.problem(None, None, "file not found. Every seed file must be present.")
+            self.raise_problems()
+        except UnicodeDecodeError:
+            self.problem(None, None, "is not UTF-8 text. Save it as CSV UTF-8.")
+            self.raise_problems()
+        except csv.Error as exc:
+            self.problem(None, None, f"is not valid CSV ({exc}).")
+            self.raise_problems()
+        if not records:
+            self.problem(
+                1, None, f"the file is empty. Row 1 must name the columns: {self._expected}."
+            )
+            self.raise_problems()
+        header = [name.strip() for name in records[0]]
+        self._check_header(header)
+        self.raise_problems()
+        rows = []
+        for number, cells in enumerate(records[1:], start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(header):
+                self.problem(
+                    number, None, f"has {len(cells)} cells but the header has {len(header)}."
+                )
+                continue
+            rows.append(Row(self, number, dict(zip(header, cells, strict=True))))
+        return rows
+
+    @property
+    def _expected(self) -> str:
+        return ", ".join(self.columns)
+
+    def _check_header(self, header: list[str]) -> None:
+        for column in self.columns:
+            if column not in header:
+                self.problem(
+                    1, column, f"missing from the header. The columns must be: {self._expected}."
+                )
+        seen = set()
+        for column in header:
+            if column not in self.columns:
+                self.problem(
+                    1,
+                    column or "(blank)",
+                    f"is not a column of this file. The columns must be: {self._expected}.",
+                )
+            elif column in seen:
+                self.problem(1, column, "appears twice in the header.")
+            seen.add(column)
+
+
+class Row:
+    """One data row; each reader records a problem against its column and carries on."""
+
+    def __init__(self, file: SeedFile, number: int, cells: dict[str, str]):
+        self.file = file
+        self.number = number
+        self.cells = cells
+
+    def problem(self, column: str | None, message: str) -> None:
+        self.file.problem(self.number, column, message)
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        value = self.cells[column].strip()
+        if required and not value:
+            self.problem(column, "a value is required.")
+        return value
+
+    def choice(self, column: str, choices, *, blank: bool = False) -> str:
+        value = self.text(column)
+        valid = [str(code) for code, _label in choices]
+        if not value and not blank:
+            self.problem(column, f"a value is required: one of {', '.join(valid)}.")
+        elif value and value not in valid:
+            self.problem(column, f'"{value}" is not one of {", ".join(valid)}.')
+        return value
+
+    def boolean(self, column: str) -> bool:
+        value = self.text(column).lower()
+        if value not in ("true", "false"):
+            self.problem(column, f'"{self.text(column)}" is not one of true, false.')
+        return value == "true"
+
+    def date(self, column: str) -> dt.date | None:
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.problem(column, f'"{value}" is not a date written as YYYY-MM-DD.')
+            return None
+
+    def decimal(self, column: str) -> Decimal | None:
+        value = self.text(column, required=True)
+        try:
+            return Decimal(value) if value else None
+        except InvalidOperation:
+            self.problem(column, f'"{value}" is not a number.')
+            return None
+
+    def integer(self, column: str) -> int | None:
+        value = self.text(column, required=True)
+        try:
+            return int(value) if value else None
+        except ValueError:
+            self.problem(column, f'"{value}" is not a whole number.')
+            return None
+
+    def slugs(self, column: str) -> list[str]:
+        """The ";"-separated slugs of a cell, in order, without repeats."""
+        found: list[str] = []
+        for slug in self.text(column).split(LIST_SEPARATOR):
+            slug = slug.strip()
+            if slug and slug not in found:
+                found.append(slug)
+        return found
+
+    def reference(self, column: str, known, what: str, *, required: bool = False):
+        """The id (or slug, when `known` is a set) that the cell's slug names."""
+        slug = self.text(column, required=required)
+        if not slug:
+            return None
+        if slug not in known:
+            self.problem(column, f'"{slug}" is not the slug of any {what}.')
+            return None
+        return slug if isinstance(known, set) else known[slug]
+
+    def references(self, column: str, known, what: str) -> list:
+        found = []
+        for slug in self.slugs(column):
+            if slug not in known:
+                self.problem(column, f'"{slug}" is not the slug of any {what}.')
+            else:
+                found.append(slug if isinstance(known, set) else known[slug])
+        return found
+
+
+@dataclass
+class Record:
+    """What one row asks for: field values (by attribute name) and many-to-many links."""
+
+    row: Row
+    key: object
+    values: dict
+    links: dict = field(default_factory=dict)
+    # Columns that hold each model field, where the names differ.
+    columns: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def slug_map(model) -> dict[str, int]:
+    return dict(model.objects.values_list("slug", "pk"))
+
+
+def by_slug(model, slugs) -> dict[str, models.Model]:
+    slugs = list(slugs)
+    found = {}
+    for start in range(0, len(slugs), LOOKUP_CHUNK):
+        for obj in model.objects.filter(slug__in=slugs[start : start + LOOKUP_CHUNK]):
+            found[obj.slug] = obj
+    return found
+
+
+class SeedLoader:
+    """Reads, checks and writes the seed files in dependency order."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.tallies: dict[str, Tally] = {}
+
+    def load(self) -> dict[str, Tally]:
+        with transaction.atomic():
+            self.load_areas()
+            self.load_named("conditions", Condition, CONDITION_COLUMNS)
+            self.load_named("topics", Topic, NAME_COLUMNS)
+            self.load_named("population_groups", PopulationGroup, NAME_COLUMNS)
+            self.load_vanguards()
+            self.load_organisations()
+            self.load_funding_lines()
+            self.load_initiatives()
+        return self.tallies
+
+    # Shared steps ---------------------------------------------------------
+
+    def open(self, stem: str, columns: list[str]) -> tuple[SeedFile, list[Row]]:
+        file = SeedFile(self.directory, stem, columns)
+        return file, file.rows()
+
+    @staticmethod
+    def keyed(file: SeedFile, records: list[Record], what: str = "slug") -> None:
+        first_row: dict = {}
+        for record in records:
+            if record.key in first_row:
+                record.row.problem(
+                    "slug" if what == "slug" else None,
+                    f"the same {what} as row {first_row[record.key]}; each row needs its own.",
+                )
+            else:
+                first_row[record.key] = record.row.number
+
+    @staticmethod
+    def validate(model, records: list[Record], *, exclude=(), model_clean: bool = True) -> None:
+        """Run the model's own validation on every row; report failures by column.
+
+        Columns that already have a problem on the row are not reported twice.
+        """
+        for record in records:
+            reported = {
+                problem.column
+                for problem in record.row.file.problems
+                if problem.row == record.row.number
+            }
+            instance = model(**record.values)
+            try:
+                if model_clean:
+                    instance.full_clean(
+                        exclude=list(exclude), validate_unique=False, validate_constraints=False
+                    )
+                else:
+                    instance.clean_fields(exclude=list(exclude))
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    column = None if name == NON_FIELD_ERRORS else record.columns.get(name, name)
+                    if column in reported:
+                        continue
+                    for message in messages:
+                        record.row.problem(column, message)
+            else:
+                # Keep the values as cleaning left them (e.g. normalised numbers).
+                record.values = {name: getattr(instance, name) for name in record.values}
+
+    def write(self, model, records, *, existing, resolve=None, prepare=None, bulk=False):
+        """Create or update each record's row; returns key -> instance.
+
+        With `bulk`, new rows are inserted in batches without calling save(): only for
+        models whose save() does nothing but fill in a missing slug.
+        """
+        written: dict = {}
+        new = []
+        for record in records:
+            if resolve:
+                resolve(record)
+            obj = existing.get(record.key)
+            created = obj is None
+            if created:
+                obj = model(**record.values)
+                changed = True
+            else:
+                changed = any(getattr(obj, k) != v for k, v in record.values.items())
+                for name, value in record.values.items():
+                    setattr(obj, name, value)
+            record.extra["created"] = created
+            record.extra["changed"] = changed
+            written[record.key] = obj
+            if created and bulk:
+                new.append(obj)
+            elif changed:
+                if prepare:
+                    prepare(obj)
+                self.save(obj, record)
+        if new:
+            try:
+                model.objects.bulk_create(new, batch_size=LOOKUP_CHUNK)
+            except IntegrityError as exc:
+                raise SeedError(
+                    [
+                        SeedProblem(
+                            records[0].row.file.display,
+                            None,
+                            None,
+                            f"the database refused a row ({exc}).",
+                        )
+                    ]
+                ) from exc
+        return written
+
+    def write_links(self, model, records, written) -> None:
+        """Add and remove the many-to-many links that differ, in a few bulk queries.
+
+        Records whose links moved count as updated, and their updated_at is touched.
+        """
+        pks = [obj.pk for obj in written.values()]
+        touched: set = set()
+        for name in {name for record in records for name in record.links}:
+            relation = model._meta.get_field(name)
+            source = relation.m2m_field_name() + "_id"
+            target = relation.m2m_reverse_field_name() + "_id"
+            through = relation.remote_field.through
+            current: dict = defaultdict(set)
+            for start in range(0, len(pks), LOOKUP_CHUNK):
+                chunk = pks[start : start + LOOKUP_CHUNK]
+                rows = through.objects.filter(**{f"{source}__in": chunk})
+                for owner, other in rows.values_list(source, target):
+                    current[owner].add(other)
+            added, removed = [], []
+            for record in records:
+                owner = written[record.key].pk
+                wanted = set(record.links.get(name, ()))
+                if name not in record.links or wanted == current[owner]:
+                    continue
+                touched.add(record.key)
+                added += [through(**{source: owner, target: t}) for t in wanted - current[owner]]
+                removed += [(owner, t) for t in current[owner] - wanted]
+            through.objects.bulk_create(added, batch_size=LOOKUP_CHUNK)
+            for owner, other in removed:
+                through.objects.filter(**{source: owner, target: other}).delete()
+        has_updated_at = any(f.name == "updated_at" for f in model._meta.fields)
+        for record in records:
+            if record.key in touched and not record.extra["changed"]:
+                record.extra["changed"] = True
+                if has_updated_at:
+                    written[record.key].save(update_fields=["updated_at"])
+
+    def count(self, label: str, records: list[Record]) -> None:
+        tally = self.tallies.setdefault(label, Tally())
+        for record in records:
+            if record.extra["created"]:
+                tally.created += 1
+            elif record.extra["changed"]:
+                tally.updated += 1
+            else:
+                tally.unchanged += 1
+
+    @staticmethod
+    def save(obj, record: Record) -> None:
+        # No savepoint per row: a refused row aborts the whole load anyway.
+        try:
+            obj.save()
+        except IntegrityError as exc:
+            record.row.problem(None, f"the database refused this row ({exc}).")
+            record.row.file.raise_problems()
+
+    # Files --------------------------------------------------------------
+
+    def load_areas(self) -> None:
+        file, rows = self.open("areas", AREA_COLUMNS)
+        known = set(slug_map(Area)) | {row.text("slug") for row in rows}
+        records = []
+        for row in rows:
+            record = Record(
+                row=row,
+                key=row.text("slug", required=True),
+                values={
+                    "slug": row.text("slug"),
+                    "name": row.text("name", required=True),
+                    "kind": row.choice("kind", Area.Kind.choices),
+                    "code": row.text("code"),
+                    "ods_code": row.text("ods_code"),
+                    "source_note": row.text("source_note"),
+                },
+            )
+            record.extra["parent"] = row.reference("parent_slug", known, "area")
+            record.extra["other_parents"] = row.references("other_parent_slugs", known, "area")
+            if record.key in record.extra["other_parents"]:
+                row.problem("other_parent_slugs", "an area cannot lie inside itself.")
+            records.append(record)
+        self.keyed(file, records)
+        self.check_area_codes(records)
+        records = self.parents_first(records)
+        self.validate(Area, records, exclude=["parent"])
+        file.raise_problems()
+
+        pks = slug_map(Area)
+
+        def resolve(record):
+            parent = record.extra["parent"]
+            record.values["parent_id"] = pks[parent] if parent else None
+
+        def remember(written):
+            pks.update({slug: obj.pk for slug, obj in written.items()})
+
+        existing = by_slug(Area, [r.key for r in records])
+        written = {}
+        # Level by level, so that a parent's id is known before its children are written.
+        for level in self.levels(records):
+            written.update(self.write(Area, level, existing=existing, resolve=resolve, bulk=True))
+            remember(written)
+        for record in records:
+            record.links["other_parents"] = [pks[slug] for slug in record.extra["other_parents"]]
+        self.write_links(Area, records, written)
+        self.count("areas", records)
+
+    @staticmethod
+    def check_area_codes(records: list[Record]) -> None:
+        seen: dict[str, int] = {}
+        for record in records:
+            code = record.values["code"]
+            if not code:
+                continue
+            if code in seen:
+                record.row.problem("code", f'"{code}" is already the code of row {seen[code]}.')
+            else:
+                seen[code] = record.row.number
+        slugs = [record.key for record in records]
+        taken = dict(
+            Area.objects.filter(code__in=list(seen))
+            .exclude(slug__in=slugs)
+            .values_list("code", "slug")
+        )
+        for record in records:
+            code = record.values["code"]
+            if code in taken:
+                record.row.problem(
+                    "code", f'"{code}" is already the code of the area "{taken[code]}".'
+                )
+
+    @staticmethod
+    def parents_first(records: list[Record]) -> list[Record]:
+        """The records ordered so that every parent in the file comes before its children."""
+        by_key = {record.key: record for record in records}
+        ordered: list[Record] = []
+        state: dict = {}  # key -> "visiting" | "done"
+        for record in records:
+            chain = []
+            current = record
+            while current is not None and state.get(current.key) is None:
+                state[current.key] = "visiting"
+                chain.append(current)
+                parent = by_key.get(current.extra["parent"])
+                if parent is not None and state.get(parent.key) == "visiting":
+                    current.row.problem("parent_slug", "the chain of parents loops back here.")
+                    parent = None
+                current = parent
+            for item in reversed(chain):
+                state[item.key] = "done"
+                ordered.append(item)
+        return ordered
+
+    @staticmethod
+    def levels(records: list[Record]) -> list[list[Record]]:
+        """Records (parents first) grouped by how many parents in the file lie above them."""
+        depth: dict = {}
+        grouped: dict[int, list[Record]] = defaultdict(list)
+        for record in records:
+            parent = record.extra["parent"]
+            depth[record.key] = depth[parent] + 1 if parent in depth else 0
+            grouped[depth[record.key]].append(record)
+        return [grouped[n] for n in sorted(grouped)]
+
+    def load_named(self, stem: str, model, columns: list[str]) -> None:
+        file, rows = self.open(stem, columns)
+        records = []
+        for row in rows:
+            values = {
+                "slug": row.text("slug", required=True),
+                "name": row.text("name", required=True),
+            }
+            if "is_rare" in columns:
+                values["is_rare"] = row.boolean("is_rare")
+            records.append(Record(row=row, key=values["slug"], values=values))
+        self.keyed(file, records)
+        self.validate(model, records)
+        file.raise_problems()
+        existing = by_slug(model, [r.key for r in records])
+        self.write(model, records, existing=existing, bulk=True)
+        self.count(stem, records)
+
+    def load_vanguards(self) -> None:
+        file, rows = self.open("vanguards", VANGUARD_COLUMNS)
+        areas = slug_map(Area)
+        records = []
+        for row in rows:
+            record = Record(
+                row=row,
+                key=row.text("slug", required=True),
+                values={
+                    "slug": row.text("slug"),
+                    "name": row.text("name", required=True),
+                    "care_model": row.choice("care_model", VanguardSite.CareModel.choices),
+                    "social_movement_site": row.boolean("social_movement_site"),
+                    "lead_organisations": row.text("lead_organisations"),
+                    "area_description": row.text("area_description"),
+                    "source_note": row.text("source_note"),
+                },
+                links={"areas": row.references("area_slugs", areas, "area")},
+                columns={"areas": "area_slugs"},
+            )
+            records.append(record)
+        self.keyed(file, records)
+        self.validate(VanguardSite, records)
+        file.raise_problems()
+        existing = by_slug(VanguardSite, [r.key for r in records])
+        written = self.write(VanguardSite, records, existing=existing, bulk=True)
+        self.write_links(VanguardSite, records, written)
+        self.count("vanguards", records)
+
+    def load_organisations(self) -> None:
+        file, rows = self.open("organisations", ORGANISATION_COLUMNS)
+        records = []
+        for row in rows:
+            records.append(
+                Record(
+                    row=row,
+                    key=row.text("slug", required=True),
+                    values={
+                        "slug": row.text("slug"),
+                        "name": row.text("name", required=True),
+                        "legal_form": row.choice(
+                            "legal_form", Organisation.LegalForm.choices, blank=True
+                        ),
+                        "charity_number": row.text("charity_number"),
+                        "company_number": row.text("company_number"),
+                        "website": row.text("website"),
+                        "source_note": row.text("source_note"),
+                    },
+                )
+            )
+        self.keyed(file, records)
+        self.validate(Organisation, records)
+        file.raise_problems()
+        existing = by_slug(Organisation, [r.key for r in records])
+        self.organisations = self.write(Organisation, records, existing=existing)
+        self.count("organisations", records)
+
+    def load_funding_lines(self) -> None:
+        file, rows = self.open("funding_lines", FUNDING_LINE_COLUMNS)
+        organisations = slug_map(Organisation)
+        records = []
+        for row in rows:
+            values = {
+                "organisation_id": row.reference(
+                    "organisation_slug", organisations, "organisation", required=True
+                ),
+                "funder_type": row.choice("funder_type", FundingLine.FunderType.choices),
+                "funder_name": row.text("funder_name"),
+                "share": row.decimal("share"),
+                "year": row.integer("year"),
+                "source_note": row.text("source_note"),
+            }
+            key = (
+                values["organisation_id"],
+                values["funder_type"],
+                values["year"],
+                values["funder_name"],
+            )
+            records.append(
+                Record(
+                    row=row, key=key, values=values, columns={"organisation": "organisation_slug"}
+                )
+            )
+        self.keyed(file, records, what="organisation, funder type, year and funder name")
+        # The model's clean() sums shares already in the database; the file may change them,
+        # so the sum is checked here on what the database will hold afterwards.
+        self.validate(FundingLine, records, exclude=["organisation"], model_clean=False)
+        file.raise_problems()
+        org_ids = {r.values["organisation_id"] for r in records}
+        existing = {
+            (line.organisation_id, line.funder_type, line.year, line.funder_name): line
+            for line in FundingLine.objects.filter(organisation_id__in=org_ids)
+        }
+        self.check_shares(records, existing)
+        file.raise_problems()
+        organisations_by_pk = {obj.pk: obj for obj in self.organisations.values()}
+        missing = org_ids - set(organisations_by_pk)
+        organisations_by_pk.update(Organisation.objects.in_bulk(list(missing)))
+
+        def prepare(line):
+            # The shared instance, so that recompute_funding updates what initiatives copy.
+            line.organisation = organisations_by_pk[line.organisation_id]
+
+        self.write(FundingLine, records, existing=existing, prepare=prepare)
+        self.organisations_by_pk = organisations_by_pk
+        self.count("funding_lines", records)
+
+    @staticmethod
+    def check_shares(records: list[Record], existing: dict) -> None:
+        totals: dict = defaultdict(Decimal)
+        in_file = {record.key for record in records}
+        for key, line in existing.items():
+            if key not in in_file:
+                totals[(line.organisation_id, line.year)] += line.share
+        records = [r for r in records if r.values["share"] is not None]
+        for record in records:
+            totals[(record.values["organisation_id"], record.values["year"])] += record.values[
+                "share"
+            ]
+        for record in records:
+            total = totals[(record.values["organisation_id"], record.values["year"])]
+            if total > 100:
+                record.row.problem(
+                    "share",
+                    f"shares for {record.values['year']} would add up to {total}%; "
+                    "shares of one year can add up to at most 100%.",
+                )
+
+    def load_initiatives(self) -> None:
+        file, rows = self.open("initiatives", INITIATIVE_COLUMNS)
+        organisations = slug_map(Organisation)
+        vanguards = slug_map(VanguardSite)
+        topics, conditions = slug_map(Topic), slug_map(Condition)
+        groups, areas = slug_map(PopulationGroup), slug_map(Area)
+        records = []
+        for row in rows:
+            records.append(
+                Record(
+                    row=row,
+                    key=row.text("slug", required=True),
+                    values={
+                        "slug": row.text("slug"),
+                        "name": row.text("name", required=True),
+                        "organisation_id": row.reference(
+                            "organisation_slug", organisations, "organisation"
+                        ),
+                        "summary": row.text("summary"),
+                        "role": row.choice("role", Initiative.Role.choices),
+                        "national": row.boolean("national"),
+                        "vanguard_id": row.reference("vanguard_slug", vanguards, "vanguard site"),
+                        "website": row.text("website"),
+                        "status": row.choice("status", Initiative.Status.choices),
+                        "last_verified_on": row.date("last_verified_on"),
+                        "source_note": row.text("source_note"),
+                    },
+                    links={
+                        "topics": row.references("topic_slugs", topics, "topic"),
+                        "conditions": row.references("condition_slugs", conditions, "condition"),
+                        "population_groups": row.references(
+                            "population_slugs", groups, "population group"
+                        ),
+                        "areas": row.references("area_slugs", areas, "area"),
+                    },
+                    columns={
+                        "organisation": "organisation_slug",
+                        "vanguard": "vanguard_slug",
+                        "topics": "topic_slugs",
+                        "conditions": "condition_slugs",
+                        "population_groups": "population_slugs",
+                        "areas": "area_slugs",
+                    },
+                )
+            )
+        self.keyed(file, records)
+        self.validate(Initiative, records, exclude=["organisation", "vanguard"])
+        file.raise_problems()
+        by_pk = getattr(self, "organisations_by_pk", {})
+        wanted = {r.values["organisation_id"] for r in records} - set(by_pk) - {None}
+        by_pk = {**by_pk, **Organisation.objects.in_bulk(list(wanted))}
+
+        def prepare(initiative):
+            # save() copies funding figures from the organisation; hand it the loaded one.
+            if initiative.organisation_id is not None:
+                initiative.organisation = by_pk[initiative.organisation_id]
+
+        existing = by_slug(Initiative, [r.key for r in records])
+        written = self.write(Initiative, records, existing=existing, prepare=prepare)
+        self.write_links(Initiative, records, written)
+        self.count("initiatives", records)
+
+
+def seeds_load(*, directory: Path) -> dict[str, Tally]:
+    """Load every seed file in `directory` in one transaction; raises SeedError on any problem."""
+    return SeedLoader(directory).load()

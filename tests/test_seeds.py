@@ -1,0 +1,313 @@
+"""The seed files and `manage.py load_seeds`: what they load, and that loading is safe."""
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from initiatives.models import (
+    Area,
+    Condition,
+    FundingDependency,
+    FundingLine,
+    Initiative,
+    Organisation,
+    PopulationGroup,
+    Topic,
+    VanguardSite,
+)
+
+pytestmark = pytest.mark.django_db
+
+SEEDS = Path(settings.BASE_DIR) / "seeds"
+ROLE_ERROR = '"servce_provider" is not one of service_provider, campaigning, both.'
+
+
+def load(directory: Path = SEEDS) -> str:
+    out = io.StringIO()
+    call_command("load_seeds", "--dir", str(directory), stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict:
+    """Every row the loader writes, with its timestamps, in a comparable form."""
+    tables = [
+        Area,
+        Area.other_parents.through,
+        Condition,
+        Topic,
+        PopulationGroup,
+        VanguardSite,
+        VanguardSite.areas.through,
+        Organisation,
+        FundingLine,
+        Initiative,
+        Initiative.areas.through,
+        Initiative.topics.through,
+        Initiative.conditions.through,
+        Initiative.population_groups.through,
+    ]
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in tables}
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames), list(reader)
+
+
+def write_rows(path: Path, header: list[str], rows: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def edit_cell(directory: Path, stem: str, slug: str, column: str, value: str) -> int:
+    """Change one cell of the row with this slug; returns the row number a spreadsheet shows."""
+    path = directory / f"{stem}.csv"
+    header, rows = read_rows(path)
+    for index, row in enumerate(rows):
+        if row["slug"] == slug:
+            row[column] = value
+            write_rows(path, header, rows)
+            return index + 2
+    raise AssertionError(f"{slug} not in {path}")
+
+
+@pytest.fixture
+def seed_copy(tmp_path) -> Path:
+    directory = tmp_path / "seeds"
+    shutil.copytree(SEEDS, directory)
+    return directory
+
+
+def remove_everything_loaded() -> None:
+    """Delete what a load wrote, dependants first (areas and organisations are protected)."""
+    Initiative.objects.all().delete()
+    FundingLine.objects.all().delete()
+    Organisation.objects.all().delete()
+    for model in (VanguardSite, Condition, Topic, PopulationGroup):
+        model.objects.all().delete()
+    Area.objects.update(parent=None)
+    Area.objects.all().delete()
+
+
+@pytest.fixture(scope="class")
+def loaded(django_db_setup, django_db_blocker):
+    """The seeds, loaded once for a class of tests that only read them."""
+    with django_db_blocker.unblock():
+        load()
+        try:
+            yield
+        finally:
+            remove_everything_loaded()
+
+
+@pytest.mark.usefixtures("loaded")
+class TestWhatIsLoaded:
+    def test_the_four_nations_regions_icbs_and_districts(self):
+        kinds = Area.Kind
+        assert set(Area.objects.filter(kind=kinds.NATION).values_list("code", flat=True)) == {
+            "E92000001",
+            "W92000004",
+            "S92000003",
+            "N92000002",
+        }
+        assert Area.objects.filter(kind=kinds.NHS_REGION, parent__slug="england").count() == 7
+        assert Area.objects.filter(kind=kinds.ICB, parent__kind=kinds.NHS_REGION).count() == 42
+        districts = Area.objects.filter(kind=kinds.LOCAL_AUTHORITY)
+        assert districts.filter(code__startswith="E", parent__kind=kinds.ICB).count() == 296
+        assert districts.filter(code__startswith="W06", parent__slug="wales").count() == 22
+        assert Area.objects.count() == 4 + 7 + 42 + 296 + 22
+
+    def test_halton_lies_in_cheshire_and_merseyside_in_the_north_west(self):
+        halton = Area.objects.get(slug="halton")
+        assert halton.code == "E06000006"
+        assert halton.parent.slug == "nhs-cheshire-and-merseyside-icb"
+        assert halton.parent.ods_code == "QYG"
+        assert halton.parent.parent.name == "North West"
+        assert halton.parent.parent.parent.name == "England"
+
+    def test_a_split_district_is_found_under_each_of_its_icbs(self):
+        north_yorkshire = Area.objects.get(slug="north-yorkshire")
+        icbs = [
+            "nhs-humber-and-north-yorkshire-icb",
+            "nhs-west-yorkshire-icb",
+            "nhs-lancashire-and-south-cumbria-icb",
+        ]
+        for slug in icbs:
+            icb = Area.objects.get(slug=slug)
+            assert north_yorkshire.pk in Area.objects.descendant_ids(icb), slug
+        assert north_yorkshire.parent.slug == icbs[0]
+        assert Area.objects.filter(other_parents__isnull=False).distinct().count() == 13
+
+    def test_initiatives_are_found_under_the_areas_above_them(self):
+        cheshire = Area.objects.get(slug="nhs-cheshire-and-merseyside-icb")
+        found = set(Initiative.objects.in_area(cheshire).values_list("slug", flat=True))
+        assert {"sew-halton", "teeny-treasures", "well-halton"} <= found
+        wales = Area.objects.get(slug="wales")
+        assert "keyring-network-wrexham" in set(
+            Initiative.objects.in_area(wales).values_list("slug", flat=True)
+        )
+
+    def test_fifty_vanguards_six_of_them_social_movement_sites(self):
+        assert VanguardSite.objects.count() == 50
+        movement = VanguardSite.objects.filter(social_movement_site=True)
+        assert movement.count() == 6
+        assert set(movement.values_list("slug", flat=True)) >= {
+            "royal-free-london",
+            "wellbeing-erewash",
+            "stockport-together",
+            "better-care-together",
+        }
+        per_model = {
+            code: VanguardSite.objects.filter(care_model=code).count()
+            for code in VanguardSite.CareModel.values
+        }
+        assert per_model == {"pacs": 9, "mcp": 14, "ehch": 6, "uec": 8, "acc": 13}
+        assert VanguardSite.objects.get(slug="wirral-partners").areas.get().slug == "wirral"
+
+    def test_initiatives_are_published_and_linked(self):
+        initiatives = Initiative.objects.all()
+        assert initiatives.count() >= 60
+        assert Initiative.objects.published().count() == initiatives.count()
+        erewash = Initiative.objects.get(slug="wellbeing-erewash-your-life-your-way")
+        assert erewash.vanguard.social_movement_site
+        assert list(erewash.areas.values_list("slug", flat=True)) == ["erewash"]
+        mnd = Initiative.objects.get(slug="mnd-scotland")
+        assert mnd.national
+        assert mnd.conditions.get().is_rare
+        assert Initiative.objects.filter(conditions__is_rare=True).distinct().count() >= 8
+        assert not Condition.objects.get(slug="mental-health").is_rare
+
+    def test_every_organisation_and_initiative_passes_validation(self):
+        for organisation in Organisation.objects.all():
+            organisation.full_clean()
+        for initiative in Initiative.objects.all():
+            initiative.full_clean()
+            assert len(initiative.summary) <= 300
+
+    def test_registration_numbers_only_as_sourced(self):
+        keyring = Organisation.objects.get(slug="keyring-living-support-networks")
+        assert (keyring.charity_number, keyring.company_number) == ("1054234", "03176431")
+        food_train = Organisation.objects.get(slug="the-food-train-limited")
+        assert food_train.charity_number == ""
+        assert food_train.company_number == "SC158165"
+        assert "24843" in food_train.source_note
+
+
+class TestRunningAgain:
+    def test_a_second_run_changes_nothing(self):
+        first = load()
+        assert "areas: 371 created, 0 updated, 0 unchanged" in first
+        before = snapshot()
+        second = load()
+        assert snapshot() == before
+        assert "areas: 0 created, 0 updated, 371 unchanged" in second
+        assert "initiatives: 0 created, 0 updated" in second
+
+    def test_a_changed_cell_updates_only_its_row(self, seed_copy):
+        load()
+        before = {i.slug: i.updated_at for i in Initiative.objects.all()}
+        edit_cell(seed_copy, "initiatives", "sew-halton", "summary", "Sewing in Runcorn.")
+        edit_cell(seed_copy, "initiatives", "teeny-treasures", "area_slugs", "halton;runnymede")
+        output = load(seed_copy)
+        assert f"initiatives: 0 created, 2 updated, {len(before) - 2} unchanged" in output
+        assert Initiative.objects.get(slug="sew-halton").summary == "Sewing in Runcorn."
+        assert set(
+            Initiative.objects.get(slug="teeny-treasures").areas.values_list("slug", flat=True)
+        ) == {"halton", "runnymede"}
+        after = {i.slug: i.updated_at for i in Initiative.objects.all()}
+        moved = {slug for slug in before if after[slug] != before[slug]}
+        assert moved == {"sew-halton", "teeny-treasures"}
+
+    def test_funding_lines_set_the_dependency_of_the_organisation_and_its_initiatives(
+        self, seed_copy
+    ):
+        path = seed_copy / "funding_lines.csv"
+        header, _rows = read_rows(path)
+        line = {
+            "organisation_slug": "keyring-living-support-networks",
+            "funder_type": "local_authority",
+            "funder_name": "",
+            "share": "80",
+            "year": "2021",
+            "source_note": "test",
+        }
+        write_rows(path, header, [line])
+        load(seed_copy)
+        keyring = Organisation.objects.get(slug="keyring-living-support-networks")
+        assert keyring.funding_dependency == FundingDependency.HIGHLY_DEPENDENT
+        for initiative in keyring.initiatives.all():
+            assert initiative.funding_dependency == FundingDependency.HIGHLY_DEPENDENT
+        before = snapshot()
+        assert "funding_lines: 0 created, 0 updated, 1 unchanged" in load(seed_copy)
+        assert snapshot() == before
+
+
+class TestBadSeedFiles:
+    def test_a_bad_cell_aborts_everything_and_names_file_row_and_column(self, seed_copy):
+        load()
+        before = snapshot()
+        # A valid change early in the load order, then a bad value in the last file.
+        edit_cell(seed_copy, "areas", "halton", "name", "Halton Renamed")
+        row = edit_cell(seed_copy, "initiatives", "sew-halton", "role", "servce_provider")
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        assert f"initiatives.csv, row {row}, column role: {ROLE_ERROR}" in str(exc.value)
+        assert snapshot() == before
+        assert Area.objects.get(slug="halton").name == "Halton"
+
+    def test_a_bad_file_on_an_empty_database_loads_nothing(self, seed_copy):
+        edit_cell(seed_copy, "vanguards", "moorfields", "care_model", "hospital")
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        assert "vanguards.csv, row " in str(exc.value)
+        assert "column care_model: " in str(exc.value)
+        assert Area.objects.count() == 0
+        assert Condition.objects.count() == 0
+
+    def test_every_problem_in_the_file_is_reported(self, seed_copy):
+        first = edit_cell(seed_copy, "initiatives", "mind", "area_slugs", "england;atlantis")
+        second = edit_cell(seed_copy, "initiatives", "carers-uk", "summary", "x" * 301)
+        third = edit_cell(seed_copy, "initiatives", "sickle-cell-society", "national", "maybe")
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        message = str(exc.value)
+        assert (
+            f'initiatives.csv, row {first}, column area_slugs: "atlantis" is not the slug of '
+            "any area." in message
+        )
+        assert f"row {second}, column summary: Ensure this value has at most 300" in message
+        assert f'row {third}, column national: "maybe" is not one of true, false.' in message
+
+    def test_a_missing_column_is_reported(self, seed_copy):
+        path = seed_copy / "conditions.csv"
+        header, rows = read_rows(path)
+        header.remove("is_rare")
+        for row in rows:
+            del row["is_rare"]
+        write_rows(path, header, rows)
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        assert "conditions.csv, row 1, column is_rare: missing from the header" in str(exc.value)
+        assert Area.objects.count() == 0
+
+    def test_an_invalid_registration_number_is_refused(self, seed_copy):
+        row = edit_cell(
+            seed_copy, "organisations", "the-food-train-limited", "charity_number", "24843"
+        )
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        assert f"organisations.csv, row {row}, column charity_number: Enter a charity number" in (
+            str(exc.value)
+        )
+
+    def test_a_missing_folder_is_reported(self, tmp_path):
+        with pytest.raises(CommandError, match="is not a folder"):
+            load(tmp_path / "nowhere")
