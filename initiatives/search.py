@@ -91,15 +91,25 @@ class Item:
     phrase: bool = False
 
     def tokens(self) -> list[str]:
-        """The item's lower-case words without stop words (kept inside a phrase)."""
+        """The item's lower-case words, without stop words at either end.
+
+        Stop words inside are kept, so "state-of-the-art" stays a phrase of four.
+        """
         words = [word.lower() for word in WORD_RE.findall(self.text)]
-        if not self.phrase:
-            return [word for word in words if word not in STOP_WORDS]
         keep = [i for i, word in enumerate(words) if word not in STOP_WORDS]
         return words[keep[0] : keep[-1] + 1] if keep else []
 
-    def websearch(self) -> str:
-        return f'"{self.text}"' if self.phrase else self.text
+    def websearch_alternatives(self) -> list[str]:
+        """The item for websearch_to_tsquery.
+
+        An item with punctuation inside also goes as a phrase of its words: the
+        PostgreSQL parser reads "well-being" as a compound that a text saying
+        "well being" lacks, while FTS5 sees two words either way.
+        """
+        typed = f'"{self.text}"' if self.phrase else self.text
+        if all(WORD_RE.fullmatch(word) for word in self.text.split()):
+            return [typed]
+        return [typed, '"' + " ".join(self.tokens()) + '"']
 
 
 @dataclass(frozen=True)
@@ -109,10 +119,14 @@ class Group:
     items: tuple[Item, ...]
     negated: bool = False
 
+    def websearch_text(self) -> str:
+        """The group for one websearch_to_tsquery call: its alternatives joined by `or`."""
+        return " or ".join(text for item in self.items for text in item.websearch_alternatives())
+
     def websearch(self) -> str:
         if self.negated:
-            return "-" + self.items[0].websearch()
-        return " or ".join(item.websearch() for item in self.items)
+            return "-" + self.items[0].websearch_alternatives()[0]
+        return " or ".join(item.websearch_alternatives()[0] for item in self.items)
 
 
 @dataclass(frozen=True)
@@ -130,8 +144,20 @@ class ParsedQuery:
         return tuple(group for group in self.groups if group.negated)
 
     def websearch(self) -> str:
-        """The query re-written for websearch_to_tsquery, which then reads it as parsed here."""
+        """The query as understood, in the syntax it was typed in."""
         return " ".join(group.websearch() for group in self.groups)
+
+    def tsquery(self) -> tuple[str, list[str]]:
+        """SQL for the PostgreSQL tsquery, with its parameters.
+
+        One websearch_to_tsquery per group, combined with && and !!: given a whole
+        query, websearch_to_tsquery would read "a or b c" as a | (b & c).
+        """
+        parts = []
+        for group in self.groups:
+            call = "websearch_to_tsquery('english'::regconfig, %s)"
+            parts.append(f"(!! {call})" if group.negated else call)
+        return "(" + " && ".join(parts) + ")", [group.websearch_text() for group in self.groups]
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -204,7 +230,9 @@ def parse_query(q: str) -> ParsedQuery:
 
 def fuzzy_words(item: Item) -> list[str]:
     """The item's words that the misspelling fallback may correct."""
-    return [word for word in item.tokens() if len(word) >= MIN_FUZZY_WORD]
+    return [
+        word for word in item.tokens() if len(word) >= MIN_FUZZY_WORD and word not in STOP_WORDS
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -268,10 +296,9 @@ def _with_exact_flag(queryset, text: str):
 
 
 def _pg_search(queryset, parsed: ParsedQuery, text: str):
-    query_text = parsed.websearch()
-    tsquery = "websearch_to_tsquery('english'::regconfig, %s)"
-    matches = _condition(f"{{row}}.search_vector @@ {tsquery}", [query_text])
-    rank = RowSQL(f"ts_rank({{row}}.search_vector, {tsquery})", [query_text])
+    tsquery, params = parsed.tsquery()
+    matches = _condition(f"{{row}}.search_vector @@ {tsquery}", params)
+    rank = RowSQL(f"ts_rank({{row}}.search_vector, {tsquery})", params)
     found = queryset.filter(Q(matches) | _exact_name(text))
     words = _fuzzy_plan(parsed)
     if words is None or found.exists():
@@ -292,7 +319,10 @@ def _pg_search(queryset, parsed: ParsedQuery, text: str):
     fuzzy = queryset.filter(_fuzzy_filter(words, similar))
     for group in parsed.negative:
         fuzzy = fuzzy.exclude(
-            _condition(f"{{row}}.search_vector @@ {tsquery}", [group.items[0].websearch()])
+            _condition(
+                "{row}.search_vector @@ websearch_to_tsquery('english'::regconfig, %s)",
+                [group.websearch_text()],
+            )
         )
     return _order(_with_exact_flag(fuzzy, text).annotate(search_rank=_fuzzy_score(words, score)))
 

@@ -1,6 +1,7 @@
 """Full-text search: the same records for the same query on SQLite and PostgreSQL."""
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from initiatives import search
@@ -118,6 +119,7 @@ QUERIES = [
     ("WALKING", {"walks", "nordic"}),
     ("peer support", {"keyring", "shed"}),  # a topic's name
     ("ukulele or litter", {"ukulele", "litter"}),
+    ("ukulele or walks erewash", {"walks"}),  # (ukulele or walks) and erewash
     ("walking -parkinson's", {"walks"}),
     ("walking -parkinson", {"walks"}),
     ('-"Erewash" wellbeing', set()),
@@ -392,3 +394,79 @@ def test_sqlite_fts5_table_follows_the_register(register):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM initiatives_search")
         assert cursor.fetchone()[0] == Initiative.objects.count()
+
+
+# The seed data: the same records on both databases for a table of everyday queries.
+# The expected sets follow seeds/*.csv; update them with the seeds.
+SEED_QUERIES = {
+    "dementia": {"art-for-wellbeing"},
+    "men's shed": {
+        "cleobury-mortimer-mens-shed",
+        "mens-sheds-cymru",
+        "north-belfast-mens-shed",
+        "scottish-mens-sheds-association",
+        "uk-mens-sheds-association",
+    },
+    "allotments": {
+        "caia-community-gardens-pentre-gwyn-allotments",
+        "keyring-network-wrexham",
+        "life-at-no-27",
+    },
+    "walking": {
+        "parkrun-practice-initiative",
+        "paths-for-all-scottish-health-walk-network",
+        "walking-for-health",
+        "workplace-health-and-wellbeing-social-movement",
+    },
+    "wrexham": {
+        "caia-community-gardens-pentre-gwyn-allotments",
+        "cyfle-cymru-peer-mentoring-wrexham",
+        "keyring-network-wrexham",
+    },
+    "rare diseases": {
+        "genetic-alliance-uk",
+        "northern-ireland-rare-disease-partnership",
+        "rare-disease-uk",
+    },
+    "motor neurone": {"mnd-scotland", "motor-neurone-disease-association"},
+    "copd": {"breathe-easy-support-groups", "ways-to-wellness"},
+    "buurtzorg": {
+        "buurtzorg-britain-and-ireland",
+        "buurtzorg-model-community-nursing-pilot-tower-hamlets",
+    },
+    "wellbeing erewash": {"wellbeing-erewash-your-life-your-way"},
+    "keyring": {"keyring-living-support-networks", "keyring-network-wrexham"},
+    "depression or anxiety": {"aware-ni-support-groups", "teeny-treasures", "thistle-foundation"},
+    "huntington's": {"huntingtons-disease-association"},
+    "co-op": {"lambeth-gp-food-co-op", "mens-sheds-cymru"},
+    "well-being": {"growing-well", "live-well-make-art", "ways-to-wellness", "well-halton"},
+    "covid-19": {"scottish-mens-sheds-association"},
+    "café": {"workplace-health-and-wellbeing-social-movement"},
+    "choirs": {"sing-with-us-choirs"},
+    '"cystic fibrosis"': {"cystic-fibrosis-trust"},
+    "motor neurone -scotland": {"motor-neurone-disease-association"},
+    "young people": set(),
+    # Misspellings
+    "demntia": {"art-for-wellbeing"},
+    "buurtzrg": {
+        "buurtzorg-britain-and-ireland",
+        "buurtzorg-model-community-nursing-pilot-tower-hamlets",
+    },
+    "allotmnet": {
+        "caia-community-gardens-pentre-gwyn-allotments",
+        "keyring-network-wrexham",
+        "life-at-no-27",
+    },
+}
+
+
+def test_seed_data_queries_find_the_same_records_on_every_database():
+    call_command("load_seeds", verbosity=0)
+    published = Initiative.objects.published()
+    wrong = {}
+    for q, expected in SEED_QUERIES.items():
+        slugs = {initiative.slug for initiative in published.search(q)}
+        if slugs != expected:
+            wrong[q] = {"missing": expected - slugs, "unexpected": slugs - expected}
+    assert wrong == {}
+    assert published.search("wellbeing erewash")[0].slug == "wellbeing-erewash-your-life-your-way"
