@@ -74,6 +74,21 @@ class AreaTree:
                     stack.append(child)
         return found
 
+    def ancestor_ids(self, pk: int) -> set[int]:
+        """Every id above the area (not its own), through all of its parents."""
+        parents: dict[int, list[int]] = defaultdict(list)
+        for parent, kids in self.children.items():
+            for kid in kids:
+                parents[kid].append(parent)
+        found: set[int] = set()
+        stack = [pk]
+        while stack:
+            for parent in parents.get(stack.pop(), ()):
+                if parent not in found:
+                    found.add(parent)
+                    stack.append(parent)
+        return found
+
     def child_areas(self, pk: int) -> list[Area]:
         return [self.areas[child] for child in self.children.get(pk, ())]
 

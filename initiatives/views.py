@@ -445,7 +445,8 @@ def area_detail(request, slug):
     if area is None:
         return not_found(request, f"We don\u2019t know the area \u201c{shown(slug)}\u201d.")
     below = tree.descendant_ids(area.pk)
-    above = Area.objects.ancestor_ids(area)
+    # The same as Area.objects.ancestor_ids(area), from the tree already loaded.
+    above = tree.ancestor_ids(area.pk)
     published = Initiative.objects.published()
     through = Initiative.areas.through
 
