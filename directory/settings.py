@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_filters",
     "directory",
     "initiatives",
+    "places",
 ]
 
 MIDDLEWARE = [

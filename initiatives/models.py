@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from places.lookup import LOCATION_FIELDS, locate_initiative
+
 from .querysets import AreaQuerySet, InitiativeQuerySet
 from .validators import (
     normalise_postcode,
@@ -488,6 +490,12 @@ class Initiative(Timestamped):
             self.funding_dependency = FundingDependency.UNKNOWN
             self.largest_funder_share = None
             self.nhs_share = None
+        # The location follows the postcode (one indexed query in the postcode table).
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "postcode" in update_fields:
+            locate_initiative(self)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, *LOCATION_FIELDS}
         super().save(*args, **kwargs)
 
     @property

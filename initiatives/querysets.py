@@ -1,11 +1,16 @@
 """Reads, as small composable QuerySet methods (STYLE.md habit 2)."""
 
+import math
 from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast, Concat, Round, Sqrt
 from django.utils import timezone
+
+# How far "near" reaches when a search gives a postcode but no distance.
+DEFAULT_DISTANCE_KM = 10
 
 
 class AreaQuerySet(models.QuerySet):
@@ -60,6 +65,97 @@ class InitiativeQuerySet(models.QuerySet):
         return self.filter(
             models.Exists(
                 through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=ids)
+            )
+        )
+
+    @staticmethod
+    def _squared_distance(easting: float, northing: float):
+        """Squared grid distance in m² from a point, in SQL (floats: ints would overflow)."""
+        dx = Cast("easting", models.FloatField()) - models.Value(float(easting))
+        dy = Cast("northing", models.FloatField()) - models.Value(float(northing))
+        return models.ExpressionWrapper(dx * dx + dy * dy, output_field=models.FloatField())
+
+    def _within(self, easting: float, northing: float, radius_m: float) -> models.Q:
+        """A box on the (easting, northing) index, then the exact circle."""
+        return models.Q(
+            easting__gte=math.floor(easting - radius_m),
+            easting__lte=math.ceil(easting + radius_m),
+            northing__gte=math.floor(northing - radius_m),
+            northing__lte=math.ceil(northing + radius_m),
+            grid_distance_sq__lte=radius_m * radius_m,
+        )
+
+    def near(self, easting: float, northing: float, distance_km: float):
+        """Initiatives within distance_km of a grid point, annotated with distance_m."""
+        radius_m = float(distance_km) * 1000
+        return (
+            self.alias(grid_distance_sq=self._squared_distance(easting, northing))
+            .filter(self._within(easting, northing, radius_m))
+            .annotate(distance_m=Sqrt("grid_distance_sq"))
+        )
+
+    def serving_point(self, postcode, distance_km: float = DEFAULT_DISTANCE_KM):
+        """Initiatives that serve a postcode: by area served, nationally, or within distance_km.
+
+        `postcode` is a places.models.Postcode. Each row is annotated with
+        `serving_reason` for the page ("serves Halton", "national", "2.3 km away";
+        the most specific area served wins), `served_area` (that area's name or
+        None) and `distance_m` (None where either end has no location).
+        """
+        from .models import Area
+
+        areas = []
+        if postcode.local_authority_code:
+            local = Area.objects.filter(
+                code=postcode.local_authority_code, kind=Area.Kind.LOCAL_AUTHORITY
+            ).first()
+            if local is not None:
+                above = Area.objects.ancestor_ids(local)
+                areas = [local, *Area.objects.filter(pk__in=above)]
+        # The local authority first, then its ICB, region and nation.
+        depth = {kind: n for n, kind in enumerate(["local_authority", "icb", "nhs_region"])}
+        areas.sort(key=lambda area: depth.get(area.kind, len(depth)))
+        area_ids = [area.pk for area in areas]
+        through = self.model.areas.through
+        serves = through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=area_ids)
+        specific_first = models.Case(
+            *[models.When(area_id=pk, then=models.Value(n)) for n, pk in enumerate(area_ids)],
+            default=models.Value(len(area_ids)),
+            output_field=models.IntegerField(),
+        )
+        located = postcode.easting is not None and postcode.northing is not None
+        condition = models.Q(models.Exists(serves)) | models.Q(national=True)
+        queryset = self
+        if located:
+            queryset = queryset.alias(
+                grid_distance_sq=self._squared_distance(postcode.easting, postcode.northing)
+            )
+            condition |= self._within(postcode.easting, postcode.northing, distance_km * 1000)
+            distance = Sqrt("grid_distance_sq")
+        else:
+            distance = models.Value(None, output_field=models.FloatField())
+        return (
+            queryset.filter(condition)
+            .annotate(
+                served_area=models.Subquery(
+                    serves.order_by(specific_first).values("area__name")[:1]
+                ),
+                distance_m=distance,
+            )
+            .annotate(
+                serving_reason=models.Case(
+                    models.When(
+                        served_area__isnull=False,
+                        then=Concat(models.Value("serves "), "served_area"),
+                    ),
+                    models.When(national=True, then=models.Value("national")),
+                    models.When(distance_m__lt=100, then=models.Value("under 0.1 km away")),
+                    default=Concat(
+                        Cast(Round(models.F("distance_m") / 1000, 1), models.CharField()),
+                        models.Value(" km away"),
+                    ),
+                    output_field=models.CharField(),
+                )
             )
         )
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 
 from initiatives import models
+from places.models import Postcode
 
 
 class AreaFactory(factory.django.DjangoModelFactory):
@@ -94,3 +95,25 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
     def population_groups(self, create, extracted, **kwargs):
         if create and extracted:
             self.population_groups.set(extracted)
+
+
+class PostcodeFactory(factory.django.DjangoModelFactory):
+    """A unit postcode in Halton by default; pass easting and northing to place it."""
+
+    class Meta:
+        model = Postcode
+        django_get_or_create = ("postcode",)
+
+    postcode = "WA7 1AB"
+    kind = Postcode.Kind.UNIT
+    district = factory.LazyAttribute(lambda o: o.postcode.split()[0])
+    sector = factory.LazyAttribute(
+        lambda o: {Postcode.Kind.UNIT: o.postcode[:-2], Postcode.Kind.SECTOR: o.postcode}.get(
+            o.kind, ""
+        )
+    )
+    local_authority_code = "E06000006"
+    easting = 351329
+    northing = 382947
+    latitude = 53.341171
+    longitude = -2.73246

@@ -1,0 +1,184 @@
+"""Finding a place from what someone typed, and locating initiatives by their postcode."""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Left, Length
+
+from .models import Postcode
+
+ENTER_A_POSTCODE = "Enter a UK postcode, like WA7 1AB"
+NOT_FOUND = "We couldn't find that postcode"
+# Longer than any postcode with generous spacing; anything longer is not one.
+MAX_QUERY_LENGTH = 16
+
+OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
+INWARD = r"[0-9][A-Z]{2}"
+FULL_RE = re.compile(rf"({OUTWARD})({INWARD})")
+OUTWARD_RE = re.compile(OUTWARD)
+# An inward code cut short: its digit, perhaps with its first letter (WA7 1, WA7 1A).
+PARTIAL_INWARD_RE = re.compile(r"[0-9][A-Z]?")
+
+KIND_PREFERENCE = Case(
+    When(kind=Postcode.Kind.UNIT, then=Value(0)),
+    When(kind=Postcode.Kind.SECTOR, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class PlaceQuery:
+    """What a postcode query could mean, in the stored form, most likely first.
+
+    "WA7 1AB" is one postcode; "WA7 1" a sector; "M11" is the district M11 or,
+    typed without its space, the sector M1 1, so it has two readings.
+    """
+
+    candidates: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return self.candidates[0]
+
+
+def parse_place_query(text: str) -> PlaceQuery:
+    """Read a full postcode, a sector or an outward code in any case and spacing.
+
+    Raises ValidationError with a message for the person who typed it.
+    """
+    text = (text or "").strip().upper()
+    if not text or len(text) > MAX_QUERY_LENGTH:
+        raise ValidationError(ENTER_A_POSTCODE, code="invalid_postcode")
+    words = text.split()
+    compact = "".join(words)
+    if not compact.isascii() or not compact.isalnum():
+        raise ValidationError(ENTER_A_POSTCODE, code="invalid_postcode")
+
+    full = FULL_RE.fullmatch(compact)
+    if full:
+        return PlaceQuery((f"{full[1]} {full[2]}",))
+    if len(words) == 2 and OUTWARD_RE.fullmatch(words[0]):
+        if PARTIAL_INWARD_RE.fullmatch(words[1]):
+            return PlaceQuery((f"{words[0]} {words[1][0]}",))
+    elif len(words) == 1:
+        candidates = []
+        if OUTWARD_RE.fullmatch(compact):
+            candidates.append(compact)
+        # Typed without the space: WA71 is the sector WA7 1, WA71A likewise.
+        for cut in (1, 2):
+            outward, inward = compact[:-cut], compact[-cut:]
+            if OUTWARD_RE.fullmatch(outward) and PARTIAL_INWARD_RE.fullmatch(inward):
+                candidates.append(f"{outward} {inward[0]}")
+        if candidates:
+            return PlaceQuery(tuple(dict.fromkeys(candidates)))
+    raise ValidationError(ENTER_A_POSTCODE, code="invalid_postcode")
+
+
+def find_postcode(text: str) -> Postcode | None:
+    """The postcode, sector or district someone typed, or None if it is not one we know."""
+    try:
+        query = parse_place_query(text)
+    except ValidationError:
+        return None
+    found = {p.postcode: p for p in Postcode.objects.filter(postcode__in=query.candidates)}
+    for candidate in query.candidates:
+        if candidate in found:
+            return found[candidate]
+    return None
+
+
+def _readings(postcode: str) -> tuple[str, str, str] | None:
+    """A stored initiative postcode as (unit, sector, district), or None if malformed."""
+    match = FULL_RE.fullmatch("".join((postcode or "").split()).upper())
+    if not match:
+        return None
+    outward, inward = match[1], match[2]
+    return f"{outward} {inward}", f"{outward} {inward[0]}", outward
+
+
+def best_match(postcode: str) -> Postcode | None:
+    """Where a full postcode is: the postcode itself, else its sector's or district's centre."""
+    readings = _readings(postcode)
+    if readings is None:
+        return None
+    return (
+        Postcode.objects.filter(postcode__in=readings, easting__isnull=False)
+        .order_by(KIND_PREFERENCE)
+        .first()
+    )
+
+
+LOCATION_FIELDS = ("easting", "northing", "latitude", "longitude")
+
+
+def locate_initiative(initiative) -> bool:
+    """Set an initiative's location from its postcode (not saved). True if it has one.
+
+    A postcode missing from the directory (new, or mistyped) takes the centre of
+    its sector or district; postcode_not_found_message tells the curator.
+    With no postcode, or none we can place, the location is cleared.
+    """
+    match = best_match(initiative.postcode) if initiative.postcode else None
+    for field in LOCATION_FIELDS:
+        setattr(initiative, field, getattr(match, field) if match else None)
+    return match is not None
+
+
+def postcode_not_found_message(initiative) -> str | None:
+    """What a curator should know when the initiative's postcode did not give its location.
+
+    None when there is no postcode or it was found exactly.
+    """
+    postcode = initiative.postcode
+    if not postcode:
+        return None
+    if _readings(postcode) is None:
+        return f"{postcode} is not a UK postcode, so this initiative has no location."
+    match = best_match(postcode)
+    if match is not None and match.kind == Postcode.Kind.UNIT:
+        return None
+    if match is not None:
+        return (
+            f"{postcode} is not in the postcode directory, so the initiative is placed at the "
+            f"centre of {match.get_kind_display().lower()} {match.postcode}, which may be a "
+            "few kilometres out. Check the postcode."
+        )
+    if not Postcode.objects.exists():
+        return (
+            "The postcode directory has not been imported, so no initiative has a location. "
+            "Run `python manage.py import_postcodes`."
+        )
+    return (
+        f"We couldn't find {postcode} in the postcode directory, so this initiative has no "
+        "location and does not appear in searches by distance. Check the postcode."
+    )
+
+
+def locate_initiatives(queryset=None) -> int:
+    """Set the location of initiatives from their postcodes, in one UPDATE. Returns the count.
+
+    Used after an import of postcodes, so that records saved before it get a location.
+    """
+    from initiatives.models import Initiative
+
+    queryset = Initiative.objects.all() if queryset is None else queryset
+    own = OuterRef("postcode")
+    match = (
+        Postcode.objects.filter(easting__isnull=False)
+        .filter(
+            Q(postcode=own)
+            | Q(postcode=Left(own, Length(own) - 2))
+            | Q(postcode=Left(own, Length(own) - 4))
+        )
+        .order_by(KIND_PREFERENCE)
+    )
+    # Only where the directory has an answer: rows it cannot place keep what they have
+    # (synthetic benchmark records carry made-up postcodes with their own locations).
+    return (
+        queryset.exclude(postcode="")
+        .filter(Exists(match))
+        .update(**{field: Subquery(match.values(field)[:1]) for field in LOCATION_FIELDS})
+    )
