@@ -22,5 +22,6 @@ urlpatterns = [
     re_path(r"^taxonomies/(?P<id>[^/]+)/?$", api.taxonomy_detail, name="taxonomy"),
     re_path(r"^taxonomy_terms/?$", api.taxonomy_terms, name="taxonomy_terms"),
     re_path(r"^taxonomy_terms/(?P<id>[^/]+)/?$", api.taxonomy_term_detail, name="taxonomy_term"),
-    re_path(r"^(?P<path>.*)$", api.not_found, name="not_found"),
+    # Any character, line breaks included: every path under /api/v1/ answers JSON.
+    re_path(r"^(?P<path>[\s\S]*)$", api.not_found, name="not_found"),
 ]

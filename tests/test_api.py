@@ -542,7 +542,9 @@ def test_detail_endpoints_take_no_params(client, bare_record):
     get_json(client, f"{API}/services/{bare_record.uuid}?full=true", 400)
 
 
-@pytest.mark.parametrize("path", ["nothing", "services/a/b", "v2/services", "services.json"])
+@pytest.mark.parametrize(
+    "path", ["nothing", "services/a/b", "v2/services", "services.json", "%0A", "services/%0A/x"]
+)
 def test_unknown_paths_are_a_json_404(client, path):
     body = get_json(client, f"{API}/{path}", 404)
     assert "openapi.json" in body["message"]
