@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	@mkdir -p var
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_seeds
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_seeds --if-empty
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install-dev

@@ -311,3 +311,20 @@ class TestBadSeedFiles:
     def test_a_missing_folder_is_reported(self, tmp_path):
         with pytest.raises(CommandError, match="is not a folder"):
             load(tmp_path / "nowhere")
+
+
+def test_if_empty_leaves_a_register_with_initiatives_alone(tmp_path):
+    """`make run` must not overwrite a curator's edits to seeded records."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from initiatives.models import Area
+
+    from .factories import InitiativeFactory
+
+    InitiativeFactory(name="Edited by a curator")
+    out = StringIO()
+    call_command("load_seeds", "--if-empty", stdout=out)
+    assert "seeds not loaded" in out.getvalue()
+    assert not Area.objects.exists()

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from initiatives.models import Initiative
 from initiatives.seeding import SeedError, seeds_load
 
 
@@ -22,8 +23,22 @@ class Command(BaseCommand):
             default=None,
             help="The folder that holds the seed CSV files (default: seeds/ in the project).",
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help=(
+                "Load only into a register with no initiatives yet, so that curators' edits "
+                "to seeded records are never overwritten (what `make run` uses)."
+            ),
+        )
 
-    def handle(self, *args, directory=None, **options):
+    def handle(self, *args, directory=None, if_empty=False, **options):
+        if if_empty and Initiative.objects.exists():
+            self.stdout.write(
+                "The register already has initiatives: seeds not loaded. "
+                "Run `python manage.py load_seeds` to bring seeded records back to the files."
+            )
+            return
         path = Path(directory) if directory else Path(settings.BASE_DIR) / "seeds"
         if not path.is_dir():
             raise CommandError(f"{path} is not a folder. Pass --dir with the seed files' folder.")
