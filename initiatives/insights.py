@@ -21,8 +21,20 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db import connections
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from .models import Area, Condition, FundingDependency, Initiative, Organisation, VanguardSite
@@ -103,6 +115,20 @@ class Scope:
         if self.vanguard is not None:
             queryset = queryset.filter(vanguard=self.vanguard)
         return queryset
+
+    def contains(self, path: str = "") -> Q:
+        """A condition for rows whose initiative is here, reached through `path`.
+
+        `path` is "" on Initiative itself, or a relation such as "initiative__" on a
+        through table. An area adds a subquery (in_area); otherwise plain column filters.
+        """
+        if self.area is not None:
+            lookup = f"{path}in" if path else "pk__in"
+            return Q(**{lookup: self.initiatives.values("pk")})
+        condition = Q(**{f"{path}status": Initiative.Status.PUBLISHED})
+        if self.vanguard is not None:
+            condition &= Q(**{f"{path}vanguard": self.vanguard})
+        return condition
 
     def params(self, **extra) -> dict[str, str]:
         params = {}
@@ -211,9 +237,9 @@ class Table:
 # --- headline figures ------------------------------------------------------------
 
 
-def initiative_figures(queryset) -> dict[str, int]:
+def initiative_counts(initiatives) -> dict[str, int]:
     """Counts over initiatives in one query: all, verified lately, highly dependent, by role."""
-    return queryset.aggregate(
+    return initiatives.aggregate(
         initiatives=Count("pk"),
         verified=Count("pk", filter=Q(last_verified_on__gte=verified_since())),
         highly_dependent=Count(
@@ -223,8 +249,8 @@ def initiative_figures(queryset) -> dict[str, int]:
     )
 
 
-def organisation_figures(initiatives) -> dict[str, object]:
-    """Figures over the organisations with at least one of these initiatives, in one query."""
+def organisation_sums(initiatives) -> dict[str, object]:
+    """Sums over the organisations with at least one of these initiatives, in one query."""
     organisations = Organisation.objects.filter(
         Exists(initiatives.filter(organisation=OuterRef("pk")))
     )
@@ -261,22 +287,23 @@ class Figures:
 
     @classmethod
     def of(cls, initiatives) -> Figures:
-        counts = initiative_figures(initiatives)
-        orgs = organisation_figures(initiatives)
+        """The figures of these initiatives: two queries, whatever their number."""
+        counts = initiative_counts(initiatives)
+        sums = organisation_sums(initiatives)
         return cls(
             initiatives=counts["initiatives"],
             verified=counts["verified"],
             highly_dependent=counts["highly_dependent"],
             by_role={role: counts[f"role_{role}"] for role in ROLES},
-            organisations=orgs["organisations"],
+            organisations=sums["organisations"],
             # A sum over no known values is "not known", not zero.
-            members=orgs["members_total"] if orgs["members_known"] else None,
-            members_known=orgs["members_known"],
-            volunteers=orgs["volunteers_total"] if orgs["volunteers_known"] else None,
-            volunteers_known=orgs["volunteers_known"],
-            funding_known=orgs["funding_known"],
-            nhs_share=whole_percent(orgs["nhs_share_average"]),
-            nhs_funded=orgs["nhs_funded"],
+            members=sums["members_total"] if sums["members_known"] else None,
+            members_known=sums["members_known"],
+            volunteers=sums["volunteers_total"] if sums["volunteers_known"] else None,
+            volunteers_known=sums["volunteers_known"],
+            funding_known=sums["funding_known"],
+            nhs_share=whole_percent(sums["nhs_share_average"]),
+            nhs_funded=sums["nhs_funded"],
         )
 
     @property
@@ -420,24 +447,42 @@ def organisation_role(provides: bool, campaigns: bool) -> str:
     return Role.SERVICE_PROVIDER if provides else Role.CAMPAIGNING
 
 
+def count_rows_by(queryset, columns: list[str]) -> list[tuple]:
+    """Count the rows a queryset gives, grouped by some of its columns, in the database.
+
+    For a count over a grouped query (Django cannot aggregate an aggregate): the
+    queryset's SQL becomes a subquery, its params stay bound.
+    """
+    sql, params = queryset.query.sql_with_params()
+    connection = connections[queryset.db]
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    counted = f"SELECT {names}, COUNT(*) FROM ({sql}) AS grouped GROUP BY {names}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(counted, params)
+        return cursor.fetchall()
+
+
 def funding_figures(scope: Scope) -> Funding:
+    """One pass over the initiatives here, grouped by organisation, then counted by band."""
     initiatives = scope.initiatives
     providing = [Role.SERVICE_PROVIDER, Role.BOTH]
     campaigning = [Role.CAMPAIGNING, Role.BOTH]
-    grouped = (
-        Organisation.objects.annotate(
-            provides=Exists(initiatives.filter(organisation=OuterRef("pk"), role__in=providing)),
-            campaigns=Exists(initiatives.filter(organisation=OuterRef("pk"), role__in=campaigning)),
+    flag = {"default": Value(0), "output_field": IntegerField()}
+    # Initiatives carry their organisation's band (Organisation.recompute_funding).
+    per_organisation = (
+        initiatives.filter(organisation__isnull=False)
+        .values("organisation_id", "funding_dependency")
+        .annotate(
+            provides=Max(Case(When(role__in=providing, then=Value(1)), **flag)),
+            campaigns=Max(Case(When(role__in=campaigning, then=Value(1)), **flag)),
         )
-        .filter(Q(provides=True) | Q(campaigns=True))
-        .values("funding_dependency", "provides", "campaigns")
-        .annotate(organisations=Count("pk"))
         .order_by()
     )
     bands = {band: dict.fromkeys(ROLES, 0) for band in BANDS}
-    for group in grouped:
-        role = organisation_role(group["provides"], group["campaigns"])
-        bands[group["funding_dependency"]][role] += group["organisations"]
+    for band, provides, campaigns, organisations in count_rows_by(
+        per_organisation, ["funding_dependency", "provides", "campaigns"]
+    ):
+        bands[band][organisation_role(bool(provides), bool(campaigns))] += organisations
     highly_dependent = list(
         initiatives.filter(funding_dependency=FundingDependency.HIGHLY_DEPENDENT)
         .select_related("organisation")
@@ -505,26 +550,27 @@ def vanguard_figures(scope: Scope, tree: AreaTree | None) -> list[VanguardSite]:
     Whole register: every site. An area: the sites with an initiative here or whose own
     areas lie in it. A vanguard picked: that site.
     """
-    initiatives = scope.initiatives
-    sites = VanguardSite.objects.annotate(
-        **{
-            role: Count(
-                "initiatives", filter=Q(initiatives__in=initiatives, initiatives__role=role)
-            )
-            for role in ROLES
-        }
+    held: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ROLES, 0))
+    counts = (
+        scope.initiatives.filter(vanguard__isnull=False)
+        .values("vanguard_id", "role")
+        .annotate(initiatives=Count("pk"))
+        .order_by()
     )
+    for row in counts:
+        held[row["vanguard_id"]][row["role"]] = row["initiatives"]
+    sites = VanguardSite.objects.all()
     if scope.vanguard is not None:
         sites = sites.filter(pk=scope.vanguard.pk)
     elif scope.area is not None:
         site_areas = VanguardSite.areas.through.objects.filter(
             vanguardsite_id=OuterRef("pk"), area_id__in=tree.descendant_ids(scope.area.pk)
         )
-        sites = sites.filter(
-            Q(Exists(site_areas)) | Q(Exists(initiatives.filter(vanguard=OuterRef("pk"))))
-        )
+        sites = sites.filter(Q(pk__in=list(held)) | Q(Exists(site_areas)))
     sites = list(sites.order_by("name"))
     for site in sites:
+        for role in ROLES:
+            setattr(site, role, held[site.pk][role] if site.pk in held else 0)
         site.total = sum(getattr(site, role) for role in ROLES)
     sites.sort(key=lambda site: -site.total)  # stable: by name within equal totals
     return sites
@@ -564,29 +610,40 @@ def vanguard_table(scope: Scope, sites: list[VanguardSite]) -> Table:
 def condition_icb_counts() -> dict[int, int]:
     """For each condition, the number of ICBs where a published initiative serves it.
 
-    An initiative is in an ICB when it serves the ICB itself, a district whose parent is
-    the ICB, or a split district that names the ICB among its other parents. The three
-    ways are distinct (condition, ICB) pairs UNIONed in the database, then counted there.
+    An initiative is in an ICB when it serves the ICB itself, a district whose parent
+    is the ICB, or a split district that names the ICB among its other parents. The
+    small area side is one (area, ICB) table; the large side is joined to it once.
     """
-    pairs_of = Initiative.conditions.through.objects.filter(
-        initiative__status=Initiative.Status.PUBLISHED
-    ).order_by()
+    connection = connections[Initiative.objects.db]
+    quote = connection.ops.quote_name
+    areas = quote(Area._meta.db_table)
+    other_parents = quote(Area.other_parents.through._meta.db_table)
+    initiatives = quote(Initiative._meta.db_table)
+    initiative_conditions = quote(Initiative.conditions.through._meta.db_table)
+    initiative_areas = quote(Initiative.areas.through._meta.db_table)
+    sql = f"""
+        WITH area_icb (area_id, icb_id) AS (
+            SELECT a.id, a.id FROM {areas} a WHERE a.kind = %s
+            UNION
+            SELECT a.id, p.id FROM {areas} a JOIN {areas} p ON p.id = a.parent_id
+            WHERE p.kind = %s
+            UNION
+            SELECT o.from_area_id, o.to_area_id FROM {other_parents} o
+            JOIN {areas} t ON t.id = o.to_area_id WHERE t.kind = %s
+        )
+        SELECT condition_id, COUNT(*) FROM (
+            SELECT DISTINCT ic.condition_id, m.icb_id
+            FROM {initiative_conditions} ic
+            JOIN {initiatives} i ON i.id = ic.initiative_id
+            JOIN {initiative_areas} ia ON ia.initiative_id = ic.initiative_id
+            JOIN area_icb m ON m.area_id = ia.area_id
+            WHERE i.status = %s
+        ) AS pairs
+        GROUP BY condition_id
+    """  # noqa: S608 - table names from the models, values bound as params
     icb = Area.Kind.ICB
-    direct = pairs_of.filter(initiative__areas__kind=icb).values_list(
-        "condition_id", "initiative__areas"
-    )
-    via_parent = pairs_of.filter(initiative__areas__parent__kind=icb).values_list(
-        "condition_id", "initiative__areas__parent"
-    )
-    via_other_parent = pairs_of.filter(initiative__areas__other_parents__kind=icb).values_list(
-        "condition_id", "initiative__areas__other_parents"
-    )
-    pairs = direct.union(via_parent, via_other_parent)  # UNION drops repeated pairs
-    sql, params = pairs.query.sql_with_params()
-    # Django cannot group a UNION, so the count wraps its SQL (its params stay bound).
-    counted = f"SELECT condition_id, COUNT(*) FROM ({sql}) AS pairs GROUP BY condition_id"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(counted, params)
+        cursor.execute(sql, [icb, icb, icb, Initiative.Status.PUBLISHED])
         return dict(cursor.fetchall())
 
 
@@ -609,15 +666,24 @@ class Conditions:
 
 
 def condition_figures(scope: Scope) -> Conditions:
-    published = Q(initiatives__status=Initiative.Status.PUBLISHED)
-    conditions = list(
-        Condition.objects.annotate(
-            here=Count("initiatives", filter=Q(initiatives__in=scope.initiatives)),
-            register=Count("initiatives", filter=published),
-        ).order_by("name")
+    """Per condition: initiatives here and in the register (one grouped query), ICBs served."""
+    published = Q(initiative__status=Initiative.Status.PUBLISHED)
+    counts = (
+        Initiative.conditions.through.objects.filter(published)
+        .values("condition_id")
+        .annotate(
+            register=Count("initiative_id"),
+            here=Count("initiative_id", filter=scope.contains("initiative__")),
+        )
+        .order_by()
     )
+    by_condition = {row["condition_id"]: row for row in counts}
     icbs = condition_icb_counts()
+    conditions = list(Condition.objects.order_by("name"))
     for condition in conditions:
+        row = by_condition.get(condition.pk, {})
+        condition.here = row.get("here", 0)
+        condition.register = row.get("register", 0)
         condition.icbs = icbs.get(condition.pk, 0)
     return Conditions(rows=conditions)
 
@@ -660,7 +726,11 @@ def gaps_table(scope: Scope, conditions: Conditions) -> Table:
     return Table(
         slug="gaps",
         title="Gaps: rare conditions with no initiative here",
-        columns=["Condition", "Initiatives in the whole register", "ICBs with one"],
+        columns=[
+            "Condition",
+            "Initiatives in the whole register",
+            "ICBs with one (whole register)",
+        ],
         rows=[_condition_row(scope, c, here=False) for c in conditions.gaps],
     )
 
@@ -694,7 +764,7 @@ def coverage_figures(scope: Scope, tree: AreaTree) -> list[Area]:
     if not areas:
         return []
     through = Initiative.areas.through
-    counts = through.objects.filter(initiative__in=scope.initiatives).aggregate(
+    counts = through.objects.filter(scope.contains("initiative__")).aggregate(
         **{
             f"area_{area.pk}": Count(
                 "initiative_id", distinct=True, filter=Q(area_id__in=tree.descendant_ids(area.pk))

@@ -25,7 +25,7 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 SP, CAMP, BOTH = Initiative.Role.SERVICE_PROVIDER, Initiative.Role.CAMPAIGNING, Initiative.Role.BOTH
-PAGE_QUERY_LIMIT = 20
+PAGE_QUERY_LIMIT = 22
 
 
 class World:
