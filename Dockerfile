@@ -12,6 +12,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY directory ./directory
 COPY initiatives ./initiatives
+COPY places ./places
 RUN pip install .
 COPY manage.py ./
 COPY templates ./templates

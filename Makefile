@@ -26,6 +26,7 @@ run: install
 	@mkdir -p var
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_seeds --if-empty
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py import_postcodes --demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install-dev

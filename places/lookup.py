@@ -90,6 +90,52 @@ def find_postcode(text: str) -> Postcode | None:
     return None
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a postcode search points: what was asked and the row standing in for it."""
+
+    asked: str  # the normalised query, "WA7 1ZZ"
+    postcode: Postcode  # the postcode itself, or the sector or district holding it
+
+    @property
+    def exact(self) -> bool:
+        return self.postcode.postcode == self.asked
+
+    @property
+    def note(self) -> str:
+        """What a results page should say when the match is not exact ("" when it is)."""
+        if self.exact:
+            return ""
+        return (
+            f"We couldn't find {self.asked}, so we are showing results near the centre of "
+            f"{self.postcode.get_kind_display().lower()} {self.postcode.postcode}."
+        )
+
+
+def find_place(text: str) -> Place:
+    """The place a postcode search means, falling back from a postcode to its sector or
+    district when the postcode itself is unknown (new, mistyped, or not imported).
+
+    Raises ValidationError: "Enter a UK postcode, like WA7 1AB" for text that is no
+    postcode, "We couldn't find that postcode" when nothing of it is known.
+    """
+    query = parse_place_query(text)
+    readings: list[str] = []
+    for candidate in query.candidates:
+        outward, _, inward = candidate.partition(" ")
+        readings += [candidate, f"{outward} {inward[0]}" if inward else outward, outward]
+    readings = list(dict.fromkeys(readings))
+    found = {p.postcode: p for p in Postcode.objects.filter(postcode__in=readings)}
+    for reading in readings:
+        if reading in found:
+            asked = next(
+                (c for c in query.candidates if c == reading or c.startswith(reading)),
+                query.text,
+            )
+            return Place(asked=asked, postcode=found[reading])
+    raise ValidationError(NOT_FOUND, code="postcode_not_found")
+
+
 def _readings(postcode: str) -> tuple[str, str, str] | None:
     """A stored initiative postcode as (unit, sector, district), or None if malformed."""
     match = FULL_RE.fullmatch("".join((postcode or "").split()).upper())

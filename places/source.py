@@ -27,6 +27,7 @@ COLUMNS = ("pcd", "laua", "oseast1m", "osnrth1m")
 ATTRIBUTION = (
     "Postcode locations: ONS Postcode Directory (November 2025). "
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
+    "Contains National Statistics data © Crown copyright and database right 2025. "
     "Contains OS data © Crown copyright and database right 2025. "
     "Contains Royal Mail data © Royal Mail copyright and database right 2025."
 )

@@ -353,3 +353,68 @@ def test_distance_between_two_imported_postcodes_is_pythagoras(data_dir):
     b = Postcode.objects.get(postcode="WA7 1AB")
     # 2,513 m east-west and 1,738 m north-south: about 3.06 km, as on a map of Runcorn.
     assert hypot(a.easting - b.easting, a.northing - b.northing) == pytest.approx(3055, abs=1)
+
+
+# Searching near a postcode
+
+
+@pytest.fixture
+def halton_postcodes():
+    PostcodeFactory(postcode="WA7 1AB")
+    PostcodeFactory(postcode="WA7 1", kind=Postcode.Kind.SECTOR, easting=352104, northing=382366)
+    PostcodeFactory(postcode="WA7", kind=Postcode.Kind.DISTRICT, easting=353284, northing=381728)
+
+
+def test_find_place_is_exact_for_a_known_postcode(halton_postcodes):
+    place = lookup.find_place(" wa71ab ")
+    assert place.exact and place.note == ""
+    assert place.postcode.postcode == "WA7 1AB"
+    assert lookup.find_place("wa7 1").exact
+
+
+def test_find_place_falls_back_to_the_sector_then_the_district(halton_postcodes):
+    place = lookup.find_place("WA7 1ZZ")
+    assert not place.exact
+    assert place.postcode.postcode == "WA7 1"
+    assert place.note == (
+        "We couldn't find WA7 1ZZ, so we are showing results near the centre of "
+        "postcode sector WA7 1."
+    )
+    assert lookup.find_place("WA7 9ZZ").postcode.postcode == "WA7"
+    assert lookup.find_place("wa7 9").postcode.postcode == "WA7"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("HELLO", "Enter a UK postcode, like WA7 1AB"),
+        ("ZZ99 9ZZ", "We couldn't find that postcode"),
+        ("SW1A", "We couldn't find that postcode"),
+    ],
+)
+def test_find_place_explains_what_went_wrong(halton_postcodes, text, message):
+    with pytest.raises(ValidationError) as error:
+        lookup.find_place(text)
+    assert error.value.messages == [message]
+
+
+def test_place_field_gives_a_place_or_a_message(halton_postcodes):
+    from django import forms
+
+    from places.forms import PlaceField
+
+    class SearchForm(forms.Form):
+        postcode = PlaceField(required=False, label="Postcode")
+
+    assert SearchForm({"postcode": ""}).is_valid()
+    form = SearchForm({"postcode": "wa7 1ab"})
+    assert form.is_valid()
+    assert form.cleaned_data["postcode"].postcode.postcode == "WA7 1AB"
+    for text, message in [
+        ("W" * 500, "Enter a UK postcode, like WA7 1AB"),
+        ("HELLO", "Enter a UK postcode, like WA7 1AB"),
+        ("ZZ99 9ZZ", "We couldn't find that postcode"),
+    ]:
+        form = SearchForm({"postcode": text})
+        assert not form.is_valid()
+        assert form.errors["postcode"] == [message]

@@ -24,19 +24,20 @@ from places.bulk import upsert_postcodes
 from places.lookup import locate_initiatives
 from places.models import Postcode, PostcodeImport
 
-# The local authorities of the starter data (DESIGN.md section 2): Halton, Wrexham,
-# Oldham, Camden (Royal Free London), Erewash, Lancaster (Morecambe Bay),
-# Westmorland and Furness, Tower Hamlets, Leeds.
+# Places the starter data names (DESIGN.md section 2, seeds/): Halton, Wrexham, Oldham,
+# Erewash, Camden (Royal Free London), Lancaster and Westmorland and Furness (Morecambe
+# Bay), Tower Hamlets (Bromley by Bow), Powys and Stockport. About 83,000 postcodes.
 DEMO_LOCAL_AUTHORITIES = (
     "E06000006",
     "W06000006",
     "E08000004",
-    "E09000007",
     "E07000036",
+    "E09000007",
     "E07000121",
     "E06000064",
     "E09000030",
-    "E08000035",
+    "W06000023",
+    "E08000007",
 )
 CENTRES_STEP = "centres"
 LOCAL_AUTHORITY_CODE_RE = re.compile(r"[EWSNLM][0-9]{8}")
