@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from django.db import connections
 from django.db.backends.signals import connection_created
-from django.db.models import Exists, Expression, F, FloatField, OuterRef, Q, Value
+from django.db.models import Case, Exists, Expression, F, FloatField, OuterRef, Q, Value, When
 from django.db.models.fields import BooleanField
 from django.db.models.functions import Coalesce
 
@@ -284,8 +284,6 @@ def _exact_name(text: str):
 
 
 def _with_exact_flag(queryset, text: str):
-    from django.db.models import Case, When
-
     return queryset.annotate(
         search_exact=Case(When(_exact_name(text), then=Value(1)), default=Value(0))
     )
@@ -319,9 +317,11 @@ def _pg_search(queryset, parsed: ParsedQuery, text: str):
     fuzzy = queryset.filter(_fuzzy_filter(words, similar))
     for group in parsed.negative:
         fuzzy = fuzzy.exclude(
-            _condition(
-                "{row}.search_vector @@ websearch_to_tsquery('english'::regconfig, %s)",
-                [group.websearch_text()],
+            Q(
+                _condition(
+                    "{row}.search_vector @@ websearch_to_tsquery('english'::regconfig, %s)",
+                    [group.websearch_text()],
+                )
             )
         )
     return _order(_with_exact_flag(fuzzy, text).annotate(search_rank=_fuzzy_score(words, score)))
@@ -601,9 +601,16 @@ def register_sqlite_functions(connection) -> None:
     if connection.vendor != "sqlite":
         return
     connection.ensure_connection()
-    raw = connection.connection
-    raw.create_function("initiatives_fuzzy_match", 2, _sqlite_fuzzy_match, deterministic=True)
-    raw.create_function("initiatives_fuzzy_score", 2, _sqlite_fuzzy_score, deterministic=True)
+    add_sqlite_functions(connection.connection)
+
+
+def add_sqlite_functions(raw_connection: sqlite3.Connection) -> None:
+    """Add the fuzzy-match functions to a plain sqlite3 connection."""
+    for name, function in (
+        ("initiatives_fuzzy_match", _sqlite_fuzzy_match),
+        ("initiatives_fuzzy_score", _sqlite_fuzzy_score),
+    ):
+        raw_connection.create_function(name, 2, function, deterministic=True)
 
 
 def _on_connection_created(sender, connection, **kwargs):

@@ -136,6 +136,10 @@ QUERIES = [
     ("ukelele", {"ukulele"}),
     ("parkinsns", {"nordic"}),
     ("demntia singng", {"singing"}),
+    ("demntia -football", {"singing"}),
+    ("demntia -oldham", set()),
+    ("parkinsns -poles", set()),
+    ("demntia or ukelele", {"singing", "ukulele"}),
 ]
 
 
