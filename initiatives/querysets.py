@@ -75,6 +75,14 @@ class InitiativeQuerySet(models.QuerySet):
         dy = Cast("northing", models.FloatField()) - models.Value(float(northing))
         return models.ExpressionWrapper(dx * dx + dy * dy, output_field=models.FloatField())
 
+    @staticmethod
+    def _radius_m(distance_km) -> float:
+        radius_m = float(distance_km) * 1000
+        if not math.isfinite(radius_m) or radius_m < 0:
+            # The FilterSet validates what people type; this is a programming error.
+            raise ValueError(f"distance_km must be a number of 0 or more, not {distance_km!r}")
+        return radius_m
+
     def _within(self, easting: float, northing: float, radius_m: float) -> models.Q:
         """A box on the (easting, northing) index, then the exact circle."""
         return models.Q(
@@ -87,7 +95,7 @@ class InitiativeQuerySet(models.QuerySet):
 
     def near(self, easting: float, northing: float, distance_km: float):
         """Initiatives within distance_km of a grid point, annotated with distance_m."""
-        radius_m = float(distance_km) * 1000
+        radius_m = self._radius_m(distance_km)
         return (
             self.alias(grid_distance_sq=self._squared_distance(easting, northing))
             .filter(self._within(easting, northing, radius_m))
@@ -130,7 +138,8 @@ class InitiativeQuerySet(models.QuerySet):
             queryset = queryset.alias(
                 grid_distance_sq=self._squared_distance(postcode.easting, postcode.northing)
             )
-            condition |= self._within(postcode.easting, postcode.northing, distance_km * 1000)
+            radius_m = self._radius_m(distance_km)
+            condition |= self._within(postcode.easting, postcode.northing, radius_m)
             distance = Sqrt("grid_distance_sq")
         else:
             distance = models.Value(None, output_field=models.FloatField())

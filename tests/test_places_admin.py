@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def curator_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("curator", "curator@example.org", "pw")
+    # No password: nothing to hash, and force_login needs none.
+    user = django_user_model.objects.create_user("curator", is_staff=True, is_superuser=True)
     client.force_login(user)
     return client
 

@@ -127,3 +127,9 @@ def test_serving_point_for_a_sector_centre(halton_areas):
         "Local",
         "Twelve km",
     }
+
+
+@pytest.mark.parametrize("distance_km", [-1, float("nan"), float("inf"), "ten"])
+def test_near_refuses_a_distance_that_is_not_one(distance_km):
+    with pytest.raises(ValueError):
+        Initiative.objects.near(E, N, distance_km)
