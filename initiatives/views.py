@@ -323,7 +323,8 @@ def initiative_list(request):
         suggestion = narrowest_filter(listing, active, chips, effective)
 
     q = listing.data.get("q") or ""
-    sort = listing.data.get("sort") or ("relevance" if q else "name")
+    default_sort = "relevance" if q else "name"
+    sort = listing.data.get("sort") or default_sort
     if sort == "relevance" and not q:
         sort = "name"
     sort_options = [
@@ -348,6 +349,7 @@ def initiative_list(request):
         "next_url": with_page(effective, page.number + 1) if page.has_next() else None,
         "count": paginator.count,
         "sort_options": sort_options,
+        "default_sort": default_sort,
         "suggestion": suggestion,
         "export_url": export_path() + (f"?{export_query}" if export_query else ""),
         "filtered": bool(active),

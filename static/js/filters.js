@@ -25,12 +25,16 @@
     form.requestSubmit();
   });
 
-  // Leave empty fields out, so that the address holds only the choices made.
+  // Leave out empty fields and the default order, so that the address holds
+  // only the choices made.
+  var sort = document.getElementById("sort");
+  var defaultSort = sort ? sort.getAttribute("data-default") : null;
   form.addEventListener("formdata", function (event) {
     var data = event.formData;
     var kept = [];
     data.forEach(function (value, key) {
-      if (typeof value !== "string" || value.trim() !== "") {
+      var empty = typeof value === "string" && value.trim() === "";
+      if (!empty && !(key === "sort" && value === defaultSort)) {
         kept.push([key, value]);
       }
     });
