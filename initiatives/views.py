@@ -78,11 +78,13 @@ ROLE_OTHERS = {
 
 
 def ages_in_words(min_age: int | None, max_age: int | None) -> str:
-    if min_age is None and max_age is None:
+    """ "18 and over", "Up to 25", "16 to 25" or "All ages"."""
+    from_birth = min_age is None or min_age == 0
+    if from_birth and max_age is None:
         return "All ages"
     if max_age is None:
         return f"{min_age} and over"
-    if min_age is None or min_age == 0:
+    if from_birth:
         return f"Up to {max_age}"
     return f"{min_age} to {max_age}"
 

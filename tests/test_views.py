@@ -299,3 +299,19 @@ class TestErrorPages:
         response = client.get("/initiatives/crash/")
         assert response.status_code == 500
         assert "Sorry, something went wrong" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("min_age", "max_age", "words"),
+    [
+        (None, None, "All ages"),
+        (0, None, "All ages"),
+        (18, None, "18 and over"),
+        (0, 25, "Up to 25"),
+        (None, 11, "Up to 11"),
+        (16, 25, "16 to 25"),
+    ],
+)
+def test_ages_in_words(client, min_age, max_age, words):
+    InitiativeFactory(slug="ages", min_age=min_age, max_age=max_age)
+    assert client.get("/initiatives/ages/").context["ages_in_words"] == words
