@@ -11,9 +11,9 @@ Against the database DATABASE_URL names (PostgreSQL for the figures that count):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python scripts/bench_export.py
 
-With `--sizes 10000,100000` it first tops the database up to each size with
-`manage.py generate_initiatives` and measures at each, so the memory figures
-can be compared across sizes (they must not grow with the row count).
+With `--databases URL,URL` it measures each database in turn (for example the
+10,000- and 100,000-initiative ones `scripts/bench` prepares), so the memory
+figures can be compared across sizes: they must not grow with the row count.
 """
 
 import argparse
@@ -185,8 +185,8 @@ def api_figures() -> dict:
     return figures
 
 
-def run_child(mode: str) -> dict:
-    env = {**os.environ, **SERVING_ENV}
+def run_child(mode: str, database_url: str) -> dict:
+    env = {**os.environ, **SERVING_ENV, "DATABASE_URL": database_url}
     result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
         [sys.executable, __file__, "--child", mode],
         cwd=ROOT,
@@ -200,32 +200,6 @@ def run_child(mode: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def published_count() -> int:
-    return run_child("count")["published"]
-
-
-def top_up(size: int, seed: int) -> None:
-    """Generate initiatives until the database holds `size` of them."""
-    have = run_child("count")["all"]
-    if have >= size:
-        return
-    print(f"  generating {size - have} initiatives (to {size}) ...", flush=True)
-    subprocess.run(  # noqa: S603 - our own command, fixed arguments
-        [
-            sys.executable,
-            "manage.py",
-            "generate_initiatives",
-            "--count",
-            str(size - have),
-            "--seed",
-            str(seed + have),
-        ],
-        cwd=ROOT,
-        env={**os.environ, **SERVING_ENV},
-        check=True,
-    )
-
-
 def child(mode: str) -> None:
     if mode == "export":
         print(json.dumps(serve_export()))
@@ -233,27 +207,17 @@ def child(mode: str) -> None:
     import django
 
     django.setup()
-    from initiatives.models import Initiative
-
-    if mode == "count":
-        print(
-            json.dumps(
-                {
-                    "all": Initiative.objects.count(),
-                    "published": Initiative.objects.published().count(),
-                }
-            )
-        )
-    elif mode == "copy":
+    if mode == "copy":
         print(json.dumps(copy_export()))
     elif mode == "api":
         print(json.dumps(api_figures()))
 
 
-def report(size_label: str) -> dict:
-    export = run_child("export")
-    copy = run_child("copy")
-    api = run_child("api")
+def report(database_url: str) -> dict:
+    export = run_child("export", database_url)
+    copy = run_child("copy", database_url)
+    api = run_child("api", database_url)
+    size_label = f"database {database_url.rsplit('/', 1)[-1]}"
     print(f"\n== {size_label}: {export['rows']} published initiatives ==")
     print(
         f"CSV export (WSGI, fresh process): {export['seconds']} s, "
@@ -280,24 +244,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--sizes",
-        help="comma-separated initiative counts to top the database up to and measure at",
+        "--databases",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="comma-separated database URLs to measure in turn (default: DATABASE_URL)",
     )
-    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        print("Note: DATABASE_URL is not PostgreSQL; the COPY comparison is skipped.")
+    urls = [url.strip() for url in args.databases.split(",") if url.strip()]
+    if not urls:
+        raise SystemExit("Give --databases or set DATABASE_URL (PostgreSQL for real figures).")
     figures = {}
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else []
-    if not sizes:
-        figures["current"] = report("current database")
-    for size in sizes:
-        top_up(size, args.seed)
-        figures[str(size)] = report(f"{size} initiatives")
+    for url in urls:
+        if not url.startswith("postgres"):
+            print(f"Note: {url} is not PostgreSQL; the COPY comparison is skipped there.")
+        figures[url.rsplit("/", 1)[-1]] = report(url)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
