@@ -2,17 +2,34 @@
 
 Curators archive rather than delete: the "Curator" group (migration 0002) has no
 delete permission on initiatives or organisations, so Django hides the delete
-button and the bulk delete action from them. Superusers can still delete.
+button and the bulk delete action from them. Lead curators (migration 0005) and
+superusers can delete, and the deletion is kept in the record's history.
+
+Every change to an initiative, organisation or funding line is kept by
+django-simple-history: the "History" button on a record lists who changed what and
+when, and restores an earlier version (see services.py for the parts it adds).
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
 from django.db import models, transaction
-from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Value, When
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.csrf import csrf_exempt
+from simple_history.admin import SimpleHistoryAdmin
 
 from .exports import export_selected_csv
-from .forms import FundingLineForm, FundingLineInlineFormSet, format_percent
+from .forms import (
+    FundingLineForm,
+    FundingLineInlineFormSet,
+    InitiativeAdminForm,
+    format_percent,
+)
 from .models import (
     Area,
     Condition,
@@ -20,8 +37,16 @@ from .models import (
     Initiative,
     Organisation,
     PopulationGroup,
+    Suggestion,
     Topic,
     VanguardSite,
+)
+from .services import (
+    SuggestionError,
+    history_baseline,
+    history_snapshot,
+    suggestion_accept,
+    suggestion_reject,
 )
 
 admin.site.site_header = "Community Health Directory: curators"
@@ -35,6 +60,46 @@ URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 def share_display(value) -> str:
     return "-" if value is None else f"{format_percent(value)}%"
+
+
+# History ----------------------------------------------------------------------
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """A record's history (who changed what, when) with restore, and nothing left out.
+
+    Before a change or a deletion, the record's current state is recorded if its
+    history does not show it yet (services.history_baseline), so that the version
+    before the change can always be restored.
+    """
+
+    # As django-simple-history's own list, without its inline style (the CSP refuses it).
+    object_history_list_template = "admin/initiatives/object_history_list.html"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            history_baseline(model=type(obj), pks=[obj.pk])
+        reason = getattr(request, "history_reason", "")
+        if reason:
+            obj._change_reason = reason
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        history_baseline(model=type(obj), pks=[obj.pk])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        history_baseline(model=queryset.model, pks=list(queryset.values_list("pk", flat=True)))
+        super().delete_queryset(request, queryset)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Restore an earlier version; one transaction, so the version check holds its lock."""
+        record = self.model.history.filter(history_id=version_id).first()
+        if record is not None:
+            moment = timezone.localtime(record.history_date)
+            request.history_reason = f"Restored the version of {moment:%Y-%m-%d %H:%M}"
+        with transaction.atomic():
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 # Vocabularies ---------------------------------------------------------------
@@ -116,7 +181,7 @@ class FundingLineInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(HistoryAdmin):
     list_display = [
         "name",
         "legal_form",
@@ -167,9 +232,31 @@ class OrganisationAdmin(admin.ModelAdmin):
         ("Source", {"fields": ["source_note", "uuid", "created_at", "updated_at"]}),
     ]
 
+    # The organisation's history page lists its funding lines' changes too.
+    object_history_template = "admin/initiatives/organisation/object_history.html"
+
     @admin.display(description="largest funder share", ordering="largest_funder_share")
     def largest_share(self, obj) -> str:
         return share_display(obj.largest_funder_share)
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            history_baseline(
+                model=FundingLine,
+                pks=list(form.instance.funding_lines.values_list("pk", flat=True)),
+            )
+        super().save_related(request, form, formsets, change)
+
+    def history_view(self, request, object_id, extra_context=None):
+        lines = FundingLine.history.none()
+        if str(object_id).isdecimal():
+            lines = (
+                FundingLine.history.filter(organisation_id=int(object_id))
+                .select_related("history_user")
+                .order_by("-history_id")[:500]
+            )
+        extra_context = {**(extra_context or {}), "funding_line_history": lines}
+        return super().history_view(request, object_id, extra_context)
 
     @admin.display(description="NHS share", ordering="nhs_share")
     def nhs_share_display(self, obj) -> str:
@@ -179,6 +266,20 @@ class OrganisationAdmin(admin.ModelAdmin):
 # Initiatives -----------------------------------------------------------------
 
 
+def review_due_counts() -> dict[str, int]:
+    """How many published and draft initiatives are due for review, and their total."""
+    counts = dict(
+        Initiative.objects.review_due()
+        .exclude(status=Initiative.Status.ARCHIVED)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    published = counts.get(Initiative.Status.PUBLISHED, 0)
+    draft = counts.get(Initiative.Status.DRAFT, 0)
+    return {"published": published, "draft": draft, "total": published + draft}
+
+
 class ReviewDueFilter(admin.SimpleListFilter):
     """Records not checked within REVIEW_DUE_DAYS; the label shows how many are due."""
 
@@ -186,7 +287,9 @@ class ReviewDueFilter(admin.SimpleListFilter):
     parameter_name = "review_due"
 
     def lookups(self, request, model_admin):
-        due = Initiative.objects.review_due().exclude(status=Initiative.Status.ARCHIVED).count()
+        due = getattr(request, "review_due_count", None)
+        if due is None:
+            due = review_due_counts()["total"]
         return [("yes", f"Due for review ({due:,} not archived)"), ("no", "Checked recently")]
 
     def queryset(self, request, queryset):
@@ -241,7 +344,8 @@ class AreaServedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(HistoryAdmin):
+    form = InitiativeAdminForm
     list_display = [
         "name",
         "organisation",
@@ -284,6 +388,7 @@ class InitiativeAdmin(admin.ModelAdmin):
         "uuid",
         "created_at",
         "updated_at",
+        "suggestion_links",
     ]
     fieldsets = [
         ("What it is", {"fields": ["name", "slug", "organisation", "summary", "description"]}),
@@ -325,9 +430,12 @@ class InitiativeAdmin(admin.ModelAdmin):
                     "last_verified_on",
                     "last_verified_by",
                     "source_note",
+                    "suggestion_links",
                     "uuid",
                     "created_at",
                     "updated_at",
+                    # Hidden: refuses a save over someone else's newer one.
+                    "version",
                 ]
             },
         ),
@@ -358,15 +466,91 @@ class InitiativeAdmin(admin.ModelAdmin):
             return obj.get_absolute_url()
         return None
 
+    @admin.display(description="suggestions from the public")
+    def suggestion_links(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        suggestions = Suggestion.objects.filter(
+            models.Q(initiative=obj) | models.Q(created_initiative=obj)
+        ).order_by("-created_at")[:20]
+        if not suggestions:
+            return "None"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{} ({}, {})</a></li>',
+                (
+                    (
+                        reverse("admin:initiatives_suggestion_change", args=[s.pk]),
+                        s.get_kind_display(),
+                        s.get_status_display().lower(),
+                        timezone.localtime(s.created_at).strftime("%d %b %Y"),
+                    )
+                    for s in suggestions
+                ),
+            ),
+        )
+
     def save_model(self, request, obj, form, change):
         if "last_verified_on" in form.changed_data and obj.last_verified_on:
             obj.last_verified_by = request.user
+        # One history record per save, written once the tags are saved too (log_change).
+        obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
+
+    def log_addition(self, request, obj, message):
+        self._record_history(request, obj, "+")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._record_history(request, obj, "~")
+        return super().log_change(request, obj, message)
+
+    def _record_history(self, request, obj, history_type: str) -> None:
+        if hasattr(obj, "skip_history_when_saving"):
+            del obj.skip_history_when_saving
+            history_snapshot(
+                model=Initiative,
+                pks=[obj.pk],
+                user=request.user,
+                reason=getattr(request, "history_reason", ""),
+                history_type=history_type,
+            )
+
+    def changelist_view(self, request, extra_context=None):
+        counts = review_due_counts()
+        request.review_due_count = counts["total"]
+        changelist = reverse("admin:initiatives_initiative_changelist")
+        extra_context = {
+            **(extra_context or {}),
+            "review_due": counts,
+            "review_due_url": f"{changelist}?review_due=yes&status__exact=",
+            "review_due_days": settings.REVIEW_DUE_DAYS,
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(csrf_exempt(self.import_view)),
+                name="initiatives_initiative_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Upload a CSV in the export's format (importing.py); checked in full first."""
+        from .admin_import import import_initiatives_view
+
+        return import_initiatives_view(self, request)
 
     def _save_each(self, request, queryset, change, done: str) -> int:
         """Apply `change` to each record and save it, so that history records every edit."""
         changed = 0
         with transaction.atomic():
+            history_baseline(model=Initiative, pks=list(queryset.values_list("pk", flat=True)))
             for initiative in queryset.select_related("organisation").iterator(chunk_size=500):
                 change(initiative)
                 initiative.save()
@@ -411,3 +595,172 @@ class InitiativeAdmin(admin.ModelAdmin):
             initiative.last_verified_by = request.user
 
         self._save_each(request, queryset, change, "marked as verified today")
+
+
+# Suggestions from the public ---------------------------------------------------
+
+
+class SuggestionStatusFilter(admin.SimpleListFilter):
+    """New, accepted or rejected, each with how many there are."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        counts = dict(Suggestion.objects.order_by().values_list("status").annotate(n=Count("pk")))
+        return [
+            (value, f"{label} ({counts.get(value, 0):,})")
+            for value, label in Suggestion.Status.choices
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in Suggestion.Status.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+def shown_value(name: str, value) -> str:
+    """A proposed or current value in words, for the review page (the template escapes it)."""
+    from .suggestions import CHOICE_LABELS
+
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if name in CHOICE_LABELS:
+        return CHOICE_LABELS[name].get(value, str(value))
+    return str(value)
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(admin.ModelAdmin):
+    """The queue of suggestions: each opens on a review page to accept or reject it."""
+
+    list_display = ["__str__", "kind", "status", "created_at", "has_contact", "reviewed_by"]
+    list_display_links = ["__str__"]
+    list_filter = [SuggestionStatusFilter, "kind"]
+    list_select_related = ["initiative", "reviewed_by"]
+    search_fields = ["initiative__name", "message", "contact_email"]
+    search_help_text = "Searches the initiative's name, the note and the contact email."
+    list_per_page = 50
+
+    def get_ordering(self, request):
+        # New ones first, then the most recent.
+        waiting = Case(
+            When(status=Suggestion.Status.NEW, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return [waiting.asc(), "-created_at"]
+
+    @admin.display(description="contact email", boolean=True)
+    def has_contact(self, obj) -> bool:
+        return bool(obj.contact_email)
+
+    def has_add_permission(self, request):
+        # Suggestions come from the public form.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Kept once reviewed, as the record of what was asked; superusers may remove spam.
+        return request.user.is_superuser
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The review page: before and after for each field, accept or reject."""
+        from django.contrib.admin.utils import unquote
+        from django.core.exceptions import PermissionDenied
+
+        suggestion = self.get_object(request, unquote(object_id))
+        if suggestion is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, suggestion):
+            raise PermissionDenied
+        may_review = self.has_change_permission(request, suggestion)
+        error = None
+        ticked = set()
+        reason = ""
+        if request.method == "POST":
+            if not may_review:
+                raise PermissionDenied
+            action = request.POST.get("action")
+            ticked = set(request.POST.getlist("fields"))
+            reason = request.POST.get("reason", "")
+            queue = reverse("admin:initiatives_suggestion_changelist") + "?status=new"
+            try:
+                if action == "accept":
+                    correction = suggestion.kind == Suggestion.Kind.CORRECTION
+                    initiative = suggestion_accept(
+                        suggestion=suggestion,
+                        curator=request.user,
+                        fields=[n for n in suggestion.proposed if n in ticked]
+                        if correction
+                        else None,
+                    )
+                    if correction:
+                        applied = len(ticked & set(suggestion.proposed))
+                        self.message_user(
+                            request,
+                            f"Applied {applied} change{'s' * (applied != 1)} to "
+                            f"\u201c{initiative}\u201d.",
+                            messages.SUCCESS,
+                        )
+                        return HttpResponseRedirect(queue)
+                    self.message_user(
+                        request,
+                        f"Made the draft \u201c{initiative}\u201d from the suggestion. Finish it "
+                        "here, check every detail, and publish it when it is ready.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:initiatives_initiative_change", args=[initiative.pk])
+                    )
+                if action == "reject":
+                    suggestion_reject(suggestion=suggestion, curator=request.user, reason=reason)
+                    self.message_user(request, f"Rejected: {suggestion}.", messages.SUCCESS)
+                    return HttpResponseRedirect(queue)
+                error = "Choose whether to accept or reject the suggestion."
+            except SuggestionError as exc:
+                error = str(exc)
+            suggestion.refresh_from_db()
+
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "title": str(suggestion),
+            "subtitle": None,
+            "suggestion": suggestion,
+            "original": suggestion,
+            "rows": self.review_rows(suggestion),
+            "may_review": may_review and suggestion.status == Suggestion.Status.NEW,
+            "error": error,
+            "ticked": ticked,
+            "reason": reason,
+            "has_view_permission": True,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/initiatives/suggestion/review.html", context)
+
+    @staticmethod
+    def review_rows(suggestion: Suggestion) -> list[dict]:
+        """One row per proposed field: its label, the value now, the value proposed."""
+        from .suggestions import LABELS, MODEL_FIELDS, NEW_ONLY_FIELDS
+
+        initiative = suggestion.initiative
+        rows = []
+        for name in [*MODEL_FIELDS, *NEW_ONLY_FIELDS]:
+            if name not in suggestion.proposed:
+                continue
+            proposed = suggestion.proposed[name]
+            row = {
+                "name": name,
+                "label": LABELS.get(name, name),
+                "after": shown_value(name, proposed),
+                "applied": name in (suggestion.applied_fields or []),
+            }
+            if suggestion.kind == Suggestion.Kind.CORRECTION and initiative is not None:
+                current = getattr(initiative, name)
+                row["before"] = shown_value(name, current)
+                row["same"] = current == proposed
+            rows.append(row)
+        return rows

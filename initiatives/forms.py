@@ -5,9 +5,11 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
-from .models import FundingLine
+from .models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative
+from .services import last_change, when_in_words
 
 MAX_YEAR_TOTAL = Decimal("100")
 
@@ -66,3 +68,67 @@ class FundingLineInlineFormSet(BaseInlineFormSet):
         ]
         if errors:
             raise ValidationError(errors)
+
+
+class InitiativeAdminForm(forms.ModelForm):
+    """The curators' initiative form, refusing a save over someone else's newer one.
+
+    It carries the record's `version` as a hidden field. On save the record is locked,
+    and if its version has moved on since the form was opened, the form is refused
+    with who changed it and when, and keeps what the curator typed.
+    """
+
+    class Meta:
+        model = Initiative
+        # The admin's fieldsets choose the other fields.
+        fields = ["version"]
+        widgets = {"version": forms.HiddenInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "version" not in self.fields:
+            return
+        self.fields["version"].required = False
+        instance = self.instance
+        if instance.pk is not None and not self.is_bound:
+            # The version to check against is the stored one, also when the form shows
+            # an earlier version to restore.
+            stored = (
+                Initiative.objects.filter(pk=instance.pk).values_list("version", flat=True).first()
+            )
+            if stored is not None:
+                self.initial["version"] = stored
+        # Restoring an earlier version: its tags too, not today's.
+        record = getattr(instance, "_history", None)
+        if record is not None and not self.is_bound:
+            for name in INITIATIVE_HISTORY_M2M:
+                if name in self.fields:
+                    target = Initiative._meta.get_field(name).m2m_reverse_field_name() + "_id"
+                    self.initial[name] = list(getattr(record, name).values_list(target, flat=True))
+
+    def clean(self):
+        cleaned = super().clean()
+        if "version" not in self.fields:
+            return cleaned
+        instance = self.instance
+        if instance._state.adding or instance.pk is None:
+            cleaned["version"] = instance.version
+            return cleaned
+        stored = Initiative.objects.filter(pk=instance.pk)
+        if transaction.get_connection().in_atomic_block:
+            # Held until the save commits, so that two saves cannot both pass the check.
+            stored = stored.select_for_update()
+        current = stored.values_list("version", flat=True).first()
+        if current is None:
+            # Restoring a deleted initiative: nothing to overwrite.
+            return cleaned
+        if cleaned.get("version") != current:
+            moment, who = last_change(Initiative, instance.pk)
+            raise ValidationError(
+                "Someone else changed this initiative while you were editing it "
+                f"(at {when_in_words(moment)} by {who}). Your changes were not saved: copy "
+                "them, reload the page and apply them again.",
+                code="edited_by_someone_else",
+            )
+        cleaned["version"] = current
+        return cleaned

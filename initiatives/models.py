@@ -11,6 +11,7 @@ from django.db.models import Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
 
 from places.lookup import LOCATION_FIELDS, locate_initiative
 
@@ -235,6 +236,10 @@ class Organisation(Timestamped):
         db_index=True,
     )
 
+    # Every save and deletion, with who made it (the derived funding figures above are
+    # copied in by recompute_funding's update(), which history does not see).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
 
@@ -315,6 +320,8 @@ class FundingLine(models.Model):
     )
     source_note = models.TextField(blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-year", "-share"]
         indexes = [models.Index(fields=["organisation", "year"])]
@@ -350,6 +357,10 @@ class FundingLine(models.Model):
         result = super().delete(*args, **kwargs)
         organisation.recompute_funding()
         return result
+
+
+# The initiative's tags that its history keeps with each version.
+INITIATIVE_HISTORY_M2M = ["topics", "conditions", "population_groups", "areas"]
 
 
 class Initiative(Timestamped):
@@ -448,8 +459,13 @@ class Initiative(Timestamped):
     nhs_share = models.DecimalField(
         "NHS share", max_digits=5, decimal_places=2, null=True, blank=True, editable=False
     )
+    # Raised by every save; the admin form carries it so that a second curator editing
+    # the same record is refused instead of silently overwriting the first one's changes.
+    version = models.PositiveIntegerField(default=1)
 
     objects = InitiativeQuerySet.as_manager()
+    # Every save and deletion, with who made it and the tags at that moment.
+    history = HistoricalRecords(m2m_fields=INITIATIVE_HISTORY_M2M)
 
     class Meta:
         ordering = ["name"]
@@ -481,6 +497,10 @@ class Initiative(Timestamped):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self, self.name)
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         if self.organisation_id is not None:
             organisation = self.organisation
             self.funding_dependency = organisation.funding_dependency
@@ -515,3 +535,72 @@ class Initiative(Timestamped):
             return True
         age = timezone.localdate() - self.last_verified_on
         return age.days > settings.REVIEW_DUE_DAYS
+
+
+class Suggestion(models.Model):
+    """What a member of the public proposed: a new initiative or a correction to one.
+
+    Nothing in it is published: a curator accepts it (services.suggestion_accept) or
+    rejects it with a reason (services.suggestion_reject).
+    """
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New initiative"
+        CORRECTION = "correction", "Correction"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    initiative = models.ForeignKey(
+        Initiative,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="suggestions",
+        help_text="The initiative a correction is for.",
+    )
+    # Field name -> proposed value: every field for a new initiative, only the changed
+    # ones for a correction (suggestions.py lists the fields).
+    proposed = models.JSONField(default=dict, blank=True)
+    message = models.TextField("note from the sender", blank=True)
+    contact_email = models.EmailField(blank=True)
+    # HMAC of the sender's address, to limit suggestions per hour without storing the address.
+    client_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rejection_reason = models.TextField(blank=True, editable=False)
+    applied_fields = models.JSONField(default=list, blank=True, editable=False)
+    created_initiative = models.ForeignKey(
+        Initiative,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The draft made when a new initiative was accepted.",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client_hash", "created_at"], name="suggestion_client_recent"),
+            models.Index(fields=["status", "created_at"], name="suggestion_queue"),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.CORRECTION:
+            target = self.initiative.name if self.initiative else "a deleted initiative"
+            return f"Correction to {target}"
+        return f"New initiative: {self.proposed.get('name') or 'no name given'}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exports, insights_views, views
+from . import exports, insights_views, suggestions, views
 
 app_name = "initiatives"
 
@@ -8,8 +8,11 @@ urlpatterns = [
     path("initiatives/", views.initiative_list, name="list"),
     path("initiatives/export.csv", exports.export_csv, name="export_csv"),
     path("initiatives/<slug:slug>/", views.initiative_detail, name="detail"),
+    path("initiatives/<slug:slug>/suggest/", suggestions.suggest, name="suggest_correction"),
     path("areas/", views.area_list, name="area_list"),
     path("areas/<slug:slug>/", views.area_detail, name="area_detail"),
     path("insights/", insights_views.insights, name="insights"),
     path("insights/<slug:table>.csv", insights_views.insights_csv, name="insights_csv"),
+    path("suggest/", suggestions.suggest, name="suggest"),
+    path("suggest/thanks/", suggestions.suggest_thanks, name="suggest_thanks"),
 ]

@@ -117,3 +117,23 @@ class PostcodeFactory(factory.django.DjangoModelFactory):
     northing = 382947
     latitude = 53.341171
     longitude = -2.73246
+
+
+class SuggestionFactory(factory.django.DjangoModelFactory):
+    """A new-initiative suggestion from the public; pass initiative= for a correction."""
+
+    class Meta:
+        model = models.Suggestion
+
+    kind = factory.LazyAttribute(
+        lambda o: models.Suggestion.Kind.CORRECTION if o.initiative else models.Suggestion.Kind.NEW
+    )
+    initiative = None
+    proposed = factory.LazyAttribute(
+        lambda o: (
+            {"summary": "Meets on Tuesdays now."}
+            if o.initiative
+            else {"name": "Halton ukulele club", "role": "service_provider", "summary": "Ukuleles."}
+        )
+    )
+    client_hash = factory.Sequence(lambda n: f"{n:064x}")
