@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .filters import InitiativeFilter, clean_query_dict
+from .filters import InitiativeFilter
 from .models import FundingDependency, Initiative, Organisation, VanguardSite
+from .views import normalise_params
 
 EXPORT_CHUNK_SIZE = 2000
 # Rows joined into one piece of the response: fewer, larger writes to the socket.
@@ -377,11 +378,11 @@ def site_base_url(request) -> str:
 def export_csv(request):
     """/initiatives/export.csv: the listing's records for the same params, every page of them.
 
-    Invalid params are treated as on the listing: the valid filters still apply.
+    The params are tidied and judged exactly as the listing does it: invalid ones
+    are dropped and the valid filters still apply.
     """
-    filterset = InitiativeFilter(
-        clean_query_dict(request.GET), queryset=Initiative.objects.published()
-    )
+    params, _notices, _had_empty = normalise_params(request.GET)
+    filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
     queryset = filterset.qs
     filename = export_filename(getattr(filterset.form, "cleaned_data", {}))
     return csv_response(queryset, filename=filename, base_url=site_base_url(request))
