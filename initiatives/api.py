@@ -522,7 +522,8 @@ def service_summary_json(initiative: Initiative) -> dict:
 
 
 def has_location(initiative: Initiative) -> bool:
-    return bool(initiative.address.strip() or initiative.postcode)
+    """The rule of _located(), for one record already in hand."""
+    return bool(initiative.address or initiative.postcode)
 
 
 def address_json(initiative: Initiative, location_id: str) -> dict:
