@@ -64,7 +64,7 @@ def import_initiatives_view(model_admin, request):
             problem = size_problem(length)
             return _render(model_admin, request, ImportForm(), problems=[problem], status=413)
         request.upload_handlers = [SizeLimitedUploadHandler(request)]
-    return csrf_protect(_import)(model_admin, request)
+    return csrf_protect(lambda request: _import(model_admin, request))(request)
 
 
 def _import(model_admin, request):
@@ -91,7 +91,9 @@ def _import(model_admin, request):
                 except ImportRefused as refused:
                     problems = refused.problems
             if result is not None and not result.dry_run:
-                model_admin.message_user(request, f"{upload.name}: {result}", messages.SUCCESS)
+                model_admin.message_user(
+                    request, f"Import of {upload.name}: {result}", messages.SUCCESS
+                )
                 return HttpResponseRedirect(reverse("admin:initiatives_initiative_changelist"))
     else:
         form = ImportForm()

@@ -441,26 +441,26 @@ class RowReader:
 
         row = Row(number=number, key=self.cell("uuid", self.uuid_value))
         values = row.values
-        self.set(
+        self.read_into(
             values, "name", lambda t: text_value(t, max_length=200, required=True, what="name")
         )
-        self.set(values, "summary", lambda t: text_value(t, max_length=300))
-        self.set(
+        self.read_into(values, "summary", lambda t: text_value(t, max_length=300))
+        self.read_into(
             values,
             "role",
             lambda t: choice(Initiative.Role.choices, t, what="role", required=True),
         )
-        self.set(values, "national", yes_no)
-        self.set(values, "cost", lambda t: choice(Initiative.Cost.choices, t, what="cost"))
-        self.set(values, "min_age", lambda t: whole_number(t, high=MAX_AGE))
-        self.set(values, "max_age", lambda t: whole_number(t, high=MAX_AGE))
-        self.set(values, "website", website)
-        self.set(values, "email", email)
-        self.set(values, "phone", lambda t: text_value(t, max_length=40))
-        self.set(values, "address", lambda t: text_value(t, max_length=2000))
-        self.set(values, "postcode", postcode)
-        self.set(values, "last_verified_on", a_date, column="last_verified")
-        self.set(values, "vanguard_id", self.vanguard, column="vanguard")
+        self.read_into(values, "national", yes_no)
+        self.read_into(values, "cost", lambda t: choice(Initiative.Cost.choices, t, what="cost"))
+        self.read_into(values, "min_age", lambda t: whole_number(t, high=MAX_AGE))
+        self.read_into(values, "max_age", lambda t: whole_number(t, high=MAX_AGE))
+        self.read_into(values, "website", website)
+        self.read_into(values, "email", email)
+        self.read_into(values, "phone", lambda t: text_value(t, max_length=40))
+        self.read_into(values, "address", lambda t: text_value(t, max_length=2000))
+        self.read_into(values, "postcode", postcode)
+        self.read_into(values, "last_verified_on", a_date, column="last_verified")
+        self.read_into(values, "vanguard_id", self.vanguard, column="vanguard")
         access = self.cell("how_to_access", self.access)
         if access is not None:
             values.update(access)
@@ -514,7 +514,7 @@ class RowReader:
             self.problem(column, " ".join(exc.messages))
             return None
 
-    def set(self, values: dict, name: str, parse, *, column: str | None = None) -> None:
+    def read_into(self, values: dict, name: str, parse, *, column: str | None = None) -> None:
         column = column or name
         if column not in self.positions:
             return
@@ -601,7 +601,8 @@ class RowReader:
                 )
                 return None
             names = self.raw("areas")
-            if names is not None:
+            # Areas served is read only to catch an edit made there instead of in Area codes.
+            if names:
                 given = {name.casefold() for name in split_values(names)}
                 coded = {lookups.area_names[pk].casefold() for pk in ids}
                 if given != coded:
@@ -630,15 +631,15 @@ class RowReader:
 
     def organisation_values(self, row: Row) -> None:
         values = row.organisation_values
-        self.set(
+        self.read_into(
             values,
             "legal_form",
             lambda t: choice(Organisation.LegalForm.choices, t, what="legal form"),
         )
-        self.set(values, "charity_number", lambda t: registration(t, validate_charity_number))
-        self.set(values, "company_number", lambda t: registration(t, validate_company_number))
-        self.set(values, "members", whole_number)
-        self.set(values, "volunteers", whole_number)
+        self.read_into(values, "charity_number", lambda t: registration(t, validate_charity_number))
+        self.read_into(values, "company_number", lambda t: registration(t, validate_company_number))
+        self.read_into(values, "members", whole_number)
+        self.read_into(values, "volunteers", whole_number)
 
 
 # Matching and planning --------------------------------------------------------------

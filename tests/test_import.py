@@ -1,0 +1,431 @@
+"""Bulk import in the export's format: round trips, every problem by row and column,
+all or nothing, and files that are broken in every way we could think of."""
+
+import csv
+import io
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from initiatives.exports import HEADERS, export_lines
+from initiatives.importing import (
+    MAX_IMPORT_BYTES,
+    ImportRefused,
+    import_initiatives,
+)
+from initiatives.models import Initiative, Organisation
+
+from .factories import (
+    AreaFactory,
+    ConditionFactory,
+    InitiativeFactory,
+    OrganisationFactory,
+    TopicFactory,
+    VanguardSiteFactory,
+)
+from .test_security import inline_code
+
+pytestmark = pytest.mark.django_db
+
+
+def export(queryset=None) -> str:
+    """The register's CSV export of the initiatives, as text (KeyRing's row first)."""
+    queryset = Initiative.objects.order_by("-name") if queryset is None else queryset
+    return "".join(export_lines(queryset.for_export(), base_url="https://example.org"))
+
+
+def table(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def to_csv(rows: list[dict], headers=HEADERS) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=headers, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def problems_of(data: bytes, **kwargs) -> list[str]:
+    with pytest.raises(ImportRefused) as refused:
+        import_initiatives(data, **kwargs)
+    return [str(problem) for problem in refused.value.problems]
+
+
+@pytest.fixture
+def register():
+    halton = AreaFactory(name="Halton", code="E06000006")
+    wrexham = AreaFactory(name="Wrexham", code="W06000006")
+    arts = TopicFactory(name="Arts and health")
+    growing = TopicFactory(name="Green space and growing")
+    dementia = ConditionFactory(name="Dementia")
+    vanguard = VanguardSiteFactory(name="Better Care Together")
+    keyring = OrganisationFactory(name="KeyRing", charity_number="1054234", members=40)
+    first = InitiativeFactory(
+        name="KeyRing allotments",
+        organisation=keyring,
+        areas=[wrexham],
+        topics=[growing],
+        conditions=[dementia],
+        self_referral=True,
+        cost="free",
+        min_age=18,
+        postcode="LL11 1AA",
+        last_verified_on=date(2025, 3, 4),
+    )
+    second = InitiativeFactory(
+        name="Halton ukuleles", areas=[halton], topics=[arts], vanguard=vanguard, max_age=99
+    )
+    return {
+        "halton": halton,
+        "wrexham": wrexham,
+        "arts": arts,
+        "growing": growing,
+        "first": first,
+        "second": second,
+        "keyring": keyring,
+    }
+
+
+class TestRoundTrip:
+    def test_an_unchanged_export_imports_as_unchanged(self, register):
+        records = Initiative.history.count()
+        result = import_initiatives(export().encode(), filename="export.csv")
+        assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+        assert Initiative.history.count() == records
+
+    def test_edited_cells_update_their_records(self, register, admin_user):
+        rows = table(export())
+        rows[0]["Summary"] = "Allotments with support workers and carers."
+        rows[0]["Topics"] = "Green space and growing; Arts and health"
+        rows[0]["How to access"] = "Self-referral; Drop-in"
+        rows[1]["Areas served"] = "Halton; Wrexham"
+        rows[1]["Area codes"] = "E06000006; W06000006"
+        rows[1]["Vanguard"] = ""
+        rows[1]["Maximum age"] = ""
+        result = import_initiatives(to_csv(rows), filename="edited.csv", user=admin_user)
+        assert (result.created, result.updated, result.unchanged) == (0, 2, 0)
+
+        first, second = register["first"], register["second"]
+        first.refresh_from_db()
+        second.refresh_from_db()
+        assert first.summary == "Allotments with support workers and carers."
+        assert set(first.topics.all()) == {register["arts"], register["growing"]}
+        assert (first.self_referral, first.drop_in, first.cost) == (True, True, "free")
+        assert set(second.areas.all()) == {register["halton"], register["wrexham"]}
+        assert (second.vanguard, second.max_age) == (None, None)
+        record = first.history.latest()
+        assert record.history_change_reason == "Imported from edited.csv"
+        assert record.history_user == admin_user
+        assert set(record.topics.values_list("topic_id", flat=True)) == {
+            register["arts"].pk,
+            register["growing"].pk,
+        }
+
+    def test_rows_without_a_known_uuid_create_drafts(self, register):
+        given = uuid.uuid4()
+        rows = [
+            {
+                "UUID": "",
+                "Name": "Oldham arts for health",
+                "Role": "Both",
+                "Organisation": "KeyRing",
+            },
+            {
+                "UUID": str(given),
+                "Name": "Wellbeing Erewash walks",
+                "Role": "service_provider",
+                "Organisation": "Wellbeing Erewash",
+                "Legal form": "Community interest company",
+                "Company number": "12345678",
+                "Area codes": "E06000006",
+                "National": "no",
+                "Postcode": "de7 5rp",
+                "Website": "wellbeingerewash.example.org",
+            },
+        ]
+        result = import_initiatives(to_csv(rows), filename="new.csv")
+        assert (result.created, result.updated, result.organisations_created) == (2, 0, 1)
+        oldham = Initiative.objects.get(name="Oldham arts for health")
+        assert (oldham.status, oldham.role, oldham.organisation) == (
+            "draft",
+            "both",
+            register["keyring"],
+        )
+        assert oldham.source_note.startswith("Imported from new.csv")
+        walks = Initiative.objects.get(uuid=given)
+        assert walks.status == "draft"
+        assert (walks.postcode, walks.website) == (
+            "DE7 5RP",
+            "https://wellbeingerewash.example.org",
+        )
+        assert list(walks.areas.all()) == [register["halton"]]
+        organisation = Organisation.objects.get(name="Wellbeing Erewash")
+        assert (organisation.legal_form, organisation.company_number) == ("cic", "12345678")
+        assert walks.history.latest().history_type == "+"
+
+    def test_neutralised_formula_cells_come_back_as_they_were(self, register):
+        formula = '=HYPERLINK("http://evil.example","Click")'
+        Initiative.objects.filter(pk=register["first"].pk).update(
+            name=formula, phone="+44 1978 000"
+        )
+        text = export()
+        assert f"'{formula}" in text.replace('""', '"')
+        result = import_initiatives(text.encode())
+        assert result.unchanged == 2
+        register["first"].refresh_from_db()
+        assert (register["first"].name, register["first"].phone) == (formula, "+44 1978 000")
+
+    def test_organisation_columns_update_the_organisation(self, register):
+        rows = table(export())
+        rows[0]["Members"] = "55"
+        result = import_initiatives(to_csv(rows))
+        assert result.organisations_updated == 1
+        register["keyring"].refresh_from_db()
+        assert register["keyring"].members == 55
+        assert result.updated == 0
+
+    def test_a_dry_run_counts_and_writes_nothing(self, register):
+        rows = table(export())
+        rows[0]["Summary"] = "Changed."
+        rows.append({"UUID": "", "Name": "New one", "Role": "Both"})
+        before = list(Initiative.objects.values_list("summary", flat=True))
+        result = import_initiatives(to_csv(rows), dry_run=True)
+        assert (result.created, result.updated, result.unchanged, result.dry_run) == (1, 1, 1, True)
+        assert "nothing was written" in str(result)
+        assert list(Initiative.objects.values_list("summary", flat=True)) == before
+        assert Initiative.objects.count() == 2
+
+    def test_a_row_whose_record_changed_since_the_export_is_refused(self, register):
+        text = export()
+        first = register["first"]
+        first.summary = "Changed by a curator after the export."
+        first.save()
+        # A minute after the export (the file's times are to the second).
+        Initiative.objects.filter(pk=first.pk).update(
+            updated_at=first.updated_at + timedelta(minutes=1)
+        )
+        rows = table(text)
+        rows[0]["Summary"] = "From the old file."
+        problems = problems_of(to_csv(rows))
+        assert len(problems) == 1
+        assert problems[0].startswith("Row 2, Last updated: This initiative was changed")
+        first.refresh_from_db()
+        assert first.summary == "Changed by a curator after the export."
+
+
+class TestBrokenFiles:
+    def test_wrong_headers(self, register):
+        data = b"UUID,Nmae,Role,Colour\n,Choir,Both,blue\n"
+        problems = problems_of(data)
+        assert "Row 1, Nmae: Unknown column." in problems[0]
+        assert problems[1].startswith("Row 1, Colour: Unknown column.")
+        assert "Missing column: Name." in problems[2]
+
+    def test_a_repeated_column(self, register):
+        problems = problems_of(b"UUID,Name,Role,Name\n,Choir,Both,Choir\n")
+        assert problems == ["Row 1, Name: This column appears twice: keep one of them."]
+
+    def test_every_problem_by_row_and_column_in_one_go_and_nothing_imported(self, register):
+        rows = table(export())
+        rows[0]["Postcode"] = "ABC 123"
+        rows[0]["Minimum age"] = "-3"
+        rows[1]["Area codes"] = "E06000006; E99999999"
+        rows[1]["Areas served"] = "Halton"
+        rows.append({"UUID": rows[0]["UUID"], "Name": "Copy", "Role": "Both"})
+        rows.append({"UUID": "", "Name": "Too old", "Role": "Both", "Maximum age": "121"})
+        rows.append(
+            {"UUID": "", "Name": "", "Role": "Knitting", "Topics": "Knitting; Arts and health"}
+        )
+        rows.append({"UUID": "not-a-uuid", "Name": "X", "Role": "Both", "National": "maybe"})
+        rows.append({"UUID": "", "Name": "Y", "Role": "Both", "Last verified": "2999-01-01"})
+        problems = problems_of(to_csv(rows))
+        expected = [
+            "Row 2, Minimum age: -3 is out of range: give a whole number between 0 and 120.",
+            "Row 2, Postcode: Enter a UK postcode, like WA7 1AB.",
+            "Row 3, Area codes: Unknown area code \u201cE99999999\u201d",
+            "Row 4, UUID: This UUID is also in row 2",
+            "Row 5, Maximum age: 121 is out of range",
+            "Row 6, Name: Give the name; it cannot be empty.",
+            "Row 6, Role: \u201cKnitting\u201d is not a role",
+            "Row 6, Topics: Unknown topics: \u201cKnitting\u201d",
+            "Row 7, UUID: \u201cnot-a-uuid\u201d is not a UUID",
+            "Row 7, National: \u201cmaybe\u201d is not yes or no.",
+            "Row 8, Last verified: 2999-01-01 is in the future.",
+        ]
+        for text in expected:
+            assert any(problem.startswith(text) for problem in problems), (text, problems)
+        assert Initiative.objects.count() == 2
+        register["first"].refresh_from_db()
+        assert register["first"].postcode == "LL11 1AA"
+
+    def test_a_minimum_age_above_the_maximum(self, register):
+        rows = table(export())
+        rows[0]["Minimum age"] = "70"
+        rows[0]["Maximum age"] = "60"
+        assert problems_of(to_csv(rows)) == [
+            "Row 2, Minimum age: The minimum age (70) is above the maximum age (60)."
+        ]
+
+    def test_one_bad_row_at_the_end_stops_the_whole_file(self, register):
+        rows = [{"UUID": "", "Name": f"Group {n}", "Role": "Both"} for n in range(200)]
+        rows.append({"UUID": "", "Name": "Bad", "Role": "Both", "Postcode": "XX"})
+        problems = problems_of(to_csv(rows))
+        assert problems == ["Row 202, Postcode: Enter a UK postcode, like WA7 1AB."]
+        assert Initiative.objects.count() == 2
+
+    def test_areas_served_must_agree_with_the_codes(self, register):
+        rows = table(export())
+        rows[0]["Areas served"] = "Halton"
+        problems = problems_of(to_csv(rows))
+        assert problems[0].startswith("Row 2, Areas served: Areas served does not match")
+
+    def test_not_utf8(self, register):
+        data = "UUID,Name,Role\n,Caf\u00e9 club,Both\n".encode("cp1252")
+        problems = problems_of(data)
+        assert problems[0].startswith("The file is not UTF-8 text (byte 0xe9 on line 2")
+        assert "CSV UTF-8" in problems[0]
+
+    @pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"  \r\n \n"])
+    def test_an_empty_file(self, data):
+        assert problems_of(data)[0].startswith("The file is empty.")
+
+    def test_a_header_and_no_rows(self, register):
+        assert problems_of(to_csv([])) == ["The file has a header row but no initiatives."]
+
+    def test_a_file_over_the_limit_is_refused_before_it_is_read(self, tmp_path):
+        big = tmp_path / "big.csv"
+        with open(big, "wb") as handle:
+            handle.truncate(50 * 1024 * 1024)  # 50 MB, without writing them
+        with pytest.raises(
+            CommandError, match=r"The file is 50\.0 MB; the import takes at most 20 MB"
+        ):
+            call_command("import_initiatives", str(big))
+
+    def test_the_function_refuses_oversized_data_too(self):
+        problems = problems_of(b"x" * (MAX_IMPORT_BYTES + 1))
+        assert problems[0].startswith("The file is 20.0 MB")
+
+    def test_a_cell_too_large_for_csv(self, register):
+        data = b'UUID,Name,Role\n,"' + b"x" * 200_000 + b'",Both\n'
+        assert problems_of(data)[0].startswith("The file is not a readable CSV file")
+
+    def test_rows_of_one_new_organisation_must_agree(self, register):
+        rows = [
+            {"UUID": "", "Name": "A", "Role": "Both", "Organisation": "New Org", "Members": "5"},
+            {"UUID": "", "Name": "B", "Role": "Both", "Organisation": "new org", "Members": "6"},
+        ]
+        problems = problems_of(to_csv(rows))
+        assert problems == [
+            "Row 3, Members: Row 2 gives this organisation a different members; the rows of "
+            "one organisation must agree."
+        ]
+
+
+class TestCommand:
+    def test_dry_run_then_import(self, register, tmp_path, capsys):
+        rows = table(export())
+        rows[1]["Summary"] = "Ukuleles on Thursdays."
+        path = tmp_path / "edited.csv"
+        path.write_bytes(to_csv(rows))
+        call_command("import_initiatives", str(path), "--dry-run")
+        assert "Would create 0 draft initiatives, would update 1, left 1 unchanged" in (
+            capsys.readouterr().out
+        )
+        register["second"].refresh_from_db()
+        assert register["second"].summary != "Ukuleles on Thursdays."
+        call_command("import_initiatives", str(path))
+        assert (
+            "Created 0 draft initiatives, updated 1, left 1 unchanged." in capsys.readouterr().out
+        )
+        register["second"].refresh_from_db()
+        assert register["second"].summary == "Ukuleles on Thursdays."
+
+    def test_problems_go_to_stderr_and_the_command_fails(self, register, tmp_path, capsys):
+        path = tmp_path / "bad.csv"
+        path.write_bytes(to_csv([{"UUID": "", "Name": "X", "Role": "Knitting"}]))
+        with pytest.raises(CommandError, match="Nothing was imported: 1 problem in"):
+            call_command("import_initiatives", str(path))
+        assert "Row 2, Role: \u201cKnitting\u201d is not a role" in capsys.readouterr().err
+
+    def test_a_missing_file(self, tmp_path):
+        with pytest.raises(CommandError, match="Cannot read"):
+            call_command("import_initiatives", str(tmp_path / "nope.csv"))
+
+
+@pytest.fixture
+def curator_client(client, django_user_model):
+    user = django_user_model.objects.create_user("curator", is_staff=True)
+    user.groups.add(Group.objects.get(name="Curator"))
+    client.force_login(user)
+    return client
+
+
+IMPORT_URL = "/admin/initiatives/initiative/import/"
+
+
+class TestAdminUpload:
+    def test_the_page_explains_the_format(self, curator_client):
+        assert reverse("admin:initiatives_initiative_import") == IMPORT_URL
+        response = curator_client.get(IMPORT_URL)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "Import initiatives from a CSV file" in body
+        assert "import_initiatives FILE.csv --dry-run" in body
+        assert inline_code(body) == []
+        changelist = curator_client.get(reverse("admin:initiatives_initiative_changelist"))
+        assert f'href="{IMPORT_URL}"' in changelist.content.decode()
+
+    def test_a_good_file_is_imported(self, curator_client, register):
+        rows = table(export())
+        rows.append({"UUID": "", "Name": "Morecambe Bay walks", "Role": "Both"})
+        upload = SimpleUploadedFile("new.csv", to_csv(rows), content_type="text/csv")
+        response = curator_client.post(IMPORT_URL, {"file": upload}, follow=True)
+        assert "Import of new.csv: Created 1 draft initiative, updated 0, left 2 unchanged." in (
+            response.content.decode()
+        )
+        created = Initiative.objects.get(name="Morecambe Bay walks")
+        assert created.history.latest().history_user.username == "curator"
+
+    def test_a_dry_run_shows_what_would_change(self, curator_client, register):
+        upload = SimpleUploadedFile("same.csv", export().encode(), content_type="text/csv")
+        response = curator_client.post(IMPORT_URL, {"file": upload, "dry_run": "on"})
+        assert response.status_code == 200
+        assert "Would create 0 draft initiatives, would update 0, left 2 unchanged" in (
+            response.content.decode()
+        )
+
+    def test_a_bad_file_lists_its_problems(self, curator_client, register):
+        rows = [{"UUID": "", "Name": "<script>x</script>", "Role": "Both", "Postcode": "XX"}]
+        upload = SimpleUploadedFile("bad.csv", to_csv(rows), content_type="text/csv")
+        response = curator_client.post(IMPORT_URL, {"file": upload})
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "Nothing was imported: 1 problem found." in body
+        assert "<td>2</td><td>Postcode</td><td>Enter a UK postcode, like WA7 1AB.</td>" in body
+        assert Initiative.objects.count() == 2
+
+    def test_a_file_over_the_limit_is_refused_from_its_announced_size(self, curator_client):
+        upload = SimpleUploadedFile("big.csv", b"UUID,Name,Role\n", content_type="text/csv")
+        response = curator_client.post(
+            IMPORT_URL, {"file": upload}, CONTENT_LENGTH=str(50 * 1024 * 1024)
+        )
+        assert response.status_code == 413
+        assert "The file is 50.0 MB; the import takes at most 20 MB." in response.content.decode()
+
+    def test_the_upload_still_needs_the_csrf_token(self, django_user_model, register):
+        from django.test import Client
+
+        client = Client(enforce_csrf_checks=True)
+        user = django_user_model.objects.create_user("c2", is_staff=True)
+        user.groups.add(Group.objects.get(name="Curator"))
+        client.force_login(user)
+        rows = [{"UUID": "", "Name": "Sneaky", "Role": "Both"}]
+        upload = SimpleUploadedFile("x.csv", to_csv(rows), content_type="text/csv")
+        assert client.post(IMPORT_URL, {"file": upload}).status_code == 403
+        assert not Initiative.objects.filter(name="Sneaky").exists()
