@@ -153,6 +153,11 @@ else:
         }
     }
 
+# The register's queries are short: PostgreSQL's JIT compiler costs more than it saves.
+for _alias in DATABASES.values():
+    if "postgresql" in _alias["ENGINE"]:
+        _alias.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+
 # A PostgreSQL read replica for public pages (directory/routers.py); writes go to the primary.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
 if DATABASE_REPLICA_URL:
@@ -161,6 +166,7 @@ if DATABASE_REPLICA_URL:
     )
     # Tests use the primary's test database under both names.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
     DATABASE_ROUTERS = ["directory.routers.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
