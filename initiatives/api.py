@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from decimal import Decimal
 from functools import wraps
 from math import ceil
 from urllib.parse import urlencode
@@ -50,6 +51,10 @@ MAX_PER_PAGE = 100
 ID_NAMESPACE = uuid.UUID("0c5b2f7e-8d4a-5b61-9f3e-2a7c4e1d6b90")
 ONS_GEOGRAPHY_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+# The listing's distance_km bounds (0.1 to 200 km, 10 by default), in metres.
+MIN_PROXIMITY_M = 100
+MAX_PROXIMITY_M = 200_000
+DEFAULT_PROXIMITY_M = 10_000
 
 
 def stable_id(*parts: object) -> str:
@@ -183,6 +188,24 @@ SERVICE_LIST_PARAMS = [
     MODIFIED_AFTER,
     *FILTER_PARAMS,
 ]
+POSTCODE = Param(
+    "postcode",
+    "Only services that serve this place: a full UK postcode, a sector (WA7 1) or a "
+    "district (WA7). Serving means an area served includes it, national, or located "
+    "within `proximity`; nearest first.",
+)
+PROXIMITY = Param(
+    "proximity",
+    f"With `postcode`: how far a located service may be, in metres, {MIN_PROXIMITY_M} to "
+    f"{MAX_PROXIMITY_M}.",
+    {
+        "type": "integer",
+        "minimum": MIN_PROXIMITY_M,
+        "maximum": MAX_PROXIMITY_M,
+        "default": DEFAULT_PROXIMITY_M,
+    },
+)
+SERVICE_AT_LOCATION_LIST_PARAMS = [*SERVICE_LIST_PARAMS, POSTCODE, PROXIMITY]
 PAGE_PARAMS = [PAGE, PER_PAGE]
 TERM_LIST_PARAMS = [PAGE, PER_PAGE, TERMS_TAXONOMY_ID]
 
@@ -690,9 +713,8 @@ def page_json(params: QueryDict, items, serialise: Callable) -> dict:
     total = items.count() if isinstance(items, QuerySet) else len(items)
     start = (page - 1) * per_page
     # Past the end there is nothing to fetch (and no huge OFFSET to send).
-    contents = (
-        [serialise(item) for item in items[start : start + per_page]] if start < total else []
-    )
+    in_page = _slice(items, start, start + per_page) if start < total else []
+    contents = [serialise(item) for item in in_page]
     total_pages = ceil(total / per_page)
     return {
         "total_items": total,
@@ -704,6 +726,18 @@ def page_json(params: QueryDict, items, serialise: Callable) -> dict:
         "empty": not contents,
         "contents": contents,
     }
+
+
+def _slice(items, start: int, stop: int) -> list:
+    """items[start:stop]; for a queryset, the page's ids first, then only those rows.
+
+    The OFFSET then walks the ids alone, not every skipped row and its joins.
+    """
+    if not isinstance(items, QuerySet):
+        return items[start:stop]
+    ids = list(items.values_list("pk", flat=True)[start:stop])
+    rows = {row.pk: row for row in items.order_by().filter(pk__in=ids)}
+    return [rows[pk] for pk in ids]
 
 
 def _summary(errors: dict[str, list[str]]) -> str:
@@ -722,10 +756,25 @@ def filtered_services(params: QueryDict, queryset: QuerySet) -> QuerySet:
             data.setlist(param.name, given)
     if "search" in params:
         data["q"] = params["search"]
+    if params.get("postcode", "").strip():
+        data["postcode"] = params["postcode"]
+    raw = params.get("proximity", "").strip()
+    if raw:
+        metres = int(raw) if WHOLE_NUMBER.fullmatch(raw) else None
+        if metres is None or not MIN_PROXIMITY_M <= metres <= MAX_PROXIMITY_M:
+            errors["proximity"] = [
+                f"Give a whole number of metres from {MIN_PROXIMITY_M} to {MAX_PROXIMITY_M}, "
+                f"not {raw[:40]!r}."
+            ]
+        elif "postcode" not in data:
+            errors["proximity"] = ["Give a postcode too: proximity is measured from it."]
+        else:
+            data["distance_km"] = str(Decimal(metres) / 1000)
     filterset = InitiativeFilter(data, queryset=queryset)
     if not filterset.is_valid():
         for name, messages in filterset.errors.items():
-            errors["search" if name == "q" else name] = list(messages)
+            key = {"q": "search", "distance_km": "proximity"}.get(name, name)
+            errors[key] = list(dict.fromkeys(messages))
     queryset = filterset.qs
 
     raw = params.get("modified_after", "").strip()
@@ -830,7 +879,7 @@ def service_detail(request, id):
 
 @api_view
 def service_at_locations(request):
-    params = _params(request, SERVICE_LIST_PARAMS)
+    params = _params(request, SERVICE_AT_LOCATION_LIST_PARAMS)
     queryset = filtered_services(
         params, _located(Initiative.objects.published()).select_related("organisation")
     )
