@@ -35,6 +35,13 @@ FILTER_PARAMS = (
     "legal_form",
 )
 MULTIPLE_PARAMS = ("condition", "topic", "population")
+# Single-choice facets and the column each counts by.
+SINGLE_CHOICE_COLUMNS = {
+    "role": "role",
+    "vanguard": "vanguard_id",
+    "funding_dependency": "funding_dependency",
+    "legal_form": "organisation__legal_form",
+}
 
 
 class AreaTree:
@@ -169,6 +176,7 @@ class ListingFacets:
         self._bases: dict[tuple[str, ...], object] = {}
         self._totals: dict[str, int] = {}
         self._area_counts: dict[int, int] | None = None
+        self._single: dict[str, dict] | None = None
 
     # Querysets -------------------------------------------------------------
 
@@ -216,27 +224,53 @@ class ListingFacets:
     def _ids_without(self, name: str):
         return self.queryset_without(name).order_by().values("pk")
 
-    def _grouped(self, name: str, column: str) -> dict[str, int]:
-        rows = (
-            Initiative.objects.filter(pk__in=self._ids_without(name))
-            .order_by()
-            .values(column)
-            .annotate(n=Count("pk"))
-        )
-        counts = {row[column]: row["n"] for row in rows}
-        # Each record falls in exactly one group (None included), so the sum is the
-        # number of results without this filter.
-        self._totals[name] = sum(counts.values())
-        return counts
+    def _group_rows(self, queryset, columns: list[str]) -> list[dict]:
+        if queryset.query.distinct:
+            # Rows may repeat: count each record once through its id.
+            queryset = Initiative.objects.filter(pk__in=queryset.order_by().values("pk"))
+        # Grouping the filtered rows directly lets the database use its indexes.
+        return list(queryset.order_by().values(*columns).annotate(n=Count("*")))
 
-    def _annotated(self, name: str, model, relation: str, fields: list[str]):
-        """Every option of a many-to-many facet with its count, in one query."""
-        ids = self._ids_without(name)
-        return (
-            model.objects.only(*fields)
-            .annotate(n=Count(relation, filter=Q(**{f"{relation}__in": ids})))
-            .order_by("name")
+    def _single_counts(self) -> dict[str, dict]:
+        """Counts for the single-choice facets.
+
+        Facets not chosen all count over the same results, so one grouped query
+        serves them together; each chosen one needs a query of its own.
+        """
+        if self._single is None:
+            active = self.active()
+            counts: dict[str, dict] = {name: defaultdict(int) for name in SINGLE_CHOICE_COLUMNS}
+            shared = [name for name in SINGLE_CHOICE_COLUMNS if name not in active]
+            batches = [(shared, self.queryset_without())] if shared else []
+            batches += [([name], self.queryset_without(name)) for name in active if name in counts]
+            for names, queryset in batches:
+                columns = [SINGLE_CHOICE_COLUMNS[name] for name in names]
+                for row in self._group_rows(queryset, columns):
+                    for name, column in zip(names, columns, strict=True):
+                        counts[name][row[column]] += row["n"]
+            for name, by_value in counts.items():
+                # Each record falls in exactly one group (None included), so the sum
+                # is the number of results without this filter.
+                self._totals[name] = sum(by_value.values())
+            self._single = counts
+        return self._single
+
+    def _grouped(self, name: str, column: str) -> dict:
+        return self._single_counts()[name]
+
+    def _through_counts(self, name: str, relation: str) -> dict[int, int]:
+        """Results per option of a many-to-many facet, from its link table."""
+        field = Initiative._meta.get_field(relation)
+        through = field.remote_field.through
+        source = field.m2m_column_name()
+        target = field.m2m_reverse_name()
+        rows = (
+            through.objects.filter(**{f"{source}__in": self._ids_without(name)})
+            .order_by()
+            .values(target)
+            .annotate(n=Count("*"))
         )
+        return {row[target]: row["n"] for row in rows}
 
     # Facets ------------------------------------------------------------------
 
@@ -290,7 +324,8 @@ class ListingFacets:
             ],
         )
 
-    def _m2m_facet(self, name, legend, model) -> Facet:
+    def _m2m_facet(self, name, legend, model, relation) -> Facet:
+        counts = self._through_counts(name, relation)
         chosen = {item.pk for item in (self.data.get(name) or [])}
         fields = ["pk", "name", "slug"] + (["is_rare"] if model is Condition else [])
         return Facet(
@@ -301,22 +336,22 @@ class ListingFacets:
                 Option(
                     value=item.slug,
                     label=item.name,
-                    count=item.n,
+                    count=counts.get(item.pk, 0),
                     selected=item.pk in chosen,
                     rare=getattr(item, "is_rare", False),
                 )
-                for item in self._annotated(name, model, "initiatives", fields)
+                for item in model.objects.only(*fields).order_by("name")
             ],
         )
 
     def condition(self) -> Facet:
-        return self._m2m_facet("condition", "Condition", Condition)
+        return self._m2m_facet("condition", "Condition", Condition, "conditions")
 
     def topic(self) -> Facet:
-        return self._m2m_facet("topic", "What it does", Topic)
+        return self._m2m_facet("topic", "What it does", Topic, "topics")
 
     def population(self) -> Facet:
-        return self._m2m_facet("population", "Who it is for", PopulationGroup)
+        return self._m2m_facet("population", "Who it is for", PopulationGroup, "population_groups")
 
     def area_candidates(self) -> list[Area]:
         """Areas worth counting: nations, NHS regions, the chosen area and its children."""

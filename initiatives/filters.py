@@ -5,7 +5,7 @@ valid still apply, so the page shows what it can.
 """
 
 import django_filters
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from .models import (
     Area,
@@ -38,7 +38,16 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        return qs.filter(**{f"{self.field_name}__in": value}).distinct()
+        # EXISTS on the link table rather than a join: no repeated rows, so no
+        # DISTINCT over whole rows, and counts can group the rows directly.
+        relation = qs.model._meta.get_field(self.field_name)
+        link = relation.remote_field.through.objects.filter(
+            **{
+                relation.m2m_column_name(): OuterRef("pk"),
+                f"{relation.m2m_reverse_name()}__in": [item.pk for item in value],
+            }
+        )
+        return qs.filter(Exists(link))
 
 
 class InitiativeFilter(django_filters.FilterSet):

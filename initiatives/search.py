@@ -308,11 +308,7 @@ def _pg_search(queryset, parsed: ParsedQuery, text: str):
         return _condition("%s <%% {row}.search_text OR %s <<%% {row}.search_text", [word, word])
 
     def score(word: str):
-        return RowSQL(
-            "greatest(word_similarity(%s, {row}.search_text),"
-            " strict_word_similarity(%s, {row}.search_text))",
-            [word, word],
-        )
+        return RowSQL("word_similarity(%s, {row}.search_text)", [word])
 
     fuzzy = queryset.filter(_fuzzy_filter(words, similar))
     for group in parsed.negative:
@@ -590,7 +586,7 @@ def _sqlite_fuzzy_match(term, text) -> int:
 
 def _sqlite_fuzzy_score(term, text) -> float:
     try:
-        return max(fuzzy_similarity(str(term or ""), text))
+        return fuzzy_similarity(str(term or ""), text)[0]
     except Exception:  # noqa: BLE001
         logger.exception("fuzzy score failed")
         return 0.0
