@@ -1,6 +1,7 @@
 import copy
 import json
 import os
+import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -209,6 +210,16 @@ def test_strict_schemas_accept_the_profiles_own_examples():
         ("taxonomy_term.json", "taxonomy_term"),
     ]:
         assert_valid(json.loads((folder / example).read_text()), kind)
+
+
+def test_without_the_schemas_the_checks_skip_but_fail_in_ci(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.modules[__name__], "ORUK", tmp_path / "absent")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="schemas not found"):
+        oruk_dir()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must validate"):
+        oruk_dir()
 
 
 def test_strict_schemas_refuse_a_misspelt_field():
