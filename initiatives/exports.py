@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .facets import FILTER_PARAMS
 from .filters import InitiativeFilter
 from .models import FundingDependency, Initiative, Organisation, VanguardSite
 from .views import normalise_params
@@ -334,37 +335,20 @@ def csv_response(queryset, *, filename: str, base_url: str) -> StreamingHttpResp
     return response
 
 
-# The filters named in the file name, in this order.
-FILENAME_FILTERS = [
-    "q",
-    "role",
-    "area",
-    "vanguard",
-    "funding_dependency",
-    "condition",
-    "topic",
-    "population",
-    "legal_form",
-]
 MAX_FILENAME_PART = 40
 
 
-def _filename_part(value: object) -> str:
-    if hasattr(value, "slug"):
-        return value.slug
-    if isinstance(value, Iterable) and not isinstance(value, str):
-        return "-".join(_filename_part(item) for item in value)
-    return slugify(str(value))
+def export_filename(params, cleaned_data: dict, *, today: date | None = None) -> str:
+    """initiatives-<date>[-<filter>-<value>...].csv, naming the filters that applied.
 
-
-def export_filename(cleaned_data: dict, *, today: date | None = None) -> str:
-    """initiatives-<date>[-<filter>-<value>...].csv, from the filters that applied."""
+    The values are the params as given (slugs, words), so any kind of filter reads well.
+    """
     parts = ["initiatives", (today or timezone.localdate()).isoformat()]
-    for name in FILENAME_FILTERS:
-        value = cleaned_data.get(name)
-        if not value:
+    for name in FILTER_PARAMS:
+        if not cleaned_data.get(name):
             continue
-        text = _filename_part(value)[:MAX_FILENAME_PART].strip("-")
+        text = "-".join(slugify(value) for value in params.getlist(name))
+        text = text[:MAX_FILENAME_PART].strip("-")
         if text:
             parts += [slugify(name), text]
     return "-".join(parts) + ".csv"
@@ -384,7 +368,7 @@ def export_csv(request):
     params, _notices, _had_empty = normalise_params(request.GET)
     filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
     queryset = filterset.qs
-    filename = export_filename(getattr(filterset.form, "cleaned_data", {}))
+    filename = export_filename(params, getattr(filterset.form, "cleaned_data", {}))
     return csv_response(queryset, filename=filename, base_url=site_base_url(request))
 
 
