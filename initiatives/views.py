@@ -95,6 +95,21 @@ def shown(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "\u2026"
 
 
+class IdsFirstPaginator(Paginator):
+    """Pages that fetch the page's ids first, then only those rows with their relations.
+
+    A deep page's OFFSET then skips ids rather than whole joined rows.
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = Initiative.objects.for_listing().in_bulk(ids)
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
 def not_found(request, message: str):
     return render(request, "404.html", {"message": message}, status=404)
 
@@ -312,7 +327,7 @@ def initiative_list(request):
         effective.pop(name, None)
     effective.pop("page", None)
 
-    paginator = Paginator(listing.results().for_listing(), PER_PAGE)
+    paginator = IdsFirstPaginator(listing.results(), PER_PAGE)
     number, page_notice = parse_page(params.get("page"), paginator.num_pages)
     if page_notice:
         notices.append(page_notice)
@@ -423,7 +438,7 @@ def section_page(request, key: str, queryset, notices: list[str]):
             del params[name]
         else:
             params.setlist(name, params.getlist(name)[-1:])
-    paginator = Paginator(queryset, AREA_SECTION_SIZE)
+    paginator = IdsFirstPaginator(queryset, AREA_SECTION_SIZE)
     number, notice = parse_page(params.get(key), paginator.num_pages)
     if notice:
         notices.append(notice)
@@ -469,7 +484,7 @@ def area_detail(request, slug):
             "key": "here",
             "heading": f"Serving {area.name}",
             "page": section_page(
-                request, "here", here.for_listing().order_by("name", "pk"), notices
+                request, "here", here.order_by("name", "pk"), notices
             ),
             "empty": f"No published initiative serves {area.name} or a place within it yet.",
             "listing_url": reverse("initiatives:list") + f"?area={area.slug}",
@@ -478,7 +493,7 @@ def area_detail(request, slug):
             "key": "wider",
             "heading": f"Serving a wider area that includes {area.name}",
             "page": section_page(
-                request, "wider", wider.for_listing().order_by("name", "pk"), notices
+                request, "wider", wider.order_by("name", "pk"), notices
             ),
             "empty": "None recorded.",
         },
@@ -486,7 +501,7 @@ def area_detail(request, slug):
             "key": "national",
             "heading": "Serving the whole UK",
             "page": section_page(
-                request, "national", national.for_listing().order_by("name", "pk"), notices
+                request, "national", national.order_by("name", "pk"), notices
             ),
             "empty": "None recorded.",
         },
