@@ -33,6 +33,7 @@ FILTER_PARAMS = (
     "topic",
     "population",
     "legal_form",
+    "postcode",
 )
 MULTIPLE_PARAMS = ("condition", "topic", "population")
 # Single-choice facets and the column each counts by.
@@ -188,8 +189,9 @@ class ListingFacets:
     def _base(self, names: tuple[str, ...]):
         """The published records with these filters applied, built once and reused.
 
-        Search and area go first: search may query to decide how to match, and
-        the area looks up the places within it, so each runs once per page.
+        Search, area and postcode go first: search may query to decide how to
+        match, the area and the postcode look up the places within or above
+        them, so each runs once per page.
         """
         if names not in self._bases:
             if names:
@@ -204,7 +206,7 @@ class ListingFacets:
     def queryset_without(self, *excluded: str):
         """The results with every active filter applied except the excluded ones."""
         active = [name for name in self.active() if name not in excluded]
-        first = tuple(name for name in ("q", "area") if name in active)
+        first = tuple(name for name in ("q", "area", "postcode") if name in active)
         queryset = self._base(first)
         for name in active:
             if name not in first:

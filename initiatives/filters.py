@@ -4,8 +4,12 @@ Invalid params become form errors that the page shows; filters whose values are
 valid still apply, so the page shows what it can.
 """
 
+from decimal import Decimal
+
 import django_filters
 from django.db.models import Exists, F, OuterRef
+
+from places.forms import PlaceField
 
 from .models import (
     Area,
@@ -22,9 +26,15 @@ MAX_QUERY_LENGTH = 200
 
 SORT_CHOICES = [
     ("relevance", "Relevance"),
+    ("distance", "Distance"),
     ("name", "Name (A to Z)"),
     ("-last_verified_on", "Recently checked"),
 ]
+
+DEFAULT_DISTANCE_KM = Decimal(10)
+MIN_DISTANCE_KM = Decimal("0.1")
+MAX_DISTANCE_KM = Decimal(200)
+DISTANCE_MESSAGE = "Give a distance in kilometres from 0.1 to 200, like 10"
 
 
 class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
@@ -48,6 +58,12 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
             }
         )
         return qs.filter(Exists(link))
+
+
+class PlaceFilter(django_filters.Filter):
+    """A postcode, sector or district param, cleaned to a places.lookup.Place."""
+
+    field_class = PlaceField
 
 
 class InitiativeFilter(django_filters.FilterSet):
@@ -82,6 +98,14 @@ class InitiativeFilter(django_filters.FilterSet):
         choices=Organisation.LegalForm.choices,
         label="Legal form",
     )
+    postcode = PlaceFilter(method="filter_postcode", label="Postcode")
+    distance_km = django_filters.NumberFilter(
+        method="filter_distance_km",
+        label="Distance (km)",
+        min_value=MIN_DISTANCE_KM,
+        max_value=MAX_DISTANCE_KM,
+        error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), DISTANCE_MESSAGE),
+    )
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="filter_sort", label="Sort by", empty_label=None
     )
@@ -96,6 +120,19 @@ class InitiativeFilter(django_filters.FilterSet):
     def filter_area(self, queryset, name, value):
         return queryset.in_area(value)
 
+    def distance_km_value(self) -> Decimal:
+        """The distance asked for, or the default when none (or a refused one) was given."""
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        return data.get("distance_km") or DEFAULT_DISTANCE_KM
+
+    def filter_postcode(self, queryset, name, value):
+        # value is a places.lookup.Place: the postcode, or the sector or district standing in.
+        return queryset.serving_point(value.postcode, self.distance_km_value())
+
+    def filter_distance_km(self, queryset, name, value):
+        # Read by filter_postcode; a distance on its own filters nothing.
+        return queryset
+
     def filter_sort(self, queryset, name, value):
         # Ordering is applied in filter_queryset, after every filter has run.
         return queryset
@@ -108,6 +145,12 @@ class InitiativeFilter(django_filters.FilterSet):
         data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
         sort = data.get("sort") or ""
         searching = bool((data.get("q") or "").strip())
+        near = data.get("postcode") is not None
+        if sort == "distance" or (near and not searching and not sort):
+            if near:
+                # Initiatives serving the place without a location of their own come last.
+                return queryset.order_by(F("distance_m").asc(nulls_last=True), "name", "pk")
+            return queryset.order_by("name", "pk")
         if sort == "-last_verified_on":
             return queryset.order_by(F("last_verified_on").desc(nulls_last=True), "name", "pk")
         if sort == "name" or not searching:

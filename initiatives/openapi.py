@@ -127,7 +127,7 @@ def openapi_document(*, api_url: str) -> dict:
             "/service_at_locations": _list(
                 "Published services that have an address or postcode, at that location.",
                 _schema("compiled/service_at_location_list.json"),
-                api.SERVICE_LIST_PARAMS,
+                api.SERVICE_AT_LOCATION_LIST_PARAMS,
             ),
             "/service_at_locations/{id}": _detail(
                 "A fully nested service at its location.",

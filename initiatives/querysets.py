@@ -83,14 +83,20 @@ class InitiativeQuerySet(models.QuerySet):
             raise ValueError(f"distance_km must be a number of 0 or more, not {distance_km!r}")
         return radius_m
 
-    def _within(self, easting: float, northing: float, radius_m: float) -> models.Q:
-        """A box on the (easting, northing) index, then the exact circle."""
+    @staticmethod
+    def _box(easting: float, northing: float, radius_m: float) -> models.Q:
+        """The square around the circle, for the (easting, northing) index."""
         return models.Q(
             easting__gte=math.floor(easting - radius_m),
             easting__lte=math.ceil(easting + radius_m),
             northing__gte=math.floor(northing - radius_m),
             northing__lte=math.ceil(northing + radius_m),
-            grid_distance_sq__lte=radius_m * radius_m,
+        )
+
+    def _within(self, easting: float, northing: float, radius_m: float) -> models.Q:
+        """A box on the (easting, northing) index, then the exact circle."""
+        return self._box(easting, northing, radius_m) & models.Q(
+            grid_distance_sq__lte=radius_m * radius_m
         )
 
     def near(self, easting: float, northing: float, distance_km: float):
@@ -139,7 +145,12 @@ class InitiativeQuerySet(models.QuerySet):
                 grid_distance_sq=self._squared_distance(postcode.easting, postcode.northing)
             )
             radius_m = self._radius_m(distance_km)
-            condition |= self._within(postcode.easting, postcode.northing, radius_m)
+            # The box as its own subquery: inside an OR with the areas served, PostgreSQL
+            # would otherwise scan every row instead of using the (easting, northing) index.
+            in_box = self.model.objects.filter(
+                self._box(postcode.easting, postcode.northing, radius_m)
+            ).values("pk")
+            condition |= models.Q(pk__in=in_box, grid_distance_sq__lte=radius_m * radius_m)
             distance = Sqrt("grid_distance_sq")
         else:
             distance = models.Value(None, output_field=models.FloatField())
