@@ -1,13 +1,23 @@
 """Public pages of the register: the listing, one initiative, the areas."""
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Sum
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
+from places.lookup import find_place
+from places.source import ATTRIBUTION
+
 from .facets import FILTER_PARAMS, MULTIPLE_PARAMS, AreaTree, ListingFacets
-from .filters import MAX_QUERY_LENGTH, SORT_CHOICES, InitiativeFilter, clean_query_dict
+from .filters import (
+    DEFAULT_DISTANCE_KM,
+    MAX_QUERY_LENGTH,
+    SORT_CHOICES,
+    InitiativeFilter,
+    clean_query_dict,
+)
 from .models import Area, FundingDependency, FundingLine, Initiative, VanguardSite
 
 PER_PAGE = 20
@@ -21,8 +31,14 @@ KIND_ORDER = {
 }
 # More values than this for one param is not a person choosing filters.
 MAX_VALUES_PER_PARAM = 50
-SINGLE_PARAMS = tuple(p for p in FILTER_PARAMS if p not in MULTIPLE_PARAMS) + ("sort", "page")
-KNOWN_PARAMS = FILTER_PARAMS + ("sort", "page")
+SINGLE_PARAMS = tuple(p for p in FILTER_PARAMS if p not in MULTIPLE_PARAMS) + (
+    "distance_km",
+    "sort",
+    "page",
+)
+KNOWN_PARAMS = FILTER_PARAMS + ("distance_km", "sort", "page")
+# Areas offered for a place name typed in the search box.
+MAX_AREA_MATCHES = 3
 
 # What each param is called in messages and chips.
 PARAM_NOUNS = {
@@ -35,6 +51,8 @@ PARAM_NOUNS = {
     "topic": "topic",
     "population": "population group",
     "legal_form": "legal form",
+    "postcode": "postcode",
+    "distance_km": "distance",
     "sort": "sort order",
     "page": "page",
 }
@@ -48,6 +66,7 @@ CHIP_LABELS = {
     "topic": "What it does",
     "population": "Who it is for",
     "legal_form": "Legal form",
+    "postcode": "Near",
 }
 
 DEPENDENCY_IN_WORDS = {
@@ -179,6 +198,14 @@ def error_notices(filterset, params: QueryDict, facets: dict, tree: AreaTree) ->
                 f"so the results are sorted by {fallback}."
             )
             continue
+        if name in ("postcode", "distance_km"):
+            errors = " ".join(dict.fromkeys(filterset.form.errors[name]))
+            if name == "postcode":
+                outcome = "so the results are not filtered by postcode"
+            else:
+                outcome = f"so we searched within {DEFAULT_DISTANCE_KM} km"
+            notices.append(f"\u201c{shown(raw[-1] if raw else '')}\u201d: {errors}, {outcome}.")
+            continue
         if name == "area":
             unknown = [value for value in raw if tree.by_slug(value) is None]
         else:
@@ -269,6 +296,16 @@ def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
         prefix = CHIP_LABELS[name]
         if name == "q":
             chips.append({"label": f"{prefix}: \u201c{value}\u201d", "url": without(params, "q")})
+        elif name == "postcode":
+            copy = params.copy()
+            copy.pop("distance_km", None)
+            distance = params.get("distance_km") or DEFAULT_DISTANCE_KM
+            chips.append(
+                {
+                    "label": f"{prefix}: {value.asked} (within {distance} km)",
+                    "url": without(copy, "postcode"),
+                }
+            )
         elif name in MULTIPLE_PARAMS:
             for option in facets[name].selected:
                 chips.append(
@@ -307,6 +344,57 @@ def narrowest_filter(
     return best
 
 
+def postcode_in_search(params: QueryDict) -> QueryDict | None:
+    """The params with a search box that holds a known postcode, sector or district moved to
+    `postcode` (the home page has one box for words, places and postcodes); else None."""
+    q = params.get("q", "")
+    if "postcode" in params or not q.strip():
+        return None
+    try:
+        find_place(q)  # words that cannot be a postcode are refused before any query
+    except ValidationError:
+        return None
+    moved = params.copy()
+    del moved["q"]
+    moved["postcode"] = " ".join(q.split()).upper()
+    moved.pop("page", None)
+    if moved.get("sort") == "relevance":
+        del moved["sort"]
+    return moved
+
+
+def matching_areas(tree: AreaTree, q: str) -> list[Area]:
+    """Areas whose name is, or starts with, what was searched ("Wrexham", "Morecambe Bay"),
+    exact matches first; from the area tree the listing has already loaded."""
+    wanted = " ".join(q.split()).casefold()
+    if len(wanted) < 3:
+        return []
+    exact, starts = [], []
+    for area in tree.areas.values():
+        name = area.name.casefold()
+        if name == wanted:
+            exact.append(area)
+        elif name.startswith(wanted):
+            starts.append(area)
+    return (exact + starts)[:MAX_AREA_MATCHES]
+
+
+def distance_in_words(distance_m: float) -> str:
+    if distance_m < 100:
+        return "under 0.1 km away"
+    return f"{distance_m / 1000:.1f} km away"
+
+
+def why_listed(initiative) -> str:
+    """Why a result of a postcode search is there, with its distance where it has one:
+    "serves Halton, 2.3 km away", "national", "0.4 km away"."""
+    reason = getattr(initiative, "serving_reason", None) or ""
+    distance = getattr(initiative, "distance_m", None)
+    if distance is None or reason.endswith("km away"):
+        return reason
+    return f"{reason}, {distance_in_words(distance)}"
+
+
 # Pages -------------------------------------------------------------------------
 
 
@@ -315,6 +403,9 @@ def initiative_list(request):
     params, notices, had_empty = normalise_params(request.GET)
     if had_empty:
         return HttpResponseRedirect(listing_url(params))
+    moved = postcode_in_search(params)
+    if moved is not None:
+        return HttpResponseRedirect(listing_url(moved))
 
     filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
     listing = ListingFacets(filterset)
@@ -332,6 +423,25 @@ def initiative_list(request):
     if page_notice:
         notices.append(page_notice)
     page = paginator.page(number)
+    place = listing.data.get("postcode")
+    if place is not None:
+        page.object_list = rows = list(page.object_list)
+        if rows and not hasattr(rows[0], "serving_reason"):
+            # The page's rows came without the search's annotations: fetch them by id.
+            found = {
+                row["pk"]: row
+                for row in listing.results()
+                .order_by()
+                .filter(pk__in=[row.pk for row in rows])
+                .values("pk", "serving_reason", "distance_m")
+            }
+            for row in rows:
+                row.serving_reason = found.get(row.pk, {}).get("serving_reason")
+                row.distance_m = found.get(row.pk, {}).get("distance_m")
+        for initiative in rows:
+            initiative.why_listed = why_listed(initiative)
+        if place.note:
+            notices.append(place.note)
 
     active = listing.active()
     chips = active_chips(active, facets, effective)
@@ -340,18 +450,32 @@ def initiative_list(request):
         suggestion = narrowest_filter(listing, active, chips, effective)
 
     q = listing.data.get("q") or ""
-    default_sort = "relevance" if q else "name"
+    default_sort = "relevance" if q else "distance" if place else "name"
     sort = listing.data.get("sort") or default_sort
     if sort == "relevance" and not q:
+        sort = "name"
+    if sort == "distance" and not place:
+        notices.append("Sorting by distance needs a postcode, so the results are sorted by name.")
         sort = "name"
     sort_options = [
         {"value": value, "label": label, "selected": value == sort}
         for value, label in SORT_CHOICES
-        if value != "relevance" or q
+        if (value != "relevance" or q) and (value != "distance" or place)
     ]
     export_query = effective.urlencode()
     context = {
         "q": q,
+        "area_matches": [
+            {"area": area, "url": with_param(QueryDict(), "area", area.slug)}
+            for area in (matching_areas(listing.tree, q) if q else [])
+        ],
+        "place": place,
+        "postcode": params.get("postcode", ""),
+        "postcode_errors": filterset.form.errors.get("postcode"),
+        "distance_km": params.get("distance_km", "") if place or params.get("postcode") else "",
+        "distance_errors": filterset.form.errors.get("distance_km"),
+        "default_distance_km": DEFAULT_DISTANCE_KM,
+        "postcode_attribution": ATTRIBUTION,
         "facets": facets,
         "area_children": [
             {"label": o.label, "count": o.count, "url": with_param(effective, "area", o.value)}
@@ -483,26 +607,20 @@ def area_detail(request, slug):
         {
             "key": "here",
             "heading": f"Serving {area.name}",
-            "page": section_page(
-                request, "here", here.order_by("name", "pk"), notices
-            ),
+            "page": section_page(request, "here", here.order_by("name", "pk"), notices),
             "empty": f"No published initiative serves {area.name} or a place within it yet.",
             "listing_url": reverse("initiatives:list") + f"?area={area.slug}",
         },
         {
             "key": "wider",
             "heading": f"Serving a wider area that includes {area.name}",
-            "page": section_page(
-                request, "wider", wider.order_by("name", "pk"), notices
-            ),
+            "page": section_page(request, "wider", wider.order_by("name", "pk"), notices),
             "empty": "None recorded.",
         },
         {
             "key": "national",
             "heading": "Serving the whole UK",
-            "page": section_page(
-                request, "national", national.order_by("name", "pk"), notices
-            ),
+            "page": section_page(request, "national", national.order_by("name", "pk"), notices),
             "empty": "None recorded.",
         },
     ]
