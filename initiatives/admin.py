@@ -23,6 +23,8 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.csrf import csrf_exempt
 from simple_history.admin import SimpleHistoryAdmin
 
+from places.lookup import postcode_not_found_message
+
 from .exports import export_selected_csv
 from .forms import (
     FundingLineForm,
@@ -498,6 +500,9 @@ class InitiativeAdmin(HistoryAdmin):
         # One history record per save, written once the tags are saved too (log_change).
         obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
+        warning = postcode_not_found_message(obj)
+        if warning is not None:
+            self.message_user(request, warning, messages.WARNING)
 
     def log_addition(self, request, obj, message):
         self._record_history(request, obj, "+")
