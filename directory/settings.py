@@ -192,6 +192,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+# The client's address, for the lockout and the suggestion limit (directory/clientip.py).
+AXES_CLIENT_IP_CALLABLE = "directory.clientip.client_address"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -253,6 +255,14 @@ X_FRAME_OPTIONS = "DENY"
 # Behind a TLS-terminating proxy (load balancer) that sets X-Forwarded-Proto.
 if env_bool("DJANGO_BEHIND_TLS_PROXY", True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies (load balancers) append to X-Forwarded-For in front of the app; 0 means
+# the client connects directly and REMOTE_ADDR is its address (directory/clientip.py).
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        "DJANGO_TRUSTED_PROXY_COUNT must be 0 or more (the number of proxies in front of "
+        f"the app), not {TRUSTED_PROXY_COUNT}."
+    )
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 60 * 60 * 8)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from directory.clientip import client_address
+
 from .models import Initiative, Suggestion
 
 # The initiative's own fields a member of the public may propose, in the form's order.
@@ -237,7 +239,7 @@ class CorrectionForm(ProposalForm):
 
 def client_hash(request) -> str:
     """An HMAC (keyed with SECRET_KEY) of the client's address: countable, not reversible."""
-    address = request.META.get("REMOTE_ADDR") or "unknown"
+    address = client_address(request) or "unknown"
     return salted_hmac("initiatives.suggestion-client", address, algorithm="sha256").hexdigest()
 
 
