@@ -16,15 +16,17 @@ once, and each backend gets the same structure:
   the query. Without FTS5 (or before the migration ran) a plain ``icontains``
   match on every term is used instead.
 
-When the full text finds nothing, misspellings get a second chance: each word
-is compared by trigram word similarity with the names, summaries,
-organisations, topics and conditions (``pg_trgm`` on PostgreSQL, the same
-measure in Python on SQLite).
+When the full text finds nothing, misspellings get a second chance: the
+records whose names, summaries, organisations, topics or conditions hold a word
+similar to a query word (trigram word similarity: ``pg_trgm`` and its GIN index
+on PostgreSQL, the same measure in Python on SQLite) supply the words, each
+unknown query word is replaced by the closest of them, and the full-text search
+runs again. One extra query finds the words; the page's queries stay full-text.
 
-The schema (column, FTS5 table, triggers, indexes) is installed by migration
-0003 through `install_search_schema` and re-checked after every ``migrate`` by
-`ensure_search_schema`, because SQLite drops a table's triggers when a later
-migration rebuilds that table.
+The schema (column, FTS5 table, triggers, indexes) comes from migration 0003
+(`create_search_table`) and is re-checked after every ``migrate``
+(`after_migrate`): see `create_search_table` for why SQLite's triggers are
+dropped while migrations run.
 """
 
 # ruff: noqa: S608, S611 - SQL is assembled from this module's constants; input is always a parameter.
@@ -38,8 +40,19 @@ from dataclasses import dataclass
 
 from django.db import connections
 from django.db.backends.signals import connection_created
-from django.db.models import Case, Exists, Expression, F, FloatField, OuterRef, Q, Value, When
-from django.db.models.fields import BooleanField
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    Expression,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 logger = logging.getLogger(__name__)
@@ -47,13 +60,20 @@ logger = logging.getLogger(__name__)
 # Longer input is cut (the listing form already refuses more than 200 characters).
 MAX_QUERY_CHARS = 256
 MAX_ITEMS = 16
-# Words shorter than this are not corrected by the misspelling fallback.
+# Words shorter than this are not corrected by the misspelling retry.
 MIN_FUZZY_WORD = 3
+# Bounds on the candidates a misspelling may be corrected to: similar records (SQLite)
+# and similar known words (PostgreSQL).
+MAX_CORRECTION_ROWS = 2000
+NEAREST_WORDS = 50
 # pg_trgm's default thresholds for `<%` (word_similarity) and `<<%` (strict_word_similarity).
 WORD_SIMILARITY_THRESHOLD = 0.6
 STRICT_WORD_SIMILARITY_THRESHOLD = 0.5
 
 FTS_TABLE = "initiatives_search"
+# PostgreSQL: every word of the records' names, summaries, organisations, topics and
+# conditions, for correcting misspellings (added to by the row trigger, never pruned).
+SEARCH_WORDS = "initiatives_search_word"
 # bm25 weights, in the FTS5 column order: name, summary, description, organisation,
 # topics, conditions (the same order of importance as PostgreSQL's weights A, B, C, D).
 FTS_COLUMNS = ("name", "summary", "description", "organisation", "topics", "conditions")
@@ -158,6 +178,23 @@ class ParsedQuery:
             call = "websearch_to_tsquery('english'::regconfig, %s)"
             parts.append(f"(!! {call})" if group.negated else call)
         return "(" + " && ".join(parts) + ")", [group.websearch_text() for group in self.groups]
+
+    def replace_words(self, corrections: dict[str, str]) -> ParsedQuery:
+        """The same query with some words replaced (negated items are left alone)."""
+
+        def replaced(item: Item) -> Item:
+            tokens = item.tokens()
+            if not any(token in corrections for token in tokens):
+                return item
+            words = [corrections.get(token, token) for token in tokens]
+            return Item(" ".join(words), phrase=item.phrase)
+
+        return ParsedQuery(
+            tuple(
+                group if group.negated else Group(tuple(replaced(i) for i in group.items))
+                for group in self.groups
+            )
+        )
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -274,84 +311,39 @@ def _condition(sql: str, params=()) -> RowSQL:
     return RowSQL(sql, params, output_field=BooleanField())
 
 
-def _order(queryset):
-    return queryset.order_by("-search_exact", "-search_rank", "name", "pk")
-
-
 def _exact_name(text: str):
     """Case-insensitive equality with the whole query, for the exact-name boost."""
     return Q(name__iexact=text)
-
-
-def _with_exact_flag(queryset, text: str):
-    return queryset.annotate(
-        search_exact=Case(When(_exact_name(text), then=Value(1)), default=Value(0))
-    )
 
 
 # ---------------------------------------------------------------------------
 # PostgreSQL
 
 
-def _pg_search(queryset, parsed: ParsedQuery, text: str):
+def _pg_matches(queryset, parsed: ParsedQuery, text: str):
+    """Records matching the full-text query or named exactly as it, ranked."""
     tsquery, params = parsed.tsquery()
     matches = _condition(f"{{row}}.search_vector @@ {tsquery}", params)
     rank = RowSQL(f"ts_rank({{row}}.search_vector, {tsquery})", params)
     found = queryset.filter(Q(matches) | _exact_name(text))
-    words = _fuzzy_plan(parsed)
-    if words is None or found.exists():
-        return _order(_with_exact_flag(found, text).annotate(search_rank=Coalesce(rank, 0.0)))
-
-    # Nothing found: compare each word by trigram similarity (both operators use the
-    # GIN trigram index on search_text).
-    def similar(word: str):
-        return _condition("%s <%% {row}.search_text OR %s <<%% {row}.search_text", [word, word])
-
-    def score(word: str):
-        return RowSQL("word_similarity(%s, {row}.search_text)", [word])
-
-    fuzzy = queryset.filter(_fuzzy_filter(words, similar))
-    for group in parsed.negative:
-        fuzzy = fuzzy.exclude(
-            Q(
-                _condition(
-                    "{row}.search_vector @@ websearch_to_tsquery('english'::regconfig, %s)",
-                    [group.websearch_text()],
-                )
-            )
-        )
-    return _order(_with_exact_flag(fuzzy, text).annotate(search_rank=_fuzzy_score(words, score)))
+    return found, Coalesce(rank, 0.0)
 
 
-def _fuzzy_plan(parsed: ParsedQuery):
-    """Per positive group, the word lists of its items (None when nothing can be corrected)."""
-    plan = []
-    for group in parsed.positive:
-        items = [fuzzy_words(item) for item in group.items]
-        items = [words for words in items if words]
-        if items:
-            plan.append(items)
-    return plan or None
+def _pg_vocabulary(connection, words: list[str]) -> set[str]:
+    """Known words closest to each of `words`, by word and by strict word similarity.
 
-
-def _fuzzy_filter(plan, similar) -> Q:
-    condition = Q()
-    for items in plan:
-        any_item = Q()
-        for words in items:
-            all_words = Q()
-            for word in words:
-                all_words &= Q(similar(word))
-            any_item |= all_words
-        condition &= any_item
-    return condition
-
-
-def _fuzzy_score(plan, score):
-    total = None
-    for word in sorted({word for items in plan for words in items for word in words}):
-        total = score(word) if total is None else total + score(word)
-    return Coalesce(total, 0.0)
+    Nearest-neighbour searches on the GiST trigram index: always an index scan
+    (a similarity filter on a GIN index is costed above a sequential scan that
+    runs the similarity function for every word).
+    """
+    nearest = []
+    for distance in ("<->>", "<->>>"):  # 1 - word_similarity, 1 - strict_word_similarity
+        nearest += [
+            f"(SELECT word FROM {SEARCH_WORDS} ORDER BY word {distance} %s LIMIT {NEAREST_WORDS})"
+        ] * len(words)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ".join(nearest), words * 2)
+        return {row[0] for row in cursor.fetchall()}
 
 
 # ---------------------------------------------------------------------------
@@ -404,65 +396,50 @@ def fts5_expression(parsed: ParsedQuery) -> str | None:
 
 
 FTS_ROWS = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+_SQLITE_FUZZY_TEXT = " || ' ' || ".join(f"coalesce({column}, '')" for column in FUZZY_COLUMNS)
 
 
-def _sqlite_search(queryset, parsed: ParsedQuery, text: str):
+def _sqlite_matches(queryset, parsed: ParsedQuery, text: str):
+    """Records matching the FTS5 query or named exactly as it, ranked by bm25."""
     expression = fts5_expression(parsed)
     condition = Q()
     if expression:
-        condition &= Q(pk__in=_raw(FTS_ROWS, [expression]))
+        condition &= Q(pk__in=RawSQL(FTS_ROWS, [expression]))
     for group in parsed.negative:
         negated = fts5_quote(group.items[0].tokens())
-        condition &= ~Q(pk__in=_raw(FTS_ROWS, [negated]))
+        condition &= ~Q(pk__in=RawSQL(FTS_ROWS, [negated]))
     found = queryset.filter(condition | _exact_name(text))
-    words = _fuzzy_plan(parsed)
-    if words is None or found.exists():
-        if expression:
-            weights = ", ".join(str(weight) for weight in BM25_WEIGHTS)
-            # Ranked once per query (a materialised CTE), then looked up per row: a
-            # correlated MATCH per row would recount the whole index for every row.
-            materialized = "MATERIALIZED " if sqlite3.sqlite_version_info >= (3, 35) else ""
-            rank = RowSQL(
-                f"WITH ranked AS {materialized}(SELECT rowid AS id, -bm25({FTS_TABLE}, {weights})"
-                f" AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
-                " SELECT score FROM ranked WHERE ranked.id = {row}.id",
-                [expression],
-            )
-        else:
-            rank = Value(0.0)
-        return _order(_with_exact_flag(found, text).annotate(search_rank=Coalesce(rank, 0.0)))
+    if not expression:
+        return found, Value(0.0)
+    weights = ", ".join(str(weight) for weight in BM25_WEIGHTS)
+    # Ranked once per query (a materialised CTE), then looked up per row: a correlated
+    # MATCH per row would recount the whole index for every row.
+    materialized = "MATERIALIZED " if sqlite3.sqlite_version_info >= (3, 35) else ""
+    rank = RowSQL(
+        f"WITH ranked AS {materialized}(SELECT rowid AS id, -bm25({FTS_TABLE}, {weights})"
+        f" AS score FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
+        " SELECT score FROM ranked WHERE ranked.id = {row}.id",
+        [expression],
+    )
+    return found, Coalesce(rank, 0.0)
 
-    register_sqlite_functions(connections[queryset.db])
-    document = " || ' ' || ".join(f"coalesce({column}, '')" for column in FUZZY_COLUMNS)
 
-    def similar(word: str):
-        prefilter, params = _trigram_prefilter(word, document)
-        return Q(
-            pk__in=_raw(
-                f"SELECT rowid FROM {FTS_TABLE} WHERE {prefilter}"
-                f" initiatives_fuzzy_match(%s, {document})",
-                [*params, word],
-            )
+def _sqlite_vocabulary(connection, words: list[str]) -> set[str]:
+    """The words of the records holding a word similar to any of `words`."""
+    conditions, params = [], []
+    for word in words:
+        prefilter, prefilter_params = _trigram_prefilter(word, _SQLITE_FUZZY_TEXT)
+        conditions.append(f"({prefilter} initiatives_fuzzy_match(%s, {_SQLITE_FUZZY_TEXT}))")
+        params += [*prefilter_params, word]
+    register_sqlite_functions(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SQLITE_FUZZY_TEXT} FROM {FTS_TABLE} WHERE {' OR '.join(conditions)}"
+            f" LIMIT {MAX_CORRECTION_ROWS}",
+            params,
         )
-
-    def score(word: str):
-        return RowSQL(
-            f"SELECT initiatives_fuzzy_score(%s, {document}) FROM {FTS_TABLE}"
-            f" WHERE {FTS_TABLE}.rowid = {{row}}.id",
-            [word],
-        )
-
-    fuzzy = queryset.filter(_fuzzy_filter(words, similar))
-    for group in parsed.negative:
-        negated = fts5_quote(group.items[0].tokens())
-        fuzzy = fuzzy.exclude(pk__in=_raw(FTS_ROWS, [negated]))
-    return _order(_with_exact_flag(fuzzy, text).annotate(search_rank=_fuzzy_score(words, score)))
-
-
-def _raw(sql: str, params):
-    from django.db.models.expressions import RawSQL
-
-    return RawSQL(sql, params)
+        texts = [row[0] for row in cursor.fetchall()]
+    return {word.lower() for text in texts for word in WORD_RE.findall(text or "")}
 
 
 def _trigram_prefilter(word: str, document: str) -> tuple[str, list]:
@@ -471,15 +448,72 @@ def _trigram_prefilter(word: str, document: str) -> tuple[str, list]:
     A match needs at least half of the word's trigrams in one word of the row;
     the trigrams without padding must then appear in the (ASCII-lowered) text.
     """
-    grams = word_trigrams(word)
+    grams = set(word_trigrams(word))
     padded = [gram for gram in grams if " " in gram]
-    inner = [gram for gram in grams if " " not in gram and gram.isascii()]
+    inner = sorted(gram for gram in grams if " " not in gram and gram.isascii())
     unchecked = len(grams) - len(padded) - len(inner)
     needed = -(-len(grams) // 2) - len(padded) - unchecked
     if needed <= 0 or not inner:
         return "", []
     checks = " + ".join(f"(instr(lower({document}), %s) > 0)" for _ in inner)
     return f"({checks}) >= %s AND", [*inner, needed]
+
+
+# ---------------------------------------------------------------------------
+# Both: rank, and correct misspellings when nothing matches
+
+
+def _search(queryset, parsed: ParsedQuery, text: str, *, matches, vocabulary):
+    found, rank = matches(queryset, parsed, text)
+    if not _fuzzy_words(parsed) or found.exists():
+        return _ranked(found, rank, text)
+    corrected = correct_query(connections[queryset.db], parsed, vocabulary=vocabulary)
+    if corrected is None:
+        return _ranked(found, rank, text)
+    found, rank = matches(queryset, corrected, text)
+    return _ranked(found, rank, text)
+
+
+def _ranked(queryset, rank, text: str):
+    flagged = queryset.annotate(
+        search_exact=Case(When(_exact_name(text), then=Value(1)), default=Value(0)),
+        search_rank=rank,
+    )
+    return flagged.order_by("-search_exact", "-search_rank", "name", "pk")
+
+
+def _fuzzy_words(parsed: ParsedQuery) -> list[str]:
+    return sorted(
+        {word for group in parsed.positive for item in group.items for word in fuzzy_words(item)}
+    )
+
+
+def correct_query(connection, parsed: ParsedQuery, *, vocabulary):
+    """The query with each unknown word replaced by the closest known word.
+
+    Known words are those of the records' names, summaries, organisations, topics
+    and conditions. The database proposes the similar ones (trigram word
+    similarity); the closest is chosen here, the same way on both databases.
+    Returns None when no word changes.
+    """
+    words = _fuzzy_words(parsed)
+    known = {word for word in vocabulary(connection, words) if len(word) >= MIN_FUZZY_WORD}
+    corrections = {}
+    for word in words:
+        if word in known:
+            continue
+        candidates = [candidate for candidate in known if fuzzy_matches(word, candidate)]
+        if candidates:
+            corrections[word] = min(candidates, key=lambda c: _closeness(word, c))
+    if not corrections:
+        return None
+    return parsed.replace_words(corrections)
+
+
+def _closeness(word: str, candidate: str):
+    """Sort key: the closest whole word first, then the closest stretch, then shortest."""
+    word_similarity, strict = _similarity_to_word(word, candidate)
+    return (-strict, -word_similarity, abs(len(candidate) - len(word)), candidate)
 
 
 def _icontains_search(queryset, parsed: ParsedQuery, text: str):
@@ -518,11 +552,11 @@ def _icontains_search(queryset, parsed: ParsedQuery, text: str):
     for group in parsed.negative:
         condition &= ~item_matches(group.items[0])
     found = queryset.filter(condition | _exact_name(text))
-    return _order(_with_exact_flag(found, text).annotate(search_rank=Value(0.0)))
+    return _ranked(found, Value(0.0), text)
 
 
 # ---------------------------------------------------------------------------
-# Trigram word similarity in Python (the SQLite side of the misspelling fallback)
+# Trigram word similarity in Python (the SQLite side of the misspelling retry)
 
 
 def word_trigrams(word: str) -> list[str]:
@@ -584,14 +618,6 @@ def _sqlite_fuzzy_match(term, text) -> int:
         return 0
 
 
-def _sqlite_fuzzy_score(term, text) -> float:
-    try:
-        return fuzzy_similarity(str(term or ""), text)[0]
-    except Exception:  # noqa: BLE001
-        logger.exception("fuzzy score failed")
-        return 0.0
-
-
 def register_sqlite_functions(connection) -> None:
     """Make the fuzzy-match functions callable from SQL on this SQLite connection."""
     if connection.vendor != "sqlite":
@@ -602,11 +628,9 @@ def register_sqlite_functions(connection) -> None:
 
 def add_sqlite_functions(raw_connection: sqlite3.Connection) -> None:
     """Add the fuzzy-match functions to a plain sqlite3 connection."""
-    for name, function in (
-        ("initiatives_fuzzy_match", _sqlite_fuzzy_match),
-        ("initiatives_fuzzy_score", _sqlite_fuzzy_score),
-    ):
-        raw_connection.create_function(name, 2, function, deterministic=True)
+    raw_connection.create_function(
+        "initiatives_fuzzy_match", 2, _sqlite_fuzzy_match, deterministic=True
+    )
 
 
 def _on_connection_created(sender, connection, **kwargs):
@@ -625,8 +649,9 @@ def search_initiatives(queryset, q: str):
     """The queryset filtered to records matching `q`, best match first.
 
     Annotates `search_exact` (1 for an exact name match) and `search_rank`
-    (higher is better). Never raises on user input: anything that is not a
-    searchable word is ignored.
+    (higher is better). When the full text finds nothing, misspelt words are
+    replaced by the closest words of the records and the search runs again.
+    Never raises on user input: anything that is not a searchable word is ignored.
     """
     text = clean_query(q)
     parsed = parse_query(text)
@@ -634,14 +659,41 @@ def search_initiatives(queryset, q: str):
         return queryset
     if not parsed:
         # Only stop words or punctuation: nothing but an exact name can match.
-        found = queryset.filter(_exact_name(text))
-        return _order(_with_exact_flag(found, text).annotate(search_rank=Value(0.0)))
-    vendor = connections[queryset.db].vendor
-    if vendor == "postgresql":
-        return _pg_search(queryset, parsed, text)
-    if vendor == "sqlite" and fts5_available() and _fts_table_exists(connections[queryset.db]):
-        return _sqlite_search(queryset, parsed, text)
-    return _icontains_search(queryset, parsed, text)
+        return _ranked(queryset.filter(_exact_name(text)), Value(0.0), text)
+    backend = _backend(queryset)
+    if backend is None:
+        return _icontains_search(queryset, parsed, text)
+    return _search(queryset, parsed, text, **backend)
+
+
+def suggest_correction(queryset, q: str) -> str | None:
+    """The query as the misspelling retry rewrites it, or None when it would not.
+
+    For a "Showing results for ..." line: None when the query matches as typed.
+    """
+    text = clean_query(q)
+    parsed = parse_query(text)
+    backend = _backend(queryset)
+    if not parsed or backend is None or not _fuzzy_words(parsed):
+        return None
+    found, _ = backend["matches"](queryset, parsed, text)
+    if found.exists():
+        return None
+    corrected = correct_query(connections[queryset.db], parsed, vocabulary=backend["vocabulary"])
+    if corrected is None or not backend["matches"](queryset, corrected, text)[0].exists():
+        return None
+    return corrected.websearch()
+
+
+def _backend(queryset) -> dict | None:
+    """The full-text functions for the queryset's database (None: plain matching)."""
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql":
+        return {"matches": _pg_matches, "vocabulary": _pg_vocabulary}
+    if connection.vendor == "sqlite" and fts5_available() and _fts_table_exists(connection):
+        register_sqlite_functions(connection)
+        return {"matches": _sqlite_matches, "vocabulary": _sqlite_vocabulary}
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -739,6 +791,7 @@ DECLARE
     organisation_name text;
     topic_names text;
     condition_names text;
+    known_text text;
 BEGIN
     -- Recompute only when the text changed or a related trigger cleared the vector.
     IF TG_OP = 'UPDATE' AND NEW.search_vector IS NOT NULL
@@ -762,8 +815,13 @@ BEGIN
         || setweight(to_tsvector('english', coalesce(NEW.description, '')), 'C')
         || setweight(to_tsvector('english',
                concat_ws(' ', organisation_name, topic_names, condition_names)), 'D');
-    NEW.search_text := concat_ws(' ', NEW.name, NEW.summary, organisation_name,
-                                 topic_names, condition_names);
+    known_text := concat_ws(' ', NEW.name, NEW.summary, organisation_name,
+                            topic_names, condition_names);
+    INSERT INTO {SEARCH_WORDS} (word)
+        SELECT DISTINCT known.word
+        FROM regexp_split_to_table(lower(known_text), '[^[:alnum:]]+') AS known(word)
+        WHERE length(known.word) >= 3
+        ON CONFLICT DO NOTHING;
     RETURN NEW;
 END
 $body$;
@@ -868,8 +926,8 @@ _SQLITE_TABLE = (
 _PG_INDEXES = [
     f"CREATE INDEX IF NOT EXISTS initiatives_search_vector_idx ON {INITIATIVE}"
     " USING gin (search_vector)",
-    f"CREATE INDEX IF NOT EXISTS initiatives_search_text_trgm_idx ON {INITIATIVE}"
-    " USING gin (search_text gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS initiatives_search_word_gist_idx ON {SEARCH_WORDS}"
+    " USING gist (word gist_trgm_ops)",
     # Lets the exact-name condition (UPPER(name) = UPPER(q)) join the GIN scan in a BitmapOr.
     f"CREATE INDEX IF NOT EXISTS initiatives_name_upper_idx ON {INITIATIVE} (upper(name::text))",
 ]
@@ -896,9 +954,11 @@ def install_search_schema(connection) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             cursor.execute(
-                f"ALTER TABLE {INITIATIVE} ADD COLUMN IF NOT EXISTS search_vector tsvector,"
-                " ADD COLUMN IF NOT EXISTS search_text text"
+                f"ALTER TABLE {INITIATIVE} ADD COLUMN IF NOT EXISTS search_vector tsvector"
             )
+            # The first version matched misspellings against a text column instead.
+            cursor.execute(f"ALTER TABLE {INITIATIVE} DROP COLUMN IF EXISTS search_text")
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {SEARCH_WORDS} (word text PRIMARY KEY)")
             cursor.execute(_PG_FUNCTIONS)
             for name, table, statement in _pg_triggers():
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
@@ -931,6 +991,7 @@ def rebuild_search_index(connection) -> None:
     """Recompute every initiative's search document (after a bulk change made without triggers)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {SEARCH_WORDS}")
             cursor.execute(f"UPDATE {INITIATIVE} SET search_vector = NULL")
         elif connection.vendor == "sqlite" and _fts_table_exists(connection):
             cursor.execute(f"DELETE FROM {FTS_TABLE}")
@@ -957,6 +1018,7 @@ def remove_search_schema(connection) -> None:
                 f"ALTER TABLE {INITIATIVE} DROP COLUMN IF EXISTS search_vector,"
                 " DROP COLUMN IF EXISTS search_text"
             )
+            cursor.execute(f"DROP TABLE IF EXISTS {SEARCH_WORDS}")
         elif connection.vendor == "sqlite":
             for name, _ in _sqlite_statements():
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -964,8 +1026,8 @@ def remove_search_schema(connection) -> None:
     _fts_tables_seen.discard(str(connection.settings_dict["NAME"]))
 
 
-def _installed_triggers(connection) -> tuple[bool, set[str]]:
-    """Whether the search table or column exists, and which search triggers exist."""
+def _schema_state(connection, expected: set[str]) -> tuple[bool, bool]:
+    """(installed: the search table or column exists, complete: nothing else is missing)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -974,7 +1036,9 @@ def _installed_triggers(connection) -> tuple[bool, set[str]]:
                 " AND column_name = 'search_vector'",
                 [INITIATIVE],
             )
-            present = cursor.fetchone() is not None
+            installed = cursor.fetchone() is not None
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [SEARCH_WORDS])
+            word_list = cursor.fetchone()[0]
             cursor.execute(
                 "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'initiatives\\_search\\_%%'"
                 " AND NOT tgisinternal"
@@ -983,12 +1047,14 @@ def _installed_triggers(connection) -> tuple[bool, set[str]]:
             cursor.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
             )
-            present = cursor.fetchone() is not None
+            installed = cursor.fetchone() is not None
+            word_list = True
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger'"
                 " AND name LIKE 'initiatives\\_search\\_%%' ESCAPE '\\'"
             )
-        return present, {row[0] for row in cursor.fetchall()}
+        triggers = {row[0] for row in cursor.fetchall()}
+    return installed, word_list and expected <= triggers
 
 
 def before_migrate(sender=None, using: str = "default", plan=None, **kwargs) -> None:
@@ -1015,9 +1081,9 @@ def ensure_search_schema(using: str = "default") -> bool:
         expected = {name for name, _ in _sqlite_statements()}
     else:
         return False
-    present, triggers = _installed_triggers(connection)
-    if not present or expected <= triggers:
+    installed, complete = _schema_state(connection, expected)
+    if not installed or complete:
         return False
-    logger.info("Search triggers installed and the search index rebuilt.")
+    logger.info("Installing the search triggers and rebuilding the search index.")
     install_search_schema(connection)
     return True
