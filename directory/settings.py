@@ -130,6 +130,18 @@ TEMPLATES = [
     },
 ]
 
+# Figures that count the whole register (facet counts, headline figures, area counts,
+# insights) are cached for this many seconds per app server; 0 turns the cache off.
+# The version of the register in the key drops them at once when a record changes here.
+FIGURES_CACHE_SECONDS = env_int("DJANGO_FIGURES_CACHE_SECONDS", 120)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "directory-figures",
+        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_FIGURES_CACHE_ENTRIES", 5000)},
+    }
+}
+
 # SQLite under var/ unless DATABASE_URL names another database (PostgreSQL in production).
 SQLITE_PATH = BASE_DIR / "var" / "directory.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()

@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from initiatives.caching import cached
 from initiatives.models import Area, Initiative
 
 
@@ -43,6 +44,11 @@ def browse_areas() -> list[dict]:
 
 def home(request):
     """Search box, browse by nation and NHS region, and headline figures."""
+    return render(request, "home.html", cached("home", {}, home_figures))
+
+
+def home_figures() -> dict:
+    """The home page's figures: counted once per register version (initiatives/caching.py)."""
     published = Initiative.objects.published()
     counts = {
         row["role"]: row["n"] for row in published.order_by().values("role").annotate(n=Count("pk"))
@@ -54,13 +60,12 @@ def home(request):
         .distinct()
         .count()
     )
-    context = {
+    return {
         "published_count": total,
         "role_shares": role_shares(counts, total),
         "areas_covered": areas_covered,
         "browse": browse_areas(),
     }
-    return render(request, "home.html", context)
 
 
 @never_cache

@@ -8,7 +8,9 @@ class InitiativesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import search
+        from . import caching, search
+
+        caching.connect_signals()
 
         # SQLite's search triggers must be out of the way while tables are rebuilt.
         pre_migrate.connect(search.before_migrate, sender=self)

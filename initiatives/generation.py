@@ -27,6 +27,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .caching import bump_version
 from .models import (
     Area,
     Condition,
@@ -855,6 +856,7 @@ def generate(*, count: int, seed: int, progress=None) -> Counter:
                 _write_batch(rows, counts)
                 if progress:
                     progress(last)
+    bump_version()
     return counts
 
 
@@ -876,6 +878,7 @@ def delete_generated() -> Counter:
             for model in (Topic, Condition, PopulationGroup):
                 _, by_model = model.objects.filter(**generated).delete()
                 counts.update(by_model)
+        bump_version()
     except ProtectedError as exc:
         names = ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:5])
         raise GenerationError(

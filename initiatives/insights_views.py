@@ -8,11 +8,12 @@ import csv
 import io
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from . import charts
+from .caching import cached, query_params
 from .exports import BYTE_ORDER_MARK, neutralise, to_text
 from .filters import clean_query_dict
 from .insights import (
@@ -144,7 +145,20 @@ def _charts(insights: Insights) -> dict[str, str]:
 
 
 def insights(request):
-    """The insights page for the area and vanguard site in the params (or the whole register)."""
+    """The insights page for the area and vanguard site in the params (or the whole register).
+
+    Every figure counts the whole register, so the page is kept in the figures cache
+    (initiatives/caching.py) per register version and params; it holds nothing personal.
+    """
+    html = cached(
+        "insights-page",
+        query_params(request.GET),
+        lambda: render_to_string("initiatives/insights.html", insights_context(request), request),
+    )
+    return HttpResponse(html)
+
+
+def insights_context(request) -> dict:
     areas = list(Area.objects.only("pk", "name", "slug", "kind", "parent_id").order_by("name"))
     vanguards = list(VanguardSite.objects.order_by("name"))
     scope, errors = scope_from_params(
@@ -178,7 +192,7 @@ def insights(request):
             (area, scope.listing_url(area=area.slug)) for area in page.areas_with_none
         ],
     }
-    return render(request, "initiatives/insights.html", context)
+    return context
 
 
 def insights_filename(slug: str, scope: Scope) -> str:
@@ -193,10 +207,14 @@ def insights_csv(request, table):
     if table not in TABLES:
         raise Http404("No such table")
     scope, _errors = scope_from_params(request.GET)
-    data = Insights(scope).table(table)
+    rows = cached(
+        "insights-csv",
+        {"table": table, **scope.params()},
+        lambda: [list(row) for row in Insights(scope).table(table).csv_rows()],
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the "excel" dialect, as the listing export
-    for row in data.csv_rows():
+    for row in rows:
         writer.writerow([neutralise(to_text(value)) for value in row])
     response = HttpResponse(
         BYTE_ORDER_MARK + buffer.getvalue(), content_type="text/csv; charset=utf-8"

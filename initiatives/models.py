@@ -470,10 +470,13 @@ class Initiative(Timestamped):
     class Meta:
         ordering = ["name"]
         indexes = [
-            models.Index(fields=["status", "name"], name="initiative_status_name"),
+            # With the id, a page of the listing (ordered by name, then id) reads the index alone.
+            models.Index(fields=["status", "name", "id"], name="initiative_status_name_id"),
             models.Index(fields=["status", "-last_verified_on"], name="initiative_status_verified"),
             models.Index(fields=["status", "role"], name="initiative_status_role"),
             models.Index(fields=["easting", "northing"], name="initiative_grid"),
+            # Few are national: a postcode search finds them all through this small index.
+            models.Index(fields=["id"], condition=Q(national=True), name="initiative_national"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
+from .caching import bump_version
 from .models import (
     Area,
     Condition,
@@ -815,4 +816,6 @@ class SeedLoader:
 
 def seeds_load(*, directory: Path) -> dict[str, Tally]:
     """Load every seed file in `directory` in one transaction; raises SeedError on any problem."""
-    return SeedLoader(directory).load()
+    tallies = SeedLoader(directory).load()
+    bump_version()
+    return tallies

@@ -5,11 +5,14 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Sum
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 
 from places.lookup import find_place
 from places.source import ATTRIBUTION
 
+from .caching import cached, query_params
 from .facets import FILTER_PARAMS, MULTIPLE_PARAMS, AreaTree, ListingFacets
 from .filters import (
     DEFAULT_DISTANCE_KM,
@@ -37,6 +40,8 @@ SINGLE_PARAMS = tuple(p for p in FILTER_PARAMS if p not in MULTIPLE_PARAMS) + (
     "page",
 )
 KNOWN_PARAMS = FILTER_PARAMS + ("distance_km", "sort", "page")
+# Params the listing's counts depend on (sort and page only arrange the results).
+COUNTED_PARAMS = FILTER_PARAMS + ("distance_km",)
 # Areas offered for a place name typed in the search box.
 MAX_AREA_MATCHES = 3
 
@@ -117,14 +122,33 @@ def shown(value: str, limit: int = 60) -> str:
 class IdsFirstPaginator(Paginator):
     """Pages that fetch the page's ids first, then only those rows with their relations.
 
-    A deep page's OFFSET then skips ids rather than whole joined rows.
+    A deep page's OFFSET then skips ids rather than whole joined rows. With
+    `cache_as` (params naming the list), the count and each page's ids are kept in the
+    figures cache (initiatives/caching.py); the rows themselves are always read afresh.
     """
+
+    def __init__(self, object_list, per_page, *, cache_as: dict | None = None):
+        super().__init__(object_list, per_page)
+        self.cache_as = cache_as
+
+    @cached_property
+    def count(self):
+        if self.cache_as is None:
+            return self.object_list.count()
+        return cached("page-count", self.cache_as, self.object_list.count)
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+
+        def page_ids():
+            return list(self.object_list.values_list("pk", flat=True)[bottom:top])
+
+        if self.cache_as is None:
+            ids = page_ids()
+        else:
+            ids = cached("page-ids", {**self.cache_as, "rows": [bottom, top]}, page_ids)
         rows = Initiative.objects.for_listing().in_bulk(ids)
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
@@ -409,16 +433,39 @@ def initiative_list(request):
 
     filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
     listing = ListingFacets(filterset)
-    facets = listing.all()
-    notices += error_notices(filterset, params, facets, listing.tree)
-
     # Links keep only what was understood.
     effective = params.copy()
     for name in filterset.form.errors:
         effective.pop(name, None)
     effective.pop("page", None)
 
+    # The counts and the filters showing them (not the results) come from the figures
+    # cache, per register version and params: see initiatives/caching.py.
+    counted = query_params(params, COUNTED_PARAMS)
+
+    def filters():
+        facets = listing.all()
+        area_children = [
+            {"label": o.label, "count": o.count, "url": with_param(effective, "area", o.value)}
+            for o in listing.area_children()
+        ]
+        html = render_to_string(
+            "initiatives/_filters.html",
+            {
+                "facets": facets,
+                "area_children": area_children,
+                "chosen_area": listing.data.get("area"),
+            },
+        )
+        return facets, html
+
+    facets, filters_html = cached(
+        "listing-filters", query_params(params, COUNTED_PARAMS + ("sort",)), filters
+    )
+    notices += error_notices(filterset, params, facets, listing.tree)
+
     paginator = IdsFirstPaginator(listing.results(), PER_PAGE)
+    paginator.count = cached("listing-count", counted, paginator.object_list.count)
     number, page_notice = parse_page(params.get("page"), paginator.num_pages)
     if page_notice:
         notices.append(page_notice)
@@ -477,11 +524,7 @@ def initiative_list(request):
         "default_distance_km": DEFAULT_DISTANCE_KM,
         "postcode_attribution": ATTRIBUTION,
         "facets": facets,
-        "area_children": [
-            {"label": o.label, "count": o.count, "url": with_param(effective, "area", o.value)}
-            for o in listing.area_children()
-        ],
-        "chosen_area": listing.data.get("area"),
+        "filters_html": filters_html,
         "notices": notices,
         "chips": chips,
         "page": page,
@@ -554,15 +597,19 @@ def area_list(request):
     return render(request, "initiatives/area_list.html", {"tree": AreaTree().nested()})
 
 
-def section_page(request, key: str, queryset, notices: list[str]):
-    """One page of a section of an area page; each section has its own page param."""
+def section_page(request, key: str, queryset, notices: list[str], *, area: Area):
+    """One page of a section of an area page; each section has its own page param.
+
+    Which initiatives a section lists, and how many, come from the figures cache."""
     params = clean_query_dict(request.GET)
     for name in list(params.keys()):
         if name not in AREA_SECTIONS:
             del params[name]
         else:
             params.setlist(name, params.getlist(name)[-1:])
-    paginator = IdsFirstPaginator(queryset, AREA_SECTION_SIZE)
+    paginator = IdsFirstPaginator(
+        queryset, AREA_SECTION_SIZE, cache_as={"area": area.pk, "section": key}
+    )
     number, notice = parse_page(params.get(key), paginator.num_pages)
     if notice:
         notices.append(notice)
@@ -607,20 +654,24 @@ def area_detail(request, slug):
         {
             "key": "here",
             "heading": f"Serving {area.name}",
-            "page": section_page(request, "here", here.order_by("name", "pk"), notices),
+            "page": section_page(request, "here", here.order_by("name", "pk"), notices, area=area),
             "empty": f"No published initiative serves {area.name} or a place within it yet.",
             "listing_url": reverse("initiatives:list") + f"?area={area.slug}",
         },
         {
             "key": "wider",
             "heading": f"Serving a wider area that includes {area.name}",
-            "page": section_page(request, "wider", wider.order_by("name", "pk"), notices),
+            "page": section_page(
+                request, "wider", wider.order_by("name", "pk"), notices, area=area
+            ),
             "empty": "None recorded.",
         },
         {
             "key": "national",
             "heading": "Serving the whole UK",
-            "page": section_page(request, "national", national.order_by("name", "pk"), notices),
+            "page": section_page(
+                request, "national", national.order_by("name", "pk"), notices, area=area
+            ),
             "empty": "None recorded.",
         },
     ]

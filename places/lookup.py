@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Left, Length
 
+from initiatives.caching import bump_version
+
 from .models import Postcode
 
 ENTER_A_POSTCODE = "Enter a UK postcode, like WA7 1AB"
@@ -223,8 +225,10 @@ def locate_initiatives(queryset=None) -> int:
     )
     # Only where the directory has an answer: rows it cannot place keep what they have
     # (synthetic benchmark records carry made-up postcodes with their own locations).
-    return (
+    located = (
         queryset.exclude(postcode="")
         .filter(Exists(match))
         .update(**{field: Subquery(match.values(field)[:1]) for field in LOCATION_FIELDS})
     )
+    bump_version()
+    return located

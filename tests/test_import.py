@@ -315,6 +315,27 @@ class TestBrokenFiles:
         data = b'UUID,Name,Role\n,"' + b"x" * 200_000 + b'",Both\n'
         assert problems_of(data)[0].startswith("The file is not a readable CSV file")
 
+    def test_organisations_sharing_a_name_are_told_apart_by_number(self, register):
+        OrganisationFactory(name="Wellbeing Trust", charity_number="1000001")
+        wanted = OrganisationFactory(name="Wellbeing Trust", charity_number="1000002")
+        rows = [
+            {"UUID": "", "Name": "A", "Role": "Both", "Organisation": "Wellbeing Trust"},
+            {
+                "UUID": "",
+                "Name": "B",
+                "Role": "Both",
+                "Organisation": "Wellbeing Trust",
+                "Charity number": "1000002",
+            },
+        ]
+        problems = problems_of(to_csv(rows))
+        assert problems == [
+            "Row 2, Organisation: 2 organisations are called \u201cWellbeing Trust\u201d: give "
+            "its charity or company number to say which, or link the initiative in the admin."
+        ]
+        import_initiatives(to_csv(rows[1:]))
+        assert Initiative.objects.get(name="B").organisation == wanted
+
     def test_rows_of_one_new_organisation_must_agree(self, register):
         rows = [
             {"UUID": "", "Name": "A", "Role": "Both", "Organisation": "New Org", "Members": "5"},

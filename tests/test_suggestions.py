@@ -229,6 +229,20 @@ class TestCorrection:
         client.post(f"/initiatives/{initiative.slug}/suggest/", data)
         assert Suggestion.objects.get().proposed == {"drop_in": False}
 
+    def test_hostile_values_in_the_record_are_prefilled_as_text(self, client):
+        from .test_security import inline_code
+
+        initiative = InitiativeFactory(
+            name='<script>alert("x")</script>',
+            summary='"><img src=x onerror=alert(1)></textarea>',
+            description="</textarea><script>alert(2)</script>",
+        )
+        body = page(client.get(f"/initiatives/{initiative.slug}/suggest/"))
+        assert "<script>alert" not in body
+        assert '"><img src=x' not in body
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
+        assert inline_code(body) == []
+
     def test_sending_it_unchanged_asks_for_a_change(self, client):
         initiative = InitiativeFactory()
         response = client.post(

@@ -3,10 +3,14 @@
 Not a test. For each of a fixed set of listing requests it reports the median time
 of the whole view (through django.test.Client) and the median time of the same SQL
 statements re-run directly through psycopg or sqlite3 on a connection of their own,
-and their ratio: what Django adds on top of the database. `--report` prints the
+and their ratio: what Django adds on top of the database. Each request is timed
+warm (its counts in the figures cache, as most visitors get it) and cold (the cache
+emptied first, as the first visitor after a change gets it), each with its own SQL.
+It also times the postcode lookup a postcode search starts with. `--report` prints the
 table for several saved runs, with the growth between the first two.
 """
 
+import contextlib
 import json
 import math
 import sqlite3
@@ -15,6 +19,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
@@ -22,6 +28,8 @@ from django.test.utils import CaptureQueriesContext
 
 from initiatives.models import Area, Condition, Initiative
 from initiatives.search import add_sqlite_functions
+from places.lookup import find_place
+from places.models import Postcode
 
 LISTING = "/initiatives/"
 PER_PAGE = 20
@@ -38,7 +46,12 @@ REQUESTS = {
         "condition": "mental-health",
     },
     "deep page (90% through)": {"page": None},
+    "postcode, 10 km": {"postcode": None, "distance_km": 10},
 }
+# The postcode searched for (a Halton postcode in `import_postcodes --demo`); when the
+# database lacks it, the first full postcode there is used instead.
+POSTCODE = "WA8 7QF"
+LOOKUPS = 200
 FILTERED = "q + area + role + condition"
 
 
@@ -76,38 +89,59 @@ class Command(BaseCommand):
                 raise CommandError(f"No {model.__name__} {slug!r}: run `manage.py load_seeds`.")
         client = Client()
         raw = RawConnection()
+        postcode = bench_postcode()
         rows = []
         for name, params in REQUESTS.items():
             if "page" in params:
                 params = {"page": max(1, math.ceil(published * 0.9 / PER_PAGE))}
+            if "postcode" in params:
+                if postcode is None:
+                    self.stderr.write(f"  {label}: {name} skipped (no postcodes imported)")
+                    continue
+                params = {**params, "postcode": postcode}
             url = LISTING + ("?" + urlencode(params, doseq=True) if params else "")
             for _ in range(2):  # warm caches and connections
                 check(client.get(url), url)
-            view = []
-            for _ in range(repeats):
-                started = time.perf_counter()
-                check(client.get(url), url)
-                view.append(time.perf_counter() - started)
+            view = timed(client, url, repeats)
+            cold = timed(client, url, repeats, before=cache.clear)
             with CaptureQueriesContext(connection) as captured:
                 check(client.get(url), url)
             statements = [query["sql"] for query in captured.captured_queries]
-            sql, slowest = raw.median_time(statements, repeats)
+            cache.clear()
+            with CaptureQueriesContext(connection) as captured:
+                check(client.get(url), url)
+            cold_statements = [query["sql"] for query in captured.captured_queries]
+            sql, _ = raw.median_time(statements, repeats)
+            cold_sql, slowest = raw.median_time(cold_statements, repeats)
             self.stderr.write(f"  {label}: {name} done")
             rows.append(
                 {
                     "request": name,
                     "url": url,
                     "queries": len(statements),
-                    "view_ms": statistics.median(view) * 1000,
+                    "view_ms": view * 1000,
                     "sql_ms": sql * 1000,
+                    "cold_queries": len(cold_statements),
+                    "cold_view_ms": cold * 1000,
+                    "cold_sql_ms": cold_sql * 1000,
                     "slowest": slowest,
                 }
             )
+            statements = cold_statements
             if explain and name == FILTERED:
                 self.stdout.write(f"\n{label}: plan of the slowest statement of {url}\n")
                 self.stdout.write(raw.explain(statements[slowest]) + "\n")
         raw.close()
-        return {"label": label, "published": published, "repeats": repeats, "rows": rows}
+        lookup = None
+        if postcode is not None:
+            lookup = postcode_lookup_ms(repeats)
+        return {
+            "label": label,
+            "published": published,
+            "repeats": repeats,
+            "rows": rows,
+            "postcode_lookup": lookup,
+        }
 
     # Reporting ---------------------------------------------------------------
 
@@ -118,13 +152,24 @@ class Command(BaseCommand):
                 f"median of {run['repeats']} (ms)\n"
             )
             self.stdout.write(
-                f"  {'request':<30} {'queries':>7} {'view':>9} {'SQL':>9} {'view/SQL':>9}\n"
+                f"  {'':<30} {'warm (counts cached)':^37} | {'cold (cache emptied)':^37}\n"
+                f"  {'request':<30} {'queries':>7} {'view':>9} {'SQL':>9} {'view/SQL':>9}"
+                f" | {'queries':>7} {'view':>9} {'SQL':>9} {'view/SQL':>9}\n"
             )
             for row in run["rows"]:
-                ratio = row["view_ms"] / row["sql_ms"] if row["sql_ms"] else float("nan")
                 self.stdout.write(
                     f"  {row['request']:<30} {row['queries']:>7} {row['view_ms']:>9.1f}"
-                    f" {row['sql_ms']:>9.1f} {ratio:>9.2f}\n"
+                    f" {row['sql_ms']:>9.1f} {ratio(row['view_ms'], row['sql_ms']):>9.2f}"
+                    f" | {row.get('cold_queries', 0):>7} {row.get('cold_view_ms', 0):>9.1f}"
+                    f" {row.get('cold_sql_ms', 0):>9.1f}"
+                    f" {ratio(row.get('cold_view_ms', 0), row.get('cold_sql_ms', 0)):>9.2f}\n"
+                )
+            lookup = run.get("postcode_lookup")
+            if lookup:
+                self.stdout.write(
+                    f"  postcode lookup (find_place, {lookup['count']} postcodes, sectors and"
+                    f" districts): median {lookup['median_ms']:.2f} ms,"
+                    f" p99 {lookup['p99_ms']:.2f} ms\n"
                 )
         if len(runs) >= 2:
             small, large = runs[0], runs[1]
@@ -132,15 +177,69 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"\nGrowth from {small['label']} to {large['label']} ({growth:.1f}x the records)\n"
             )
-            self.stdout.write(f"  {'request':<30} {'view':>9} {'SQL':>9}\n")
+            self.stdout.write(
+                f"  {'request':<30} {'view':>9} {'SQL':>9} {'cold view':>10} {'cold SQL':>9}\n"
+            )
             by_name = {row["request"]: row for row in small["rows"]}
             for row in large["rows"]:
                 before = by_name.get(row["request"])
                 if before:
                     self.stdout.write(
-                        f"  {row['request']:<30} {row['view_ms'] / before['view_ms']:>8.2f}x"
-                        f" {row['sql_ms'] / before['sql_ms']:>8.2f}x\n"
+                        f"  {row['request']:<30} {ratio(row['view_ms'], before['view_ms']):>8.2f}x"
+                        f" {ratio(row['sql_ms'], before['sql_ms']):>8.2f}x"
+                        f" {ratio(row.get('cold_view_ms'), before.get('cold_view_ms')):>9.2f}x"
+                        f" {ratio(row.get('cold_sql_ms'), before.get('cold_sql_ms')):>8.2f}x\n"
                     )
+
+
+def ratio(part, whole) -> float:
+    return part / whole if part and whole else float("nan")
+
+
+def timed(client, url: str, repeats: int, before=None) -> float:
+    """Median seconds of GET `url` over `repeats` runs, `before()` untimed ahead of each."""
+    times = []
+    for _ in range(repeats):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        check(client.get(url), url)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def bench_postcode() -> str | None:
+    """The full postcode the postcode search is timed with (None: no postcodes imported)."""
+    if Postcode.objects.filter(postcode=POSTCODE).exists():
+        return POSTCODE
+    return (
+        Postcode.objects.filter(kind=Postcode.Kind.UNIT)
+        .order_by("postcode")
+        .values_list("postcode", flat=True)
+        .first()
+    )
+
+
+def postcode_lookup_ms(repeats: int) -> dict:
+    """find_place's time for a spread of postcodes, sectors and districts (and one unknown)."""
+    total = Postcode.objects.count()
+    step = max(1, total // LOOKUPS)
+    codes = list(
+        Postcode.objects.order_by("pk").values_list("postcode", flat=True)[::step][:LOOKUPS]
+    )
+    times = []
+    for _ in range(repeats):
+        for code in codes:
+            started = time.perf_counter()
+            with contextlib.suppress(ValidationError):
+                find_place(code)
+            times.append(time.perf_counter() - started)
+    times.sort()
+    return {
+        "count": len(codes),
+        "median_ms": statistics.median(times) * 1000,
+        "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))] * 1000,
+    }
 
 
 class RawConnection:

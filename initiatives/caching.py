@@ -1,0 +1,124 @@
+"""Short-lived caches for figures that are costly to count and change rarely.
+
+Facet counts, the home page's headline figures, area page counts and the insights
+page count over the whole register: at 100,000 initiatives each takes from tens of
+milliseconds to seconds, and every visitor would recount the same numbers. They are
+kept in Django's cache under a key made of the register's version and the request's
+params, for at most ``settings.FIGURES_CACHE_SECONDS``.
+
+The version goes up whenever a record that the figures count changes: on every save
+and delete of the register's models and every change to their many-to-many links
+(signals, in this process and again when the transaction commits), and from the
+commands that write in bulk (`bump_version`). A change made in one app server is
+seen at once there; other servers with their own local-memory cache see it when
+their entry expires, so figures elsewhere may lag an edit by the timeout. The
+listing's results themselves are never cached: only the counts beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+VERSION_KEY = "register-version"
+T = TypeVar("T")
+
+
+def version() -> int:
+    """The register's current version in this cache (1 until something changes)."""
+    current = cache.get(VERSION_KEY)
+    if current is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        current = cache.get(VERSION_KEY, 1)
+    return current
+
+
+def bump_version(**_ignored) -> None:
+    """Mark every cached figure out of date (now, and again once the transaction commits,
+    so a figure counted meanwhile from the old rows is not kept)."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not there (evicted or never set)
+        cache.set(VERSION_KEY, 2, timeout=None)
+
+
+def cache_key(name: str, params) -> str:
+    """A key for one kind of figure and the params it was counted for."""
+    text = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
+    digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return f"figures:{name}:{version()}:{digest}"
+
+
+def cached(name: str, params, compute: Callable[[], T]) -> T:
+    """`compute()`'s value for these params, from the cache when it holds one."""
+    timeout = settings.FIGURES_CACHE_SECONDS
+    if timeout <= 0:
+        return compute()
+    key = cache_key(name, params)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
+
+
+def query_params(querydict, names=None) -> dict[str, list[str]]:
+    """The request's params as a plain, ordered dict, for a cache key."""
+    return {
+        key: sorted(querydict.getlist(key))
+        for key in sorted(querydict.keys())
+        if names is None or key in names
+    }
+
+
+def connect_signals() -> None:
+    """Bump the version whenever one of the counted records changes."""
+    from .models import (
+        Area,
+        Condition,
+        FundingLine,
+        Initiative,
+        Organisation,
+        PopulationGroup,
+        Topic,
+        VanguardSite,
+    )
+
+    models = (
+        Area,
+        Condition,
+        FundingLine,
+        Initiative,
+        Organisation,
+        PopulationGroup,
+        Topic,
+        VanguardSite,
+    )
+    for model in models:
+        uid = f"figures-{model._meta.label_lower}"
+        post_save.connect(bump_version, sender=model, dispatch_uid=uid + "-save")
+        post_delete.connect(bump_version, sender=model, dispatch_uid=uid + "-delete")
+    links = [
+        Initiative.areas.through,
+        Initiative.conditions.through,
+        Initiative.topics.through,
+        Initiative.population_groups.through,
+        Area.other_parents.through,
+        VanguardSite.areas.through,
+    ]
+    for through in links:
+        m2m_changed.connect(
+            bump_version, sender=through, dispatch_uid=f"figures-{through._meta.label_lower}"
+        )

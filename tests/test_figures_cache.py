@@ -1,0 +1,143 @@
+"""The figures cache (initiatives/caching.py): counts are reused until the register changes."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from initiatives import caching
+from initiatives.models import Initiative
+
+from .factories import AreaFactory, ConditionFactory, InitiativeFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/initiatives/"
+
+
+def role_count(response, role="service_provider") -> int:
+    options = response.context["facets"]["role"].options
+    return next(option.count for option in options if option.value == role)
+
+
+def queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, len(captured.captured_queries)
+
+
+def test_a_repeated_listing_reuses_its_counts_and_still_shows_the_same_page(client):
+    InitiativeFactory.create_batch(3, role="service_provider")
+    first, cold = queries(client, LIST)
+    second, warm = queries(client, LIST)
+    # Facet counts and the total come from the cache: several grouped queries fewer.
+    assert warm <= cold - 5
+    assert second.content == first.content
+    assert role_count(second) == 3
+
+
+def test_saving_a_record_refreshes_the_counts_at_once(client):
+    InitiativeFactory.create_batch(2, role="service_provider")
+    assert role_count(client.get(LIST)) == 2
+    InitiativeFactory(role="service_provider")
+    response = client.get(LIST)
+    assert role_count(response) == 3
+    assert "3 initiatives found" in response.content.decode().replace("<strong>", "").replace(
+        "</strong>", ""
+    )
+
+
+def test_archiving_a_record_through_save_takes_it_out_of_the_counts(client):
+    kept, archived = InitiativeFactory.create_batch(2, role="service_provider")
+    assert role_count(client.get(LIST)) == 2
+    archived.status = Initiative.Status.ARCHIVED
+    archived.save()
+    assert role_count(client.get(LIST)) == 1
+
+
+def test_a_new_link_to_a_condition_refreshes_the_condition_counts(client):
+    condition = ConditionFactory(name="Asthma")
+    initiative = InitiativeFactory()
+    response = client.get(LIST)
+    assert {o.value: o.count for o in response.context["facets"]["condition"].options}[
+        condition.slug
+    ] == 0
+    initiative.conditions.add(condition)
+    response = client.get(LIST)
+    assert {o.value: o.count for o in response.context["facets"]["condition"].options}[
+        condition.slug
+    ] == 1
+
+
+def test_results_are_never_cached_only_the_counts(client):
+    """A change made without signals (a bulk update) shows in the results at once."""
+    initiative = InitiativeFactory(name="Walking group", role="service_provider")
+    assert "Walking group" in client.get(LIST).content.decode()
+    Initiative.objects.filter(pk=initiative.pk).update(name="Running group")
+    page = client.get(LIST).content.decode()
+    assert "Running group" in page and "Walking group" not in page
+
+
+def test_bulk_writers_bump_the_version(client):
+    area = AreaFactory(name="Halton")
+    InitiativeFactory(role="campaigning", areas=[area])
+    assert role_count(client.get(LIST), "campaigning") == 1
+    before = caching.version()
+    call_command("generate_initiatives", count=5, seed=7, stdout=io.StringIO())
+    assert caching.version() > before
+    assert (
+        role_count(client.get(LIST), "campaigning")
+        == Initiative.objects.filter(status="published", role="campaigning").count()
+    )
+
+
+def test_different_filters_get_their_own_counts(client):
+    InitiativeFactory.create_batch(2, role="service_provider")
+    InitiativeFactory(role="campaigning")
+    assert role_count(client.get(LIST)) == 2
+    narrowed = client.get(LIST + "?role=campaigning")
+    assert narrowed.context["count"] == 1
+    assert role_count(client.get(LIST + "?role=campaigning")) == 2  # counts without itself
+
+
+def test_home_figures_follow_a_new_record(client):
+    InitiativeFactory.create_batch(2)
+    assert client.get("/").context["published_count"] == 2
+    InitiativeFactory()
+    assert client.get("/").context["published_count"] == 3
+
+
+def test_the_insights_page_is_reused_until_the_register_changes(client):
+    InitiativeFactory.create_batch(2, role="service_provider")
+    first, cold = queries(client, "/insights/")
+    second, warm = queries(client, "/insights/")
+    assert second.content == first.content
+    assert warm < cold
+    InitiativeFactory(role="campaigning")
+    third, _ = queries(client, "/insights/")
+    assert third.content != first.content
+
+
+def test_a_timeout_of_zero_turns_the_cache_off(client, settings):
+    settings.FIGURES_CACHE_SECONDS = 0
+    InitiativeFactory.create_batch(2)
+    _, cold = queries(client, LIST)
+    _, again = queries(client, LIST)
+    assert again == cold
+
+
+def test_keys_do_not_depend_on_the_order_of_params():
+    a = caching.query_params(_querydict("role=a&condition=x&condition=y"))
+    b = caching.query_params(_querydict("condition=y&role=a&condition=x"))
+    assert caching.cache_key("listing", a) == caching.cache_key("listing", b)
+    c = caching.query_params(_querydict("role=b&condition=x&condition=y"))
+    assert caching.cache_key("listing", a) != caching.cache_key("listing", c)
+
+
+def _querydict(text):
+    from django.http import QueryDict
+
+    return QueryDict(text)
