@@ -259,19 +259,18 @@ class Row:
             return None
 
     def decimal(self, column: str) -> Decimal | None:
-        value = self.text(column, required=True)
-        try:
-            return Decimal(value) if value else None
-        except InvalidOperation:
-            self.problem(column, f'"{value}" is not a number.')
-            return None
+        return self._number(column, Decimal, InvalidOperation, "a number")
 
     def integer(self, column: str) -> int | None:
+        return self._number(column, int, ValueError, "a whole number")
+
+    def _number(self, column: str, parse, error: type[Exception], what: str):
+        """The required cell parsed by `parse`; a problem naming `what` when `error` is raised."""
         value = self.text(column, required=True)
         try:
-            return int(value) if value else None
-        except ValueError:
-            self.problem(column, f'"{value}" is not a whole number.')
+            return parse(value) if value else None
+        except error:
+            self.problem(column, f'"{value}" is not {what}.')
             return None
 
     def slugs(self, column: str) -> list[str]:
