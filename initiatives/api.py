@@ -793,29 +793,28 @@ def filtered_services(params: QueryDict, queryset: QuerySet) -> QuerySet:
 
 
 def _by_taxonomy(params: QueryDict, queryset: QuerySet, errors: dict) -> QuerySet:
-    raw = params.get("taxonomy_term_id", "").strip()
-    if raw:
-        try:
-            term = find_term(raw)
-        except ApiError as exc:
-            errors["taxonomy_term_id"] = [exc.message]
-        else:
-            if term is None:
-                errors["taxonomy_term_id"] = [f"No taxonomy term has the id {raw}."]
-            else:
-                queryset = term.vocabulary.with_term(queryset, term.slug)
-    raw = params.get("taxonomy_id", "").strip()
-    if raw:
-        try:
-            vocabulary = find_vocabulary(raw)
-        except ApiError as exc:
-            errors["taxonomy_id"] = [exc.message]
-        else:
-            if vocabulary is None:
-                errors["taxonomy_id"] = [f"No taxonomy has the id {raw}."]
-            else:
-                queryset = vocabulary.with_any_term(queryset)
+    term = _named_by_id(params, "taxonomy_term_id", find_term, "taxonomy term", errors)
+    if term is not None:
+        queryset = term.vocabulary.with_term(queryset, term.slug)
+    vocabulary = _named_by_id(params, "taxonomy_id", find_vocabulary, "taxonomy", errors)
+    if vocabulary is not None:
+        queryset = vocabulary.with_any_term(queryset)
     return queryset
+
+
+def _named_by_id(params: QueryDict, name: str, find: Callable, what: str, errors: dict):
+    """What the param `name` names by id; None, with the reason in `errors`, when it names none."""
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        found = find(raw)
+    except ApiError as exc:
+        errors[name] = [exc.message]
+        return None
+    if found is None:
+        errors[name] = [f"No {what} has the id {raw}."]
+    return found
 
 
 def _base_url(request) -> str:
@@ -926,17 +925,11 @@ def taxonomy_detail(request, id):
 @api_view
 def taxonomy_terms(request):
     params = _params(request, TERM_LIST_PARAMS)
-    vocabularies = VOCABULARIES
-    raw = params.get("taxonomy_id", "").strip()
-    if raw:
-        try:
-            vocabulary = find_vocabulary(raw)
-        except ApiError as exc:
-            raise ApiError(400, exc.message, {"taxonomy_id": [exc.message]}) from None
-        if vocabulary is None:
-            message = f"No taxonomy has the id {raw}."
-            raise ApiError(400, message, {"taxonomy_id": [message]})
-        vocabularies = [vocabulary]
+    errors: dict[str, list[str]] = {}
+    vocabulary = _named_by_id(params, "taxonomy_id", find_vocabulary, "taxonomy", errors)
+    if errors:
+        raise ApiError(400, errors["taxonomy_id"][0], errors)
+    vocabularies = VOCABULARIES if vocabulary is None else [vocabulary]
     base_url = _base_url(request)
     return JsonResponse(
         page_json(params, all_terms(vocabularies), lambda t: term_json(t, base_url=base_url))
