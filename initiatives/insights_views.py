@@ -123,25 +123,32 @@ def _charts(insights: Insights) -> dict[str, str]:
         )
         if held
         else "",
-        "conditions": charts.bar_chart(
+        "conditions": _count_chart(
             chart_id="chart-conditions",
             title=f"Conditions with the most initiatives: {scope.name}",
             summary="Number of initiatives here for each of the best covered conditions.",
-            bars=[charts.Bar(c.name, [c.here]) for c in covered],
-            series=["Initiatives"],
-        )
-        if covered
-        else "",
-        "coverage": charts.bar_chart(
+            counts=[(c.name, c.here) for c in covered],
+        ),
+        "coverage": _count_chart(
             chart_id="chart-coverage",
             title=f"Initiatives by area: {scope.name}",
             summary="Number of initiatives here serving each area (or an area within it).",
-            bars=[charts.Bar(area.name, [area.initiatives_here]) for area in by_count],
-            series=["Initiatives"],
-        )
-        if by_count
-        else "",
+            counts=[(area.name, area.initiatives_here) for area in by_count],
+        ),
     }
+
+
+def _count_chart(*, chart_id: str, title: str, summary: str, counts: list[tuple[str, int]]) -> str:
+    """A bar chart of the number of initiatives for each name; nothing when there are none."""
+    if not counts:
+        return ""
+    return charts.bar_chart(
+        chart_id=chart_id,
+        title=title,
+        summary=summary,
+        bars=[charts.Bar(name, [count]) for name, count in counts],
+        series=["Initiatives"],
+    )
 
 
 def insights(request):
