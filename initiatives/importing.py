@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, ProhibitNullCharactersValidator, URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from .caching import bump_version
 from .exports import COLUMNS, MULTI_VALUE_SEPARATOR, restore
@@ -31,6 +30,8 @@ from .models import (
     PopulationGroup,
     Topic,
     VanguardSite,
+    free_slug,
+    slug_base,
 )
 from .services import batches, history_baseline, history_snapshot, last_change, when_in_words
 from .validators import (
@@ -947,11 +948,7 @@ def new_slugs(names: list[str]) -> list[str]:
     taken = set(Initiative.objects.values_list("slug", flat=True))
     slugs = []
     for name in names:
-        base = slugify(name)[: SLUG_MAX_LENGTH - 8].strip("-") or "item"
-        candidate, n = base, 2
-        while candidate in taken:
-            candidate = f"{base}-{n}"
-            n += 1
+        candidate = free_slug(slug_base(name, max_length=SLUG_MAX_LENGTH), taken)
         taken.add(candidate)
         slugs.append(candidate)
     return slugs

@@ -1,6 +1,7 @@
 """The register's data model (DESIGN.md section 4)."""
 
 import uuid
+from collections.abc import Container
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,12 +32,22 @@ AGE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(MAX_AGE)]
 
 def unique_slug(instance: models.Model, value: str, *, max_length: int = 80) -> str:
     """A slug from `value` that no other row of the model uses ("name", "name-2", ...)."""
-    base = slugify(value)[: max_length - 8].strip("-") or "item"
+    base = slug_base(value, max_length=max_length)
     model = type(instance)
     others = (
         model._default_manager.exclude(pk=instance.pk) if instance.pk else model._default_manager
     )
     taken = set(others.filter(slug__startswith=base).values_list("slug", flat=True))
+    return free_slug(base, taken)
+
+
+def slug_base(value: str, *, max_length: int = 80) -> str:
+    """The slug of `value`, short enough to take a "-<n>" suffix; "item" when nothing is left."""
+    return slugify(value)[: max_length - 8].strip("-") or "item"
+
+
+def free_slug(base: str, taken: Container[str]) -> str:
+    """`base`, or the first of "base-2", "base-3", ... that is not in `taken`."""
     candidate, n = base, 2
     while candidate in taken:
         candidate = f"{base}-{n}"
