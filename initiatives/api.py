@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from .caching import cached, query_params
 from .filters import InitiativeFilter, clean_query_dict
 from .models import (
     Condition,
@@ -704,13 +705,23 @@ def service_at_location_json(
 # Lists ----------------------------------------------------------------------
 
 
-def page_json(params: QueryDict, items, serialise: Callable) -> dict:
-    """The profile's Page object plus `contents`, for a queryset or a list."""
+def page_json(params: QueryDict, items, serialise: Callable, *, count_as: str = "") -> dict:
+    """The profile's Page object plus `contents`, for a queryset or a list.
+
+    With `count_as` (the list's name), a queryset's total comes from the figures cache
+    (initiatives/caching.py); the page's records are always read afresh.
+    """
     errors: dict[str, list[str]] = {}
     page, per_page = parse_page(params, errors)
     if errors:
         raise ApiError(400, _summary(errors), errors)
-    total = items.count() if isinstance(items, QuerySet) else len(items)
+    if not isinstance(items, QuerySet):
+        total = len(items)
+    elif count_as:
+        filters = {k: v for k, v in query_params(params).items() if k not in ("page", "per_page")}
+        total = cached("api-count", {"list": count_as, **filters}, items.count)
+    else:
+        total = items.count()
     start = (page - 1) * per_page
     # Past the end there is nothing to fetch (and no huge OFFSET to send).
     in_page = _slice(items, start, start + per_page) if start < total else []
@@ -866,7 +877,7 @@ def services(request):
     queryset = filtered_services(
         params, Initiative.objects.published().select_related("organisation")
     )
-    return JsonResponse(page_json(params, queryset, service_summary_json))
+    return JsonResponse(page_json(params, queryset, service_summary_json, count_as="services"))
 
 
 @api_view
@@ -887,6 +898,7 @@ def service_at_locations(request):
             params,
             queryset,
             lambda i: service_at_location_json(i, base_url="", full=False),
+            count_as="service_at_locations",
         )
     )
 

@@ -85,27 +85,11 @@ def query_params(querydict, names=None) -> dict[str, list[str]]:
 
 def connect_signals() -> None:
     """Bump the version whenever one of the counted records changes."""
-    from .models import (
-        Area,
-        Condition,
-        FundingLine,
-        Initiative,
-        Organisation,
-        PopulationGroup,
-        Topic,
-        VanguardSite,
-    )
+    from . import models as register
 
-    models = (
-        Area,
-        Condition,
-        FundingLine,
-        Initiative,
-        Organisation,
-        PopulationGroup,
-        Topic,
-        VanguardSite,
-    )
+    Area, Initiative, VanguardSite = register.Area, register.Initiative, register.VanguardSite
+    counted = ["Condition", "FundingLine", "Organisation", "PopulationGroup", "Topic"]
+    models = (Area, Initiative, VanguardSite, *(getattr(register, name) for name in counted))
     for model in models:
         uid = f"figures-{model._meta.label_lower}"
         post_save.connect(bump_version, sender=model, dispatch_uid=uid + "-save")

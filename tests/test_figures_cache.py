@@ -141,3 +141,13 @@ def _querydict(text):
     from django.http import QueryDict
 
     return QueryDict(text)
+
+
+def test_the_api_total_follows_a_new_record_and_pages_stay_live(client):
+    InitiativeFactory.create_batch(2)
+    first = client.get("/api/v1/services").json()
+    assert first["total_items"] == 2
+    InitiativeFactory(name="Newest")
+    second = client.get("/api/v1/services").json()
+    assert second["total_items"] == 3
+    assert "Newest" in [item["name"] for item in second["contents"]]
