@@ -465,13 +465,31 @@ def _trigram_prefilter(word: str, document: str) -> tuple[str, list]:
 
 def _search(queryset, parsed: ParsedQuery, text: str, *, matches, vocabulary):
     found, rank = matches(queryset, parsed, text)
-    if not _fuzzy_words(parsed) or found.exists():
+    if not _fuzzy_words(parsed) or _has_rows(found):
         return _ranked(found, rank, text)
     corrected = correct_query(connections[queryset.db], parsed, vocabulary=vocabulary)
     if corrected is None:
         return _ranked(found, rank, text)
     found, rank = matches(queryset, corrected, text)
     return _ranked(found, rank, text)
+
+
+def _has_rows(queryset) -> bool:
+    """Whether the search matched anything.
+
+    On PostgreSQL, `exists()` (LIMIT 1) tempts the planner into reading the table in
+    order until a row matches, which for a word no record holds means every row; a
+    materialised CTE is planned for all its rows, so it uses the full-text index.
+    """
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return queryset.exists()
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH found AS MATERIALIZED ({sql}) SELECT EXISTS (SELECT 1 FROM found)", params
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def _ranked(queryset, rank, text: str):
@@ -677,10 +695,10 @@ def suggest_correction(queryset, q: str) -> str | None:
     if not parsed or backend is None or not _fuzzy_words(parsed):
         return None
     found, _ = backend["matches"](queryset, parsed, text)
-    if found.exists():
+    if _has_rows(found):
         return None
     corrected = correct_query(connections[queryset.db], parsed, vocabulary=backend["vocabulary"])
-    if corrected is None or not backend["matches"](queryset, corrected, text)[0].exists():
+    if corrected is None or not _has_rows(backend["matches"](queryset, corrected, text)[0]):
         return None
     return corrected.websearch()
 
