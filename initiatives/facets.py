@@ -5,10 +5,14 @@ counts come from one grouped query per facet, so the listing's query count does
 not grow with the number of options.
 """
 
+# ruff: noqa: S608 - SQL is assembled from model table names, facet names and ids; the
+# filters' values stay parameters.
+
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db import connections
 
 from .filters import InitiativeFilter
 from .models import (
@@ -36,12 +40,42 @@ FILTER_PARAMS = (
     "postcode",
 )
 MULTIPLE_PARAMS = ("condition", "topic", "population")
-# Single-choice facets and the column each counts by.
-SINGLE_CHOICE_COLUMNS = {
+# The key under which `ListingFacets._counts` gives the number of results.
+TOTAL = "__total__"
+
+
+@dataclass(frozen=True)
+class Counted:
+    """How a facet is counted: a column of the results' CTE, a link table (a
+    many-to-many field), or the areas (each with the places below it)."""
+
+    kind: str
+    column: str = ""
+    integer: bool = False
+
+    def value(self, text):
+        """An option's value as the facet keys it, from the text the query gives."""
+        if text is None or not self.integer:
+            return text
+        return int(text)
+
+
+# Columns the results' CTE carries (its name: the queryset's field).
+CTE_COLUMNS = {
     "role": "role",
-    "vanguard": "vanguard_id",
+    "vanguard_id": "vanguard_id",
     "funding_dependency": "funding_dependency",
     "legal_form": "organisation__legal_form",
+}
+FACETS = {
+    "role": Counted("column", "role"),
+    "vanguard": Counted("column", "vanguard_id", integer=True),
+    "funding_dependency": Counted("column", "funding_dependency"),
+    "legal_form": Counted("column", "legal_form"),
+    "topic": Counted("link", "topics", integer=True),
+    "population": Counted("link", "population_groups", integer=True),
+    "condition": Counted("link", "conditions", integer=True),
+    "area": Counted("areas", integer=True),
 }
 
 
@@ -175,9 +209,7 @@ class ListingFacets:
         self.data = filterset.form.cleaned_data
         self.tree = area_tree or AreaTree()
         self._bases: dict[tuple[str, ...], object] = {}
-        self._totals: dict[str, int] = {}
-        self._area_counts: dict[int, int] | None = None
-        self._single: dict[str, dict] | None = None
+        self._batches: dict[str | None, dict[str, dict]] = {}
 
     # Querysets -------------------------------------------------------------
 
@@ -219,60 +251,96 @@ class ListingFacets:
 
     def count_without(self, name: str) -> int:
         """How many results there would be without one filter."""
-        if name in self._totals:
-            return self._totals[name]
-        return self.queryset_without(name).count()
+        return self._counts(name if name in self.active() else None)[TOTAL]
 
-    def _ids_without(self, name: str):
-        return self.queryset_without(name).order_by().values("pk")
+    def total(self) -> int:
+        """How many results there are (the count in the same statement as the facets)."""
+        return self._counts(None)[TOTAL]
 
-    def _group_rows(self, queryset, columns: list[str]) -> list[dict]:
-        if queryset.query.distinct:
-            # Rows may repeat: count each record once through its id.
-            queryset = Initiative.objects.filter(pk__in=queryset.order_by().values("pk"))
-        # Grouping the filtered rows directly lets the database use its indexes.
-        return list(queryset.order_by().values(*columns).annotate(n=Count("*")))
-
-    def _single_counts(self) -> dict[str, dict]:
-        """Counts for the single-choice facets.
-
-        Facets not chosen all count over the same results, so one grouped query
-        serves them together; each chosen one needs a query of its own.
-        """
-        if self._single is None:
+    def _counts(self, excluded: str | None) -> dict[str, dict]:
+        """Counts per facet over the results without the `excluded` filter (None: with
+        every filter), and the TOTAL of those results: with `excluded`, only its own
+        facet; with None, every facet not chosen."""
+        if excluded not in self._batches:
             active = self.active()
-            counts: dict[str, dict] = {name: defaultdict(int) for name in SINGLE_CHOICE_COLUMNS}
-            shared = [name for name in SINGLE_CHOICE_COLUMNS if name not in active]
-            batches = [(shared, self.queryset_without())] if shared else []
-            batches += [([name], self.queryset_without(name)) for name in active if name in counts]
-            for names, queryset in batches:
-                columns = [SINGLE_CHOICE_COLUMNS[name] for name in names]
-                for row in self._group_rows(queryset, columns):
-                    for name, column in zip(names, columns, strict=True):
-                        counts[name][row[column]] += row["n"]
-            for name, by_value in counts.items():
-                # Each record falls in exactly one group (None included), so the sum
-                # is the number of results without this filter.
-                self._totals[name] = sum(by_value.values())
-            self._single = counts
-        return self._single
+            if excluded is None:
+                names = [name for name in FACETS if name not in active]
+            else:
+                names = [excluded] if excluded in FACETS else []
+            self._batches[excluded] = self._count_batch(
+                self.queryset_without(*([excluded] if excluded else [])), names
+            )
+        return self._batches[excluded]
 
-    def _grouped(self, name: str, column: str) -> dict:
-        return self._single_counts()[name]
+    def _count_batch(self, queryset, names: list[str]) -> dict[str, dict]:
+        """The TOTAL and each named facet's counts over `queryset`, in one statement.
 
-    def _through_counts(self, name: str, relation: str) -> dict[int, int]:
-        """Results per option of a many-to-many facet, from its link table."""
-        field = Initiative._meta.get_field(relation)
-        through = field.remote_field.through
-        source = field.m2m_column_name()
-        target = field.m2m_reverse_name()
-        rows = (
-            through.objects.filter(**{f"{source}__in": self._ids_without(name)})
-            .order_by()
-            .values(target)
-            .annotate(n=Count("*"))
+        The results' ids are found once (a materialised CTE: the search and the
+        filters run once, not once per facet), then each facet groups them.
+        """
+        connection = connections[queryset.db]
+        # The ids with the columns the single-choice facets count by, so that those
+        # group the CTE alone. (A queryset marked distinct gives each id once here too.)
+        ids_sql, params = (
+            queryset.order_by().values("pk", *CTE_COLUMNS.values()).query.sql_with_params()
         )
-        return {row[target]: row["n"] for row in rows}
+        parts = ["SELECT 'total', NULL, COUNT(*) FROM ids"]
+        parts += [part for part in map(self._facet_sql, names) if part]
+        materialized = "MATERIALIZED "
+        if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+            materialized = ""
+        columns = ", ".join(["id", *CTE_COLUMNS])
+        sql = f"WITH ids ({columns}) AS {materialized}({ids_sql}) " + " UNION ALL ".join(parts)
+        counts: dict[str, dict] = {name: defaultdict(int) for name in names}
+        total = 0
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for facet, value, n in cursor.fetchall():
+                if facet == "total":
+                    total = n
+                else:
+                    counts[facet][FACETS[facet].value(value)] += n
+        return {**counts, TOTAL: total}
+
+    def _facet_sql(self, name: str) -> str:
+        """One facet's `SELECT facet, value, count` over the ids (value as text)."""
+        facet = FACETS[name]
+        if facet.kind == "column":
+            return (
+                f"SELECT '{name}', CAST({facet.column} AS TEXT), COUNT(*) FROM ids"
+                f" GROUP BY {facet.column}"
+            )
+        if facet.kind == "link":
+            field = Initiative._meta.get_field(facet.column)
+            through = field.remote_field.through._meta.db_table
+            source, target = field.m2m_column_name(), field.m2m_reverse_name()
+            return (
+                f"SELECT '{name}', CAST(l.{target} AS TEXT), COUNT(*) FROM ids"
+                f" JOIN {through} l ON l.{source} = ids.id GROUP BY l.{target}"
+            )
+        # Areas: each candidate counts the records serving it or any area below it, once.
+        pairs = [
+            f"({int(area.pk)}, {int(below)})"
+            for area in self.area_candidates()
+            for below in sorted(self.tree.descendant_ids(area.pk))
+        ]
+        if not pairs:
+            return ""
+        through = Initiative.areas.through._meta.db_table
+        return (
+            f"SELECT '{name}', CAST(candidate AS TEXT), COUNT(*) FROM ("
+            " SELECT DISTINCT m.column1 AS candidate, l.initiative_id"
+            f" FROM ids JOIN {through} l ON l.initiative_id = ids.id"
+            f" JOIN (VALUES {', '.join(pairs)}) AS m ON m.column2 = l.area_id"
+            ") AS served GROUP BY candidate"
+        )
+
+    def _grouped(self, name: str, column: str = "") -> dict:
+        """Results per option of one facet, given every other filter."""
+        return self._counts(name if name in self.active() else None)[name]
+
+    def _through_counts(self, name: str, relation: str = "") -> dict[int, int]:
+        return self._grouped(name)
 
     # Facets ------------------------------------------------------------------
 
@@ -370,28 +438,9 @@ class ListingFacets:
         return list(unique.values())
 
     def area_counts(self) -> dict[int, int]:
-        """Results per candidate area (including places within it), in one query."""
-        if self._area_counts is None:
-            self._area_counts = self._count_areas()
-        return self._area_counts
-
-    def _count_areas(self) -> dict[int, int]:
-        candidates = self.area_candidates()
-        if not candidates:
-            return {}
-        through = Initiative.areas.through
-        aggregates = {
-            f"a{area.pk}": Count(
-                "initiative_id",
-                distinct=True,
-                filter=Q(area_id__in=sorted(self.tree.descendant_ids(area.pk))),
-            )
-            for area in candidates
-        }
-        totals = through.objects.filter(initiative_id__in=self._ids_without("area")).aggregate(
-            **aggregates
-        )
-        return {area.pk: totals[f"a{area.pk}"] for area in candidates}
+        """Results per candidate area (including places within it)."""
+        counts = self._grouped("area")
+        return {area.pk: counts.get(area.pk, 0) for area in self.area_candidates()}
 
     def area(self) -> Facet:
         counts = self.area_counts()

@@ -465,7 +465,7 @@ def initiative_list(request):
     notices += error_notices(filterset, params, facets, listing.tree)
 
     paginator = IdsFirstPaginator(listing.results(), PER_PAGE)
-    paginator.count = cached("listing-count", counted, paginator.object_list.count)
+    paginator.count = cached("listing-count", counted, listing.total)
     number, page_notice = parse_page(params.get("page"), paginator.num_pages)
     if page_notice:
         notices.append(page_notice)
