@@ -137,7 +137,9 @@ class IdsFirstPaginator(Paginator):
             return self.object_list.count()
         return cached("page-count", self.cache_as, self.object_list.count)
 
-    def page(self, number):
+    def page(self, number, *, rows: bool = True):
+        """The page; with `rows=False`, its object_list holds only the ids (for
+        `fill_pages`, which fetches several pages' rows at once)."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
@@ -149,8 +151,18 @@ class IdsFirstPaginator(Paginator):
             ids = page_ids()
         else:
             ids = cached("page-ids", {**self.cache_as, "rows": [bottom, top]}, page_ids)
-        rows = Initiative.objects.for_listing().in_bulk(ids)
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        page = self._get_page(ids, number, self)
+        if rows:
+            fill_pages([page])
+        return page
+
+
+def fill_pages(pages) -> None:
+    """Replace each page's ids with its rows and their relations, in one set of queries."""
+    ids = [pk for page in pages for pk in page.object_list]
+    rows = Initiative.objects.for_listing().in_bulk(ids) if ids else {}
+    for page in pages:
+        page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
 
 
 def not_found(request, message: str):
@@ -613,7 +625,7 @@ def section_page(request, key: str, queryset, notices: list[str], *, area: Area)
     number, notice = parse_page(params.get(key), paginator.num_pages)
     if notice:
         notices.append(notice)
-    page = paginator.page(number)
+    page = paginator.page(number, rows=False)
     page.previous_url = section_url(params, key, number - 1) if page.has_previous() else None
     page.next_url = section_url(params, key, number + 1) if page.has_next() else None
     return page
@@ -679,6 +691,7 @@ def area_detail(request, slug):
         (tree.areas[pk] for pk in above if pk in tree.areas),
         key=lambda a: (KIND_ORDER.get(a.kind, 9), a.name),
     )
+    fill_pages([section["page"] for section in sections])
     vanguards = VanguardSite.objects.filter(areas__in=below | above).distinct().order_by("name")
     context = {
         "area": area,
