@@ -653,9 +653,11 @@ def area_detail(request, slug):
     through = Initiative.areas.through
 
     here = published.in_area(area)
+    # Not already listed under "here": no link to the area or below (a per-row check on
+    # the link table, rather than the whole of "here" computed first).
     wider = published.filter(
         Exists(through.objects.filter(initiative_id=OuterRef("pk"), area_id__in=above))
-    ).exclude(pk__in=here.values("pk"))
+    ).exclude(Exists(through.objects.filter(initiative_id=OuterRef("pk"), area_id__in=below)))
     # UK-wide: national and tied to no area (one tied to a nation is listed under that nation).
     national = published.filter(national=True).exclude(
         Exists(through.objects.filter(initiative_id=OuterRef("pk")))

@@ -219,6 +219,16 @@ class TestAreaPage:
         assert 'href="/initiatives/?area=halton"' in page
         assert 'part of <a href="/areas/england/">England</a>' in page
 
+    def test_one_serving_the_area_and_its_region_is_listed_under_here_only(self, client, reg):
+        InitiativeFactory(
+            name="Halton and North West Walks",
+            areas=[reg.areas["halton"], reg.areas["north-west"]],
+        )
+        sections = self.sections(client.get("/areas/halton/"))
+        assert "Halton and North West Walks" in sections["here"]
+        assert "Halton and North West Walks" not in sections["wider"]
+        assert sections["wider"] == ["North West Carers Voice"]
+
     def test_region_lists_everything_below_it_and_its_sub_areas(self, client, reg):
         response = client.get("/areas/north-west/")
         assert self.sections(response)["here"] == [
