@@ -138,7 +138,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "directory-figures",
-        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_FIGURES_CACHE_ENTRIES", 5000)},
+        # A listing's counts with its filters take about 110 KB: at most ~70 MB a worker.
+        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_FIGURES_CACHE_ENTRIES", 1500)},
     }
 }
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -32,12 +33,17 @@ T = TypeVar("T")
 
 
 def version() -> int:
-    """The register's current version in this cache (1 until something changes)."""
+    """The register's current version in this cache.
+
+    It starts from the clock, not from 1: should the cache ever drop the version
+    (a full cache culls entries), figures kept under an earlier version can never be
+    mistaken for current ones.
+    """
     current = cache.get(VERSION_KEY)
     if current is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        current = cache.get(VERSION_KEY, 1)
-    return current
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        current = cache.get(VERSION_KEY)
+    return current if current is not None else time.time_ns()
 
 
 def bump_version(**_ignored) -> None:
@@ -50,8 +56,8 @@ def bump_version(**_ignored) -> None:
 def _bump() -> None:
     try:
         cache.incr(VERSION_KEY)
-    except ValueError:  # not there (evicted or never set)
-        cache.set(VERSION_KEY, 2, timeout=None)
+    except ValueError:  # not there (culled or never set)
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
 
 
 def cache_key(name: str, params) -> str:

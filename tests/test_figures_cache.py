@@ -151,3 +151,13 @@ def test_the_api_total_follows_a_new_record_and_pages_stay_live(client):
     second = client.get("/api/v1/services").json()
     assert second["total_items"] == 3
     assert "Newest" in [item["name"] for item in second["contents"]]
+
+
+def test_a_lost_version_never_brings_back_figures_from_before_a_change(client):
+    from django.core.cache import cache
+
+    assert role_count(client.get(LIST)) == 0  # counted under the first version
+    InitiativeFactory(role="service_provider")
+    assert role_count(client.get(LIST)) == 1
+    cache.delete(caching.VERSION_KEY)  # as when a full cache culls it
+    assert role_count(client.get(LIST)) == 1
