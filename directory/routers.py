@@ -16,7 +16,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 REPLICA_DB_ALIAS = "replica"
 
 # Accounts and sessions are read right after they are written (sign-in): keep them together.
-PRIMARY_ONLY_APPS = frozenset({"auth", "sessions", "admin"})
+# The figures cache's table too: its register version must never lag behind a change.
+PRIMARY_ONLY_APPS = frozenset({"auth", "sessions", "admin", "django_cache"})
 
 _use_primary: ContextVar[bool] = ContextVar("use_primary", default=False)
 

@@ -131,17 +131,34 @@ TEMPLATES = [
 ]
 
 # Figures that count the whole register (facet counts, headline figures, area counts,
-# insights) are cached for this many seconds per app server; 0 turns the cache off.
-# The version of the register in the key drops them at once when a record changes here.
+# insights) are cached for this many seconds; 0 turns the cache off. The register's
+# version in every key drops them at once when a record changes (initiatives/caching.py).
 FIGURES_CACHE_SECONDS = env_int("DJANGO_FIGURES_CACHE_SECONDS", 120)
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "directory-figures",
-        # A listing's counts with its filters take about 110 KB: at most ~70 MB a worker.
-        "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_FIGURES_CACHE_ENTRIES", 1500)},
+# "local": each worker keeps its own, in memory (other workers see a change when their
+# entry expires). "database": one table that every worker and server shares, so a
+# change shows everywhere at once and each figure is counted once for all of them.
+FIGURES_CACHE = os.environ.get("DJANGO_FIGURES_CACHE", "local").strip().lower() or "local"
+if FIGURES_CACHE == "local":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "directory-figures",
+            # A listing's counts with its filters take about 110 KB: at most ~170 MB a worker.
+            "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_FIGURES_CACHE_ENTRIES", 1500)},
+        }
     }
-}
+elif FIGURES_CACHE == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "directory_figures_cache",  # made by `migrate` (createcachetable)
+            "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_FIGURES_CACHE_ENTRIES", 5000)},
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"DJANGO_FIGURES_CACHE must be local or database, not {FIGURES_CACHE!r}."
+    )
 
 # SQLite under var/ unless DATABASE_URL names another database (PostgreSQL in production).
 SQLITE_PATH = BASE_DIR / "var" / "directory.sqlite3"

@@ -15,3 +15,4 @@ class InitiativesConfig(AppConfig):
         # SQLite's search triggers must be out of the way while tables are rebuilt.
         pre_migrate.connect(search.before_migrate, sender=self)
         post_migrate.connect(search.after_migrate, sender=self)
+        post_migrate.connect(caching.create_cache_table, sender=self)

@@ -6,13 +6,15 @@ milliseconds to seconds, and every visitor would recount the same numbers. They 
 kept in Django's cache under a key made of the register's version and the request's
 params, for at most ``settings.FIGURES_CACHE_SECONDS``.
 
-The version goes up whenever a record that the figures count changes: on every save
+The version changes whenever a record that the figures count changes: on every save
 and delete of the register's models and every change to their many-to-many links
 (signals, in this process and again when the transaction commits), and from the
-commands that write in bulk (`bump_version`). A change made in one app server is
-seen at once there; other servers with their own local-memory cache see it when
-their entry expires, so figures elsewhere may lag an edit by the timeout. The
-listing's results themselves are never cached: only the counts beside them.
+commands that write in bulk (`bump_version`). With the local-memory cache (the
+default) a change is seen at once by the worker that made it and by the others when
+their entries expire; with the database cache (``DJANGO_FIGURES_CACHE=database``)
+every worker and server shares the version and the figures, so a change is seen
+everywhere at once. The listing's results themselves are never cached: only the
+counts beside them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -32,7 +35,7 @@ VERSION_KEY = "register-version"
 T = TypeVar("T")
 
 
-def version() -> int:
+def version() -> str:
     """The register's current version in this cache.
 
     It starts from the clock, not from 1: should the cache ever drop the version
@@ -41,9 +44,9 @@ def version() -> int:
     """
     current = cache.get(VERSION_KEY)
     if current is None:
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        cache.add(VERSION_KEY, f"{time.time_ns()}-{uuid.uuid4().hex[:8]}", timeout=None)
         current = cache.get(VERSION_KEY)
-    return current if current is not None else time.time_ns()
+    return current if current is not None else str(time.time_ns())
 
 
 def bump_version(**_ignored) -> None:
@@ -54,10 +57,9 @@ def bump_version(**_ignored) -> None:
 
 
 def _bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not there (culled or never set)
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    # A new value each time rather than an increment: with a shared cache, two workers
+    # bumping at once must not both land on the same next version.
+    cache.set(VERSION_KEY, f"{time.time_ns()}-{uuid.uuid4().hex[:8]}", timeout=None)
 
 
 def cache_key(name: str, params) -> str:
@@ -87,6 +89,14 @@ def query_params(querydict, names=None) -> dict[str, list[str]]:
         for key in sorted(querydict.keys())
         if names is None or key in names
     }
+
+
+def create_cache_table(sender=None, using: str = "default", **kwargs) -> None:
+    """After `migrate`: the database cache's table, when that cache is configured
+    (`createcachetable` does nothing for other caches, or when the table is there)."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 def connect_signals() -> None:
