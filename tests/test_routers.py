@@ -35,6 +35,15 @@ def test_accounts_and_sessions_are_read_from_the_primary():
     assert router.db_for_read(Session) == DEFAULT_DB_ALIAS
 
 
+def test_the_shared_figures_cache_is_read_from_the_primary():
+    # The register's version there must never lag behind a change a curator just made.
+    from django.core.cache.backends.db import DatabaseCache
+
+    entry = DatabaseCache("directory_figures_cache", {}).cache_model_class
+    assert router.db_for_read(entry) == DEFAULT_DB_ALIAS
+    assert router.db_for_write(entry) == DEFAULT_DB_ALIAS
+
+
 def test_writes_go_to_the_primary():
     for model in (Initiative, Organisation, User, Session):
         assert router.db_for_write(model) == DEFAULT_DB_ALIAS
