@@ -37,6 +37,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from .facets import AreaTree
 from .models import Area, Condition, FundingDependency, Initiative, Organisation, VanguardSite
 
 LISTING_PATH = "/initiatives/"
@@ -157,32 +158,6 @@ def url_with(path: str, params: dict[str, str]) -> str:
 def register_listing_url(**params) -> str:
     """The listing over the whole register (no area), for the register-wide figures."""
     return url_with(LISTING_PATH, {key: value for key, value in params.items() if value})
-
-
-class AreaTree:
-    """Which areas lie below which: parents and the extra parents of split districts.
-
-    Two queries over the areas (a few hundred rows), then walked in memory.
-    """
-
-    def __init__(self):
-        self.children: dict[int, set[int]] = defaultdict(set)
-        for pk, parent_id in Area.objects.order_by().values_list("pk", "parent_id"):
-            if parent_id is not None:
-                self.children[parent_id].add(pk)
-        through = Area.other_parents.through
-        for child_id, parent_id in through.objects.values_list("from_area_id", "to_area_id"):
-            self.children[parent_id].add(child_id)
-
-    def descendant_ids(self, area_id: int) -> set[int]:
-        """The area's own id and the ids of every area below it."""
-        found, stack = {area_id}, [area_id]
-        while stack:
-            for child in self.children.get(stack.pop(), ()):
-                if child not in found:
-                    found.add(child)
-                    stack.append(child)
-        return found
 
 
 # --- tables ----------------------------------------------------------------------
@@ -751,7 +726,7 @@ def sub_areas(scope: Scope, tree: AreaTree) -> list[Area]:
     """The areas one level below the scope's area (the nations for the whole register)."""
     if scope.area is None:
         return list(Area.objects.filter(parent__isnull=True).order_by("name"))
-    child_ids = tree.children.get(scope.area.pk, set())
+    child_ids = tree.children.get(scope.area.pk, ())
     return list(Area.objects.filter(pk__in=child_ids).order_by("name"))
 
 
