@@ -325,3 +325,28 @@ class TestErrorPages:
 def test_ages_in_words(client, min_age, max_age, words):
     InitiativeFactory(slug="ages", min_age=min_age, max_age=max_age)
     assert client.get("/initiatives/ages/").context["ages_in_words"] == words
+
+
+def test_a_short_list_is_in_the_same_name_order_as_a_long_one(client, monkeypatch):
+    """Short lists are sorted after they are found (views.SHORT_LIST); the order must be
+    the database's own name order either way, accents and case included."""
+    from initiatives import views
+
+    area = AreaFactory(name="Ordershire")
+    for name in ["zebra walks", "Älmhult crafts", "apple growers", "Banana club", "Éclair bakers"]:
+        InitiativeFactory(name=name, areas=[area])
+    expected = list(
+        Initiative.objects.filter(areas=area).order_by("name", "pk").values_list("name", flat=True)
+    )
+
+    def here(response):
+        section = next(s for s in response.context["sections"] if s["key"] == "here")
+        return [initiative.name for initiative in section["page"]]
+
+    short = here(client.get("/areas/ordershire/"))
+    monkeypatch.setattr(views, "SHORT_LIST", 0)
+    from django.core.cache import cache
+
+    cache.clear()
+    long = here(client.get("/areas/ordershire/"))
+    assert short == long == expected
