@@ -131,13 +131,17 @@ TEMPLATES = [
 ]
 
 # Figures that count the whole register (facet counts, headline figures, area counts,
-# insights) are cached for this many seconds; 0 turns the cache off. The register's
-# version in every key drops them at once when a record changes (initiatives/caching.py).
-FIGURES_CACHE_SECONDS = env_int("DJANGO_FIGURES_CACHE_SECONDS", 120)
-# "local": each worker keeps its own, in memory (other workers see a change when their
-# entry expires). "database": one table that every worker and server shares, so a
-# change shows everywhere at once and each figure is counted once for all of them.
+# insights) are cached (initiatives/caching.py). "local": each worker keeps its own, in
+# memory; other workers see a change when their entry expires. "database": one table
+# that every worker and server shares, so a change shows everywhere at once and each
+# figure is counted once for all of them.
 FIGURES_CACHE = os.environ.get("DJANGO_FIGURES_CACHE", "local").strip().lower() or "local"
+# Seconds a figure is kept; 0 turns the cache off. The register's version in every key
+# drops figures at once when a record changes, so the timeout only bounds how long
+# other workers' local caches may lag: short for "local", long for the shared table.
+FIGURES_CACHE_SECONDS = env_int(
+    "DJANGO_FIGURES_CACHE_SECONDS", 3600 if FIGURES_CACHE == "database" else 120
+)
 if FIGURES_CACHE == "local":
     CACHES = {
         "default": {
