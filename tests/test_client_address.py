@@ -1,9 +1,6 @@
 """Behind a load balancer, the suggestion limit and the sign-in lockout count each real
 client (from X-Forwarded-For, as DJANGO_TRUSTED_PROXY_COUNT says), not the balancer."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from django.test import Client, RequestFactory, override_settings
 from directory.clientip import client_address
 from initiatives.models import Suggestion
 
+from .processes import run_django
 from .test_login_lockout import LOGIN, PASSWORD
 from .test_suggestions import SUGGEST, new_initiative
 
@@ -91,20 +89,10 @@ def test_the_setting_defaults_to_no_proxies():
 
 
 def start(value):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "directory.settings",
-            "DJANGO_DEBUG": "true",
-            "DJANGO_TRUSTED_PROXY_COUNT": value,
-        }
-    )
-    code = "import django; django.setup(); from django.conf import settings; "
-    code += "print(settings.TRUSTED_PROXY_COUNT)"
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    return run_django(
+        "from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT)",
+        DJANGO_DEBUG="true",
+        DJANGO_TRUSTED_PROXY_COUNT=value,
     )
 
 

@@ -11,6 +11,7 @@ from initiatives import caching
 from initiatives.models import Initiative
 
 from .factories import AreaFactory, ConditionFactory, InitiativeFactory
+from .processes import run_django
 
 pytestmark = pytest.mark.django_db
 
@@ -205,29 +206,10 @@ def test_migrate_makes_the_cache_table_only_when_it_is_configured(settings):
 
 
 def _settings_with(value: str):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.pop("DATABASE_URL", None)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "directory.settings",
-            "DJANGO_DEBUG": "true",
-            "DJANGO_FIGURES_CACHE": value,
-        }
-    )
-    code = "import django; django.setup(); from django.conf import settings; "
-    code += "print(settings.CACHES['default']['BACKEND'])"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return run_django(
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        DJANGO_DEBUG="true",
+        DJANGO_FIGURES_CACHE=value,
     )
 
 

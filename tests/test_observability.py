@@ -3,10 +3,6 @@
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.test import Client, override_settings
@@ -14,9 +10,9 @@ from django.urls import path
 
 from directory.logging import JSONFormatter, configure_sentry, request_id_var
 
-pytestmark = pytest.mark.django_db
+from .processes import run_django
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -148,32 +144,14 @@ def test_sentry_is_started_with_a_dsn_and_sends_no_personal_data(monkeypatch):
     assert kwargs["send_default_pii"] is False
 
 
-def run_python(code: str, **env_overrides):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "SENTRY_")) and k != "DATABASE_URL"
-    }
-    env.update({"DJANGO_SETTINGS_MODULE": "directory.settings", "DJANGO_DEBUG": "false"})
-    env.update({"DJANGO_SECRET_KEY": "k" * 50, **env_overrides})
-    return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_the_site_starts_without_sentry_when_no_dsn_is_set():
-    result = run_python("import sentry_sdk; print(sentry_sdk.is_initialized())")
+    result = run_django("import sentry_sdk; print(sentry_sdk.is_initialized())")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
 
 
 def test_logs_go_to_stdout_as_json():
-    result = run_python(
+    result = run_django(
         "import logging; logging.getLogger('initiatives').warning('seeds %s loaded', 12)"
     )
     assert result.returncode == 0, result.stderr

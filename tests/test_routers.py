@@ -1,10 +1,5 @@
 """Read replicas: which database each read and write goes to."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,8 +14,8 @@ from directory.routers import PrimaryReplicaRouter, use_primary
 from initiatives.models import Area, Initiative, Organisation
 
 from .factories import InitiativeFactory
+from .processes import run_django
 
-ROOT = Path(__file__).resolve().parent.parent
 router = PrimaryReplicaRouter()
 
 
@@ -166,30 +161,6 @@ def test_with_a_real_replica_alias_a_published_record_is_served():
         connections["replica"].close()
 
 
-def run_python(code: str, **env_overrides):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DJANGO_") and k not in {"DATABASE_URL", "DATABASE_REPLICA_URL"}
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "directory.settings",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": "k" * 50,
-            **env_overrides,
-        }
-    )
-    return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 SHOW_ROUTING = (
     "from django.conf import settings; from django.db import router; "
     "from initiatives.models import Initiative; "
@@ -200,7 +171,7 @@ SHOW_ROUTING = (
 
 
 def test_database_replica_url_adds_the_replica_and_its_router():
-    result = run_python(
+    result = run_django(
         SHOW_ROUTING,
         DATABASE_URL="postgres://directory@primary.internal:5432/directory",
         DATABASE_REPLICA_URL="postgres://directory@replica.internal:5432/directory",
@@ -210,6 +181,6 @@ def test_database_replica_url_adds_the_replica_and_its_router():
 
 
 def test_without_a_replica_everything_uses_the_one_database():
-    result = run_python(SHOW_ROUTING)
+    result = run_django(SHOW_ROUTING)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[0] == "['default'] default default None"

@@ -1,14 +1,11 @@
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.db import DatabaseError
 
 from .factories import InitiativeFactory
-
-ROOT = Path(__file__).resolve().parent.parent
+from .processes import ROOT, clean_environment
 
 
 @pytest.mark.django_db
@@ -47,14 +44,10 @@ def test_unknown_page_is_a_styled_404(client):
 
 
 def run_manage(*args, env_overrides):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"
-    }
-    env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=env,
+        env=clean_environment(**env_overrides),
         capture_output=True,
         text=True,
         timeout=120,
