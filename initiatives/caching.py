@@ -44,9 +44,9 @@ def version() -> str:
     """
     current = cache.get(VERSION_KEY)
     if current is None:
-        cache.add(VERSION_KEY, f"{time.time_ns()}-{uuid.uuid4().hex[:8]}", timeout=None)
+        cache.add(VERSION_KEY, _new_version(), timeout=None)
         current = cache.get(VERSION_KEY)
-    return current if current is not None else str(time.time_ns())
+    return current if current is not None else _new_version()
 
 
 def bump_version(**_ignored) -> None:
@@ -57,9 +57,13 @@ def bump_version(**_ignored) -> None:
 
 
 def _bump() -> None:
-    # A new value each time rather than an increment: with a shared cache, two workers
-    # bumping at once must not both land on the same next version.
-    cache.set(VERSION_KEY, f"{time.time_ns()}-{uuid.uuid4().hex[:8]}", timeout=None)
+    cache.set(VERSION_KEY, _new_version(), timeout=None)
+
+
+def _new_version() -> str:
+    """A version never used before: the clock and a random part, not an increment, so
+    that two workers sharing a cache and bumping at once never land on the same one."""
+    return f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
 
 
 def cache_key(name: str, params) -> str:
