@@ -335,17 +335,14 @@ class ListingFacets:
             ") AS served GROUP BY candidate"
         )
 
-    def _grouped(self, name: str, column: str = "") -> dict:
+    def _grouped(self, name: str) -> dict:
         """Results per option of one facet, given every other filter."""
         return self._counts(name if name in self.active() else None)[name]
 
-    def _through_counts(self, name: str, relation: str = "") -> dict[int, int]:
-        return self._grouped(name)
-
     # Facets ------------------------------------------------------------------
 
-    def _choice_facet(self, name, legend, choices, column) -> Facet:
-        counts = self._grouped(name, column)
+    def _choice_facet(self, name, legend, choices) -> Facet:
+        counts = self._grouped(name)
         chosen = self.data.get(name) or ""
         return Facet(
             name=name,
@@ -359,26 +356,18 @@ class ListingFacets:
         )
 
     def role(self) -> Facet:
-        return self._choice_facet("role", "Role", Initiative.Role.choices, "role")
+        return self._choice_facet("role", "Role", Initiative.Role.choices)
 
     def funding_dependency(self) -> Facet:
         return self._choice_facet(
-            "funding_dependency",
-            "Funding dependency",
-            FundingDependency.choices,
-            "funding_dependency",
+            "funding_dependency", "Funding dependency", FundingDependency.choices
         )
 
     def legal_form(self) -> Facet:
-        return self._choice_facet(
-            "legal_form",
-            "Legal form",
-            Organisation.LegalForm.choices,
-            "organisation__legal_form",
-        )
+        return self._choice_facet("legal_form", "Legal form", Organisation.LegalForm.choices)
 
     def vanguard(self) -> Facet:
-        counts = self._grouped("vanguard", "vanguard_id")
+        counts = self._grouped("vanguard")
         chosen = self.data.get("vanguard")
         return Facet(
             name="vanguard",
@@ -394,8 +383,8 @@ class ListingFacets:
             ],
         )
 
-    def _m2m_facet(self, name, legend, model, relation) -> Facet:
-        counts = self._through_counts(name, relation)
+    def _m2m_facet(self, name, legend, model) -> Facet:
+        counts = self._grouped(name)
         chosen = {item.pk for item in (self.data.get(name) or [])}
         fields = ["pk", "name", "slug"] + (["is_rare"] if model is Condition else [])
         return Facet(
@@ -415,13 +404,13 @@ class ListingFacets:
         )
 
     def condition(self) -> Facet:
-        return self._m2m_facet("condition", "Condition", Condition, "conditions")
+        return self._m2m_facet("condition", "Condition", Condition)
 
     def topic(self) -> Facet:
-        return self._m2m_facet("topic", "What it does", Topic, "topics")
+        return self._m2m_facet("topic", "What it does", Topic)
 
     def population(self) -> Facet:
-        return self._m2m_facet("population", "Who it is for", PopulationGroup, "population_groups")
+        return self._m2m_facet("population", "Who it is for", PopulationGroup)
 
     def area_candidates(self) -> list[Area]:
         """Areas worth counting: nations, NHS regions, the chosen area and its children."""
