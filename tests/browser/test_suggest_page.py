@@ -5,28 +5,17 @@ import pytest
 from initiatives.models import Suggestion
 
 from ..factories import InitiativeFactory
+from .accessibility import wcag_violations
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
 
 @pytest.fixture
 def initiative():
     return InitiativeFactory(name="KeyRing allotments", summary="Allotments with support.")
-
-
-def violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    return [
-        f"{v['id']}: {v['help']} ({', '.join(str(n['target']) for n in v['nodes'][:3])})"
-        for v in results.response["violations"]
-    ]
 
 
 def tab_to(page, selector: str, limit: int = 120) -> None:
@@ -41,12 +30,12 @@ def test_the_forms_and_their_pages_have_no_wcag_violations(page, live_server, in
     found = {}
     for path in ["/suggest/", f"/initiatives/{initiative.slug}/suggest/", "/suggest/thanks/"]:
         page.goto(live_server.url + path)
-        found[path] = violations(page)
+        found[path] = wcag_violations(page)
     # The form with its errors shown.
     page.goto(live_server.url + "/suggest/")
     page.click("button[type=submit]")
     assert page.locator("#error-summary").is_visible()
-    found["/suggest/ with errors"] = violations(page)
+    found["/suggest/ with errors"] = wcag_violations(page)
     assert {path: v for path, v in found.items() if v} == {}
     assert page.console_errors == []
 
