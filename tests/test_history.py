@@ -15,6 +15,7 @@ from .factories import (
     OrganisationFactory,
     TopicFactory,
 )
+from .test_admin import organisation_data
 from .test_security import inline_code
 
 pytestmark = pytest.mark.django_db
@@ -124,30 +125,8 @@ class TestRecorded:
         organisation = OrganisationFactory(name="KeyRing")
         line = FundingLineFactory(organisation=organisation, share=40)
         client.force_login(curator)
-        data = {
-            "name": "KeyRing Wrexham",
-            "slug": organisation.slug,
-            "legal_form": organisation.legal_form,
-            "charity_number": "",
-            "company_number": "",
-            "website": "",
-            "annual_income_band": "",
-            "members": "",
-            "volunteers": "",
-            "paid_staff": "",
-            "source_note": "",
-            "funding_lines-TOTAL_FORMS": "1",
-            "funding_lines-INITIAL_FORMS": "1",
-            "funding_lines-MIN_NUM_FORMS": "0",
-            "funding_lines-MAX_NUM_FORMS": "1000",
-            "funding_lines-0-id": line.pk,
-            "funding_lines-0-organisation": organisation.pk,
-            "funding_lines-0-year": "2025",
-            "funding_lines-0-funder_type": "nhs",
-            "funding_lines-0-funder_name": "",
-            "funding_lines-0-share": "60",
-            "funding_lines-0-source_note": "",
-        }
+        data = organisation_data(organisation, [{"id": line.pk, "share": "60"}], initial=1)
+        data["name"] = "KeyRing Wrexham"
         assert client.post(admin_url(organisation), data).status_code == 302
         assert organisation.history.latest().name == "KeyRing Wrexham"
         assert organisation.history.latest().history_user == curator
