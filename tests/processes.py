@@ -38,3 +38,11 @@ def run_django(code: str, **env: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=60,
     )
+
+
+def read_setting(expression: str, **env: str) -> subprocess.CompletedProcess:
+    """Print a settings value (`expression` over `settings`) from a site started in
+    development mode with `env`; a bad value shows as a failed start."""
+    return run_django(
+        f"from django.conf import settings; print({expression})", DJANGO_DEBUG="true", **env
+    )

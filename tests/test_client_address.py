@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory, override_settings
 from directory.clientip import client_address
 from initiatives.models import Suggestion
 
-from .processes import run_django
+from .processes import read_setting
 from .test_login_lockout import LOGIN, PASSWORD
 from .test_suggestions import SUGGEST, new_initiative
 
@@ -89,11 +89,7 @@ def test_the_setting_defaults_to_no_proxies():
 
 
 def start(value):
-    return run_django(
-        "from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT)",
-        DJANGO_DEBUG="true",
-        DJANGO_TRUSTED_PROXY_COUNT=value,
-    )
+    return read_setting("settings.TRUSTED_PROXY_COUNT", DJANGO_TRUSTED_PROXY_COUNT=value)
 
 
 def test_the_setting_is_read_from_the_environment():

@@ -11,7 +11,7 @@ from initiatives import caching
 from initiatives.models import Initiative
 
 from .factories import AreaFactory, ConditionFactory, InitiativeFactory
-from .processes import run_django
+from .processes import read_setting
 
 pytestmark = pytest.mark.django_db
 
@@ -206,11 +206,7 @@ def test_migrate_makes_the_cache_table_only_when_it_is_configured(settings):
 
 
 def _settings_with(value: str):
-    return run_django(
-        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
-        DJANGO_DEBUG="true",
-        DJANGO_FIGURES_CACHE=value,
-    )
+    return read_setting("settings.CACHES['default']['BACKEND']", DJANGO_FIGURES_CACHE=value)
 
 
 def test_the_cache_is_chosen_from_the_environment():
