@@ -8,7 +8,7 @@ import pytest
 
 from ..factories import InitiativeFactory, TopicFactory
 from ..sample_register import build_register
-from .accessibility import wcag_violations
+from .accessibility import tab_to, wcag_violations
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,15 +35,6 @@ def register():
 
 def params(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
-
-
-def tab_to(page, selector: str, limit: int = 250) -> None:
-    """Press Tab until the element matching `selector` has the focus."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def focus_is_visible(page) -> bool:

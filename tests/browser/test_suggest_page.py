@@ -5,7 +5,7 @@ import pytest
 from initiatives.models import Suggestion
 
 from ..factories import InitiativeFactory
-from .accessibility import wcag_violations
+from .accessibility import tab_to, wcag_violations
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,14 +16,6 @@ pytestmark = [
 @pytest.fixture
 def initiative():
     return InitiativeFactory(name="KeyRing allotments", summary="Allotments with support.")
-
-
-def tab_to(page, selector: str, limit: int = 120) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def test_the_forms_and_their_pages_have_no_wcag_violations(page, live_server, initiative):
@@ -42,11 +34,11 @@ def test_the_forms_and_their_pages_have_no_wcag_violations(page, live_server, in
 
 def test_suggesting_an_initiative_by_keyboard_only(page, live_server):
     page.goto(live_server.url + "/suggest/")
-    tab_to(page, "#id_name")
+    tab_to(page, "#id_name", limit=120)
     page.keyboard.type("Halton ukulele club")
-    tab_to(page, "#id_role_0")
+    tab_to(page, "#id_role_0", limit=120)
     page.keyboard.press("Space")
-    tab_to(page, "button[type=submit]")
+    tab_to(page, "button[type=submit]", limit=120)
     page.keyboard.press("Enter")
     page.wait_for_url("**/suggest/thanks/")
     assert "Thank you: we have your suggestion" in page.content()
