@@ -6,11 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Concat, Round, Sqrt
 from django.utils import timezone
-
-# ruff: noqa: S608, S611 - table names come from the models; every value is a parameter.
 
 # How far "near" reaches when a search gives a postcode but no distance.
 DEFAULT_DISTANCE_KM = 10
@@ -142,17 +139,16 @@ class InitiativeQuerySet(models.QuerySet):
         )
         located = postcode.easting is not None and postcode.northing is not None
         queryset = self
-        radius_m = None
         if located:
             queryset = queryset.alias(
                 grid_distance_sq=self._squared_distance(postcode.easting, postcode.northing)
             )
-            radius_m = self._radius_m(distance_km)
             distance = Sqrt("grid_distance_sq")
         else:
             distance = models.Value(None, output_field=models.FloatField())
+        within_km = distance_km if located else None
         return (
-            queryset.filter(pk__in=self._serving_ids(area_ids, postcode, radius_m))
+            queryset.filter(pk__in=self._serving_ids(area_ids, postcode, within_km))
             .annotate(
                 served_area=models.Subquery(
                     serves.order_by(specific_first).values("area__name")[:1]
@@ -176,40 +172,20 @@ class InitiativeQuerySet(models.QuerySet):
             )
         )
 
-    def _serving_ids(self, area_ids: list[int], postcode, radius_m: float | None) -> RawSQL:
+    def _serving_ids(self, area_ids: list[int], postcode, distance_km: float | None):
         """Ids of the initiatives serving the areas, the national ones, and those within
-        radius_m of the postcode, as one UNION: each part uses its own index (the link
+        distance_km of the postcode, as one UNION: each part uses its own index (the link
         table's area index, the partial index on national, the grid index), where an OR
         of the three would make the database read every published row."""
-        table = self.model._meta.db_table
-        parts = [f"SELECT id FROM {table} WHERE national = %s"]
-        params: list = [True]
+        parts = [self.model.objects.filter(national=True).order_by().values("pk")]
         if area_ids:
-            through = self.model.areas.through._meta.db_table
-            places = ", ".join(["%s"] * len(area_ids))
-            parts.append(f"SELECT initiative_id FROM {through} WHERE area_id IN ({places})")
-            params += area_ids
-        if radius_m is not None:
-            easting, northing = float(postcode.easting), float(postcode.northing)
-            # The box for the (easting, northing) index, then the exact circle.
-            dx = "(CAST(easting AS DOUBLE PRECISION) - %s)"
-            dy = "(CAST(northing AS DOUBLE PRECISION) - %s)"
-            parts.append(
-                f"SELECT id FROM {table} WHERE easting BETWEEN %s AND %s"
-                f" AND northing BETWEEN %s AND %s AND {dx} * {dx} + {dy} * {dy} <= %s"
-            )
-            params += [
-                math.floor(easting - radius_m),
-                math.ceil(easting + radius_m),
-                math.floor(northing - radius_m),
-                math.ceil(northing + radius_m),
-                easting,
-                easting,
-                northing,
-                northing,
-                radius_m * radius_m,
-            ]
-        return RawSQL(" UNION ".join(parts), params)
+            through = self.model.areas.through
+            linked = through.objects.filter(area_id__in=area_ids).order_by()
+            parts.append(linked.values("initiative_id"))
+        if distance_km is not None:
+            near = self.model.objects.near(postcode.easting, postcode.northing, distance_km)
+            parts.append(near.order_by().values("pk"))
+        return parts[0].union(*parts[1:])
 
     def search(self, q: str):
         """Full-text search; the backend is chosen in search.py alone."""
