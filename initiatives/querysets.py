@@ -56,11 +56,12 @@ class InitiativeQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=self.model.Status.PUBLISHED)
 
-    def in_area(self, area):
-        """Initiatives serving the area or any area below it."""
+    def in_area(self, area, *, below: set[int] | None = None):
+        """Initiatives serving the area or any area below it (`below`: those areas' ids,
+        the area's own included, when the caller has them already)."""
         from .models import Area
 
-        ids = Area.objects.descendant_ids(area)
+        ids = Area.objects.descendant_ids(area) if below is None else below
         through = self.model.areas.through
         return self.filter(
             models.Exists(

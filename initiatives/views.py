@@ -666,7 +666,7 @@ def area_detail(request, slug):
     published = Initiative.objects.published()
     through = Initiative.areas.through
 
-    here = published.in_area(area)
+    here = published.in_area(area, below=below)
     # Not already listed under "here": no link to the area or below (a per-row check on
     # the link table, rather than the whole of "here" computed first).
     wider = published.filter(
