@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
+from .areas import AreaTree
 from .filters import InitiativeFilter
 from .models import (
     Area,
@@ -79,95 +80,6 @@ FACETS = {
 }
 
 
-class AreaTree:
-    """Every area with its children, split districts listed under each of their parents."""
-
-    def __init__(self):
-        self.areas: dict[int, Area] = {
-            area.pk: area
-            for area in Area.objects.only("pk", "name", "slug", "kind", "parent_id").order_by(
-                "name", "pk"
-            )
-        }
-        self.children: dict[int, list[int]] = defaultdict(list)
-        for area in self.areas.values():
-            if area.parent_id in self.areas:
-                self.children[area.parent_id].append(area.pk)
-        through = Area.other_parents.through
-        for child_id, parent_id in through.objects.values_list("from_area_id", "to_area_id"):
-            known = child_id in self.areas and parent_id in self.areas
-            if known and child_id not in self.children[parent_id]:
-                self.children[parent_id].append(child_id)
-        position = {pk: index for index, pk in enumerate(self.areas)}
-        for kids in self.children.values():
-            kids.sort(key=position.__getitem__)
-        self.roots = [area.pk for area in self.areas.values() if area.parent_id not in self.areas]
-
-    def by_slug(self, slug: str) -> Area | None:
-        return next((area for area in self.areas.values() if area.slug == slug), None)
-
-    def descendant_ids(self, pk: int) -> set[int]:
-        """The area's own id and every id below it."""
-        found, stack = {pk}, [pk]
-        while stack:
-            for child in self.children.get(stack.pop(), ()):
-                if child not in found:
-                    found.add(child)
-                    stack.append(child)
-        return found
-
-    def ancestor_ids(self, pk: int) -> set[int]:
-        """Every id above the area (not its own), through all of its parents."""
-        parents: dict[int, list[int]] = defaultdict(list)
-        for parent, kids in self.children.items():
-            for kid in kids:
-                parents[kid].append(parent)
-        found: set[int] = set()
-        stack = [pk]
-        while stack:
-            for parent in parents.get(stack.pop(), ()):
-                if parent not in found:
-                    found.add(parent)
-                    stack.append(parent)
-        return found
-
-    def child_areas(self, pk: int) -> list[Area]:
-        return [self.areas[child] for child in self.children.get(pk, ())]
-
-    def in_order(self) -> list[tuple[Area, int]]:
-        """Each area once, with its depth, parents before children (for a select)."""
-        ordered: list[tuple[Area, int]] = []
-        seen: set[int] = set()
-
-        def visit(pk: int, depth: int) -> None:
-            if pk in seen:
-                return
-            seen.add(pk)
-            ordered.append((self.areas[pk], depth))
-            for child in self.children.get(pk, ()):
-                # Under its own parent only: a split district is listed once.
-                if self.areas[child].parent_id == pk:
-                    visit(child, depth + 1)
-
-        for root in self.roots:
-            visit(root, 0)
-        for pk in self.areas:  # anything unreachable (a cycle) still gets listed
-            visit(pk, 0)
-        return ordered
-
-    def nested(self) -> list[dict]:
-        """The hierarchy as nested dicts {"area", "children"}, for the areas index."""
-
-        def build(pk: int, path: frozenset) -> dict:
-            kids = [c for c in self.children.get(pk, ()) if c not in path]
-            return {
-                "area": self.areas[pk],
-                "children": [build(child, path | {child}) for child in kids],
-            }
-
-        return [build(root, frozenset({root})) for root in self.roots]
-
-
 @dataclass
 class Option:
     value: str
@@ -207,7 +119,7 @@ class ListingFacets:
         self.filterset = filterset
         filterset.is_valid()  # invalid params are dropped from cleaned_data, the rest apply
         self.data = filterset.form.cleaned_data
-        self.tree = area_tree or AreaTree()
+        self.tree = area_tree or Area.objects.tree()
         self._bases: dict[tuple[str, ...], object] = {}
         self._batches: dict[str | None, dict[str, dict]] = {}
 

@@ -37,7 +37,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from .facets import AreaTree
+from .areas import AreaTree
 from .models import Area, Condition, FundingDependency, Initiative, Organisation, VanguardSite
 
 LISTING_PATH = "/initiatives/"
@@ -794,7 +794,7 @@ class Insights:
 
     @cached_property
     def tree(self) -> AreaTree:
-        return AreaTree()
+        return Area.objects.tree()
 
     @cached_property
     def funding(self) -> Funding:

@@ -1,7 +1,6 @@
 """Reads, as small composable QuerySet methods (STYLE.md habit 2)."""
 
 import math
-from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,47 +8,28 @@ from django.db import models
 from django.db.models.functions import Cast, Concat, Round, Sqrt
 from django.utils import timezone
 
+from .areas import AreaTree
+
 # How far "near" reaches when a search gives a postcode but no distance.
 DEFAULT_DISTANCE_KM = 10
 
 
 class AreaQuerySet(models.QuerySet):
-    def _edges(self) -> dict[int, set[int]]:
-        """Child ids of every area, counting the extra parents of split districts."""
-        children: dict[int, set[int]] = defaultdict(set)
-        for pk, parent_id in self.model.objects.values_list("pk", "parent_id"):
-            if parent_id is not None:
-                children[parent_id].add(pk)
-        through = self.model.other_parents.through
-        for child_id, parent_id in through.objects.values_list("from_area_id", "to_area_id"):
-            children[parent_id].add(child_id)
-        return children
+    def tree(self) -> AreaTree:
+        """The whole hierarchy in memory (two queries): see initiatives/areas.py."""
+        areas = self.model.objects.only("pk", "name", "slug", "kind", "parent_id").order_by(
+            "name", "pk"
+        )
+        links = self.model.other_parents.through.objects.values_list("from_area_id", "to_area_id")
+        return AreaTree(areas, links)
 
     def descendant_ids(self, area) -> set[int]:
         """The area's own id and the ids of every area below it."""
-        children = self._edges()
-        found, stack = {area.pk}, [area.pk]
-        while stack:
-            for child in children.get(stack.pop(), ()):
-                if child not in found:
-                    found.add(child)
-                    stack.append(child)
-        return found
+        return self.tree().descendant_ids(area.pk)
 
     def ancestor_ids(self, area) -> set[int]:
         """The ids of every area above this one (not its own)."""
-        parents: dict[int, set[int]] = defaultdict(set)
-        for parent_id, children in self._edges().items():
-            for child in children:
-                parents[child].add(parent_id)
-        found: set[int] = set()
-        stack = [area.pk]
-        while stack:
-            for parent in parents.get(stack.pop(), ()):
-                if parent not in found:
-                    found.add(parent)
-                    stack.append(parent)
-        return found
+        return self.tree().ancestor_ids(area.pk)
 
 
 class InitiativeQuerySet(models.QuerySet):

@@ -13,8 +13,9 @@ from django.utils.functional import cached_property
 from places.lookup import find_place
 from places.source import ATTRIBUTION
 
+from .areas import AreaTree
 from .caching import cached, query_params
-from .facets import FILTER_PARAMS, MULTIPLE_PARAMS, AreaTree, ListingFacets
+from .facets import FILTER_PARAMS, MULTIPLE_PARAMS, ListingFacets
 from .filters import (
     DEFAULT_DISTANCE_KM,
     MAX_QUERY_LENGTH,
@@ -620,7 +621,7 @@ def initiative_detail(request, slug):
 
 def area_list(request):
     """Every area, as the hierarchy: nations, NHS regions, ICBs, districts."""
-    return render(request, "initiatives/area_list.html", {"tree": AreaTree().nested()})
+    return render(request, "initiatives/area_list.html", {"tree": Area.objects.tree().nested()})
 
 
 def section_page(request, key: str, queryset, notices: list[str], *, area: Area):
@@ -656,7 +657,7 @@ def section_url(params: QueryDict, key: str, number: int) -> str:
 
 def area_detail(request, slug):
     """What serves one area: here and below, a wider area around it, and the whole UK."""
-    tree = AreaTree()
+    tree = Area.objects.tree()
     area = tree.by_slug(slug)
     if area is None:
         return not_found(request, f"We don\u2019t know the area \u201c{shown(slug)}\u201d.")
