@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "axes",
     "directory",
     "initiatives",
+    "initiatives.curation",
     "places",
 ]
 

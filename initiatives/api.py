@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from .caching import cached, query_params
-from .filters import InitiativeFilter, clean_query_dict
+from .listing.filters import InitiativeFilter, clean_query_dict
 from .models import (
     Condition,
     FundingDependency,

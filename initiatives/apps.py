@@ -8,9 +8,34 @@ class InitiativesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import caching, search
+        from places.signals import postcodes_imported
 
-        caching.connect_signals()
+        from . import caching, models, search
+        from .services.locations import on_postcodes_imported
+
+        # The figures cache is out of date whenever a counted record or link changes.
+        caching.connect_signals(
+            models=[
+                models.Area,
+                models.Initiative,
+                models.VanguardSite,
+                models.Condition,
+                models.FundingLine,
+                models.Organisation,
+                models.PopulationGroup,
+                models.Topic,
+            ],
+            links=[
+                models.Initiative.areas.through,
+                models.Initiative.conditions.through,
+                models.Initiative.topics.through,
+                models.Initiative.population_groups.through,
+                models.Area.other_parents.through,
+                models.VanguardSite.areas.through,
+            ],
+        )
+        # Records saved before the postcode directory was imported get their location.
+        postcodes_imported.connect(on_postcodes_imported, dispatch_uid="initiatives-locate")
 
         # SQLite's search triggers must be out of the way while tables are rebuilt.
         pre_migrate.connect(search.before_migrate, sender=self)

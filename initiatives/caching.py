@@ -103,25 +103,14 @@ def create_cache_table(sender=None, using: str = "default", **kwargs) -> None:
     call_command("createcachetable", database=using, verbosity=0)
 
 
-def connect_signals() -> None:
-    """Bump the version whenever one of the counted records changes."""
-    from . import models as register
-
-    Area, Initiative, VanguardSite = register.Area, register.Initiative, register.VanguardSite
-    counted = ["Condition", "FundingLine", "Organisation", "PopulationGroup", "Topic"]
-    models = (Area, Initiative, VanguardSite, *(getattr(register, name) for name in counted))
+def connect_signals(*, models, links) -> None:
+    """Bump the version whenever one of the counted records (`models`) or their
+    many-to-many links (`links`: through models) change. The register's app calls
+    this once it is ready, so this module needs to know nothing of its models."""
     for model in models:
         uid = f"figures-{model._meta.label_lower}"
         post_save.connect(bump_version, sender=model, dispatch_uid=uid + "-save")
         post_delete.connect(bump_version, sender=model, dispatch_uid=uid + "-delete")
-    links = [
-        Initiative.areas.through,
-        Initiative.conditions.through,
-        Initiative.topics.through,
-        Initiative.population_groups.through,
-        Area.other_parents.through,
-        VanguardSite.areas.through,
-    ]
     for through in links:
         m2m_changed.connect(
             bump_version, sender=through, dispatch_uid=f"figures-{through._meta.label_lower}"

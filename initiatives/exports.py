@@ -18,10 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .facets import FILTER_PARAMS
-from .filters import InitiativeFilter
+from .listing.filters import InitiativeFilter
+from .listing.params import FILTER_PARAMS, normalise_params
 from .models import FundingDependency, Initiative, Organisation, VanguardSite
-from .views import normalise_params
 
 EXPORT_CHUNK_SIZE = 2000
 # Rows joined into one piece of the response: fewer, larger writes to the socket.

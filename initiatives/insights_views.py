@@ -15,7 +15,6 @@ from django.utils import timezone
 from . import charts
 from .caching import cached, query_params
 from .exports import BYTE_ORDER_MARK, neutralise, to_text
-from .filters import clean_query_dict
 from .insights import (
     BAND_NAMES,
     BANDS,
@@ -28,6 +27,7 @@ from .insights import (
     register_listing_url,
     url_with,
 )
+from .listing.filters import clean_query_dict
 from .models import Area, VanguardSite
 
 # The order areas are offered in: the ones commissioners look at most first.

@@ -1,7 +1,13 @@
-"""Reads, as small composable QuerySet methods (STYLE.md habit 2)."""
+"""Reads, as small composable QuerySet methods: `Initiative.objects.published()`,
+`.in_area(area)`, `.search(q)`, `.near(...)`, `.for_listing()`.
+
+Public reads start from `published()`. Each method returns a queryset, so they
+compose; the query for related rows a page shows lives in the method the page
+calls (`for_listing`), never in a template loop."""
 
 import math
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -11,7 +17,7 @@ from django.utils import timezone
 from .areas import AreaTree
 
 # How far "near" reaches when a search gives a postcode but no distance.
-DEFAULT_DISTANCE_KM = 10
+DEFAULT_DISTANCE_KM = Decimal(10)
 
 
 class AreaQuerySet(models.QuerySet):
@@ -36,12 +42,14 @@ class InitiativeQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=self.model.Status.PUBLISHED)
 
+    def _areas(self):
+        """The Area manager (the model of the areas served), without importing models."""
+        return self.model.areas.field.related_model.objects
+
     def in_area(self, area, *, below: set[int] | None = None):
         """Initiatives serving the area or any area below it (`below`: those areas' ids,
         the area's own included, when the caller has them already)."""
-        from .models import Area
-
-        ids = Area.objects.descendant_ids(area) if below is None else below
+        ids = self._areas().descendant_ids(area) if below is None else below
         through = self.model.areas.through
         return self.filter(
             models.Exists(
@@ -97,8 +105,7 @@ class InitiativeQuerySet(models.QuerySet):
         the most specific area served wins), `served_area` (that area's name or
         None) and `distance_m` (None where either end has no location).
         """
-        from .models import Area
-
+        Area = self.model.areas.field.related_model
         areas = []
         if postcode.local_authority_code:
             local = Area.objects.filter(

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import exports, insights_views, suggestions, views
+from . import exports, insights_views, views
+from .curation import suggestions
 
 app_name = "initiatives"
 

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .lookup import ENTER_A_POSTCODE, MAX_QUERY_LENGTH, find_place
+from .lookup import ENTER_A_POSTCODE, MAX_POSTCODE_LENGTH, find_place
 
 
 class PlaceField(forms.CharField):
@@ -13,7 +13,7 @@ class PlaceField(forms.CharField):
     """
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", MAX_QUERY_LENGTH)
+        kwargs.setdefault("max_length", MAX_POSTCODE_LENGTH)
         super().__init__(**kwargs)
         self.error_messages["max_length"] = ENTER_A_POSTCODE
 

@@ -4,17 +4,14 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Left, Length
-
-from initiatives.caching import bump_version
+from django.db.models import Case, IntegerField, Value, When
 
 from .models import Postcode
 
 ENTER_A_POSTCODE = "Enter a UK postcode, like WA7 1AB"
 NOT_FOUND = "We couldn't find that postcode"
 # Longer than any postcode with generous spacing; anything longer is not one.
-MAX_QUERY_LENGTH = 16
+MAX_POSTCODE_LENGTH = 16
 
 OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
 INWARD = r"[0-9][A-Z]{2}"
@@ -52,7 +49,7 @@ def parse_place_query(text: str) -> PlaceQuery:
     Raises ValidationError with a message for the person who typed it.
     """
     text = (text or "").strip().upper()
-    if not text or len(text) > MAX_QUERY_LENGTH:
+    if not text or len(text) > MAX_POSTCODE_LENGTH:
         raise ValidationError(ENTER_A_POSTCODE, code="invalid_postcode")
     words = text.split()
     compact = "".join(words)
@@ -203,32 +200,3 @@ def postcode_not_found_message(initiative) -> str | None:
         f"We couldn't find {postcode} in the postcode directory, so this initiative has no "
         "location and does not appear in searches by distance. Check the postcode."
     )
-
-
-def locate_initiatives(queryset=None) -> int:
-    """Set the location of initiatives from their postcodes, in one UPDATE. Returns the count.
-
-    Used after an import of postcodes, so that records saved before it get a location.
-    """
-    from initiatives.models import Initiative
-
-    queryset = Initiative.objects.all() if queryset is None else queryset
-    own = OuterRef("postcode")
-    match = (
-        Postcode.objects.filter(easting__isnull=False)
-        .filter(
-            Q(postcode=own)
-            | Q(postcode=Left(own, Length(own) - 2))
-            | Q(postcode=Left(own, Length(own) - 4))
-        )
-        .order_by(KIND_PREFERENCE)
-    )
-    # Only where the directory has an answer: rows it cannot place keep what they have
-    # (synthetic benchmark records carry made-up postcodes with their own locations).
-    located = (
-        queryset.exclude(postcode="")
-        .filter(Exists(match))
-        .update(**{field: Subquery(match.values(field)[:1]) for field in LOCATION_FIELDS})
-    )
-    bump_version()
-    return located

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from initiatives import exports
 from initiatives.exports import COLUMNS, FORMULA_TRIGGERS, HEADERS, neutralise, restore
-from initiatives.filters import InitiativeFilter
+from initiatives.listing.filters import InitiativeFilter
 from initiatives.models import Initiative, VanguardSite
 
 from .factories import (

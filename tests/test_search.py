@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from initiatives import search
-from initiatives.filters import InitiativeFilter
+from initiatives.listing.filters import InitiativeFilter
 from initiatives.models import Initiative
 
 from .factories import ConditionFactory, InitiativeFactory, OrganisationFactory, TopicFactory

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from initiatives.curation.services import SuggestionError, suggestion_accept, suggestion_reject
+from initiatives.curation.suggestions import LABELS, MODEL_FIELDS, client_hash
 from initiatives.models import Initiative, Suggestion
-from initiatives.services import SuggestionError, suggestion_accept, suggestion_reject
-from initiatives.suggestions import LABELS, MODEL_FIELDS, client_hash
 
 from .factories import InitiativeFactory, OrganisationFactory, SuggestionFactory
 

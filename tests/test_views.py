@@ -328,9 +328,9 @@ def test_ages_in_words(client, min_age, max_age, words):
 
 
 def test_a_short_list_is_in_the_same_name_order_as_a_long_one(client, monkeypatch):
-    """Short lists are sorted after they are found (views.SHORT_LIST); the order must be
+    """Short lists are sorted after they are found (listing.pages.SHORT_LIST); the order must be
     the database's own name order either way, accents and case included."""
-    from initiatives import views
+    from initiatives.listing import pages
 
     area = AreaFactory(name="Ordershire")
     for name in ["zebra walks", "Älmhult crafts", "apple growers", "Banana club", "Éclair bakers"]:
@@ -344,7 +344,7 @@ def test_a_short_list_is_in_the_same_name_order_as_a_long_one(client, monkeypatc
         return [initiative.name for initiative in section["page"]]
 
     short = here(client.get("/areas/ordershire/"))
-    monkeypatch.setattr(views, "SHORT_LIST", 0)
+    monkeypatch.setattr(pages, "SHORT_LIST", 0)
     from django.core.cache import cache
 
     cache.clear()

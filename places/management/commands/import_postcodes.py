@@ -21,8 +21,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from places import grid, source
 from places.bulk import upsert_postcodes
-from places.lookup import locate_initiatives
 from places.models import Postcode, PostcodeImport
+from places.signals import postcodes_imported
 
 # Places the starter data names (DESIGN.md section 2, seeds/): Halton, Wrexham, Oldham,
 # Erewash, Camden (Royal Free London), Lancaster and Westmorland and Furness (Morecambe
@@ -205,8 +205,9 @@ class Command(BaseCommand):
         else:
             self._import(dataset, scope, files, authorities, done, options["batch_size"])
 
-        located = locate_initiatives()
-        self.stdout.write(f"Located {located} initiatives with a postcode.")
+        for _receiver, line in postcodes_imported.send(sender=self.__class__):
+            if line:
+                self.stdout.write(line)
         if authorities is not None:
             self.stdout.write(
                 "This is a subset. For every UK postcode (about 2.7 million, a few minutes) run: "

@@ -25,14 +25,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from places.lookup import postcode_not_found_message
 
-from .exports import export_selected_csv
-from .forms import (
-    FundingLineForm,
-    FundingLineInlineFormSet,
-    InitiativeAdminForm,
-    format_percent,
-)
-from .models import (
+from ..exports import export_selected_csv
+from ..models import (
     Area,
     Condition,
     FundingLine,
@@ -43,13 +37,14 @@ from .models import (
     Topic,
     VanguardSite,
 )
-from .services import (
-    SuggestionError,
-    history_baseline,
-    history_snapshot,
-    suggestion_accept,
-    suggestion_reject,
+from ..services import history_baseline, history_snapshot
+from .forms import (
+    FundingLineForm,
+    FundingLineInlineFormSet,
+    InitiativeAdminForm,
+    format_percent,
 )
+from .services import SuggestionError, suggestion_accept, suggestion_reject
 
 admin.site.site_header = "Community Health Directory: curators"
 admin.site.site_title = "Community Health Directory curators"
@@ -547,7 +542,7 @@ class InitiativeAdmin(HistoryAdmin):
 
     def import_view(self, request):
         """Upload a CSV in the export's format (importing.py); checked in full first."""
-        from .admin_import import import_initiatives_view
+        from .imports import import_initiatives_view
 
         return import_initiatives_view(self, request)
 

@@ -20,7 +20,9 @@ from django.utils.crypto import salted_hmac
 
 from directory.clientip import client_address
 
-from .models import Initiative, Suggestion
+from ..http import not_found
+from ..models import Initiative, Suggestion
+from ..wording import shown
 
 # The initiative's own fields a member of the public may propose, in the form's order.
 MODEL_FIELDS = [
@@ -276,7 +278,6 @@ def suggest(request, slug=None):
 
     /suggest/?initiative=<uuid> is the correction form for that initiative too.
     """
-    from .views import not_found, shown
 
     initiative = None
     key = request.GET.get("initiative")

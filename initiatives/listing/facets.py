@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 
-from .areas import AreaTree
-from .filters import InitiativeFilter
-from .models import (
+from ..areas import AreaTree
+from ..models import (
     Area,
     Condition,
     FundingDependency,
@@ -26,21 +25,9 @@ from .models import (
     Topic,
     VanguardSite,
 )
+from .filters import InitiativeFilter
+from .params import FILTER_PARAMS
 
-# Listing params that narrow the results (sort and page only arrange them).
-FILTER_PARAMS = (
-    "q",
-    "role",
-    "area",
-    "vanguard",
-    "funding_dependency",
-    "condition",
-    "topic",
-    "population",
-    "legal_form",
-    "postcode",
-)
-MULTIPLE_PARAMS = ("condition", "topic", "population")
 # The key under which `ListingFacets._counts` gives the number of results.
 TOTAL = "__total__"
 
@@ -119,9 +106,16 @@ class ListingFacets:
         self.filterset = filterset
         filterset.is_valid()  # invalid params are dropped from cleaned_data, the rest apply
         self.data = filterset.form.cleaned_data
-        self.tree = area_tree or Area.objects.tree()
+        self._tree = area_tree
         self._bases: dict[tuple[str, ...], object] = {}
         self._batches: dict[str | None, dict[str, dict]] = {}
+
+    @property
+    def tree(self) -> AreaTree:
+        """The area hierarchy, loaded when first needed (the area facet, notices)."""
+        if self._tree is None:
+            self._tree = Area.objects.tree()
+        return self._tree
 
     # Querysets -------------------------------------------------------------
 

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
-from .models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative
-from .services import last_change, when_in_words
+from ..models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative
+from ..services import last_change, when_in_words
 
 MAX_YEAR_TOTAL = Decimal("100")
 

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_protect
 
-from .importing import (
+from ..importing import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_MEGABYTES,
     ImportProblem,
@@ -101,8 +101,8 @@ def _import(model_admin, request):
 
 
 def _render(model_admin, request, form, *, problems=(), result=None, status=200):
-    from .exports import COLUMNS
-    from .importing import DERIVED_COLUMNS
+    from ..exports import COLUMNS
+    from ..importing import DERIVED_COLUMNS
 
     opts = model_admin.model._meta
     context = {

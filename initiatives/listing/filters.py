@@ -1,4 +1,4 @@
-"""The one FilterSet behind the listing, the CSV export and the API (STYLE.md habit 4).
+"""The one FilterSet behind the listing, the CSV export and the API.
 
 Invalid params become form errors that the page shows; filters whose values are
 valid still apply, so the page shows what it can.
@@ -11,7 +11,7 @@ from django.db.models import Exists, F, OuterRef
 
 from places.forms import PlaceField
 
-from .models import (
+from ..models import (
     Area,
     Condition,
     FundingDependency,
@@ -21,6 +21,7 @@ from .models import (
     Topic,
     VanguardSite,
 )
+from ..querysets import DEFAULT_DISTANCE_KM
 
 MAX_QUERY_LENGTH = 200
 
@@ -31,7 +32,6 @@ SORT_CHOICES = [
     ("-last_verified_on", "Recently checked"),
 ]
 
-DEFAULT_DISTANCE_KM = Decimal(10)
 MIN_DISTANCE_KM = Decimal("0.1")
 MAX_DISTANCE_KM = Decimal(200)
 DISTANCE_MESSAGE = "Give a distance in kilometres from 0.1 to 200, like 10"

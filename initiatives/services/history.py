@@ -1,6 +1,6 @@
-"""Writes that span several models (STYLE.md: `<thing>_<action>(*, ...)` functions).
+"""History written in bulk, and reading when a record last changed.
 
-History: django-simple-history records each save() and delete() of an initiative,
+django-simple-history records each save() and delete() of an initiative,
 organisation or funding line. The helpers here add what its signals cannot: a record
 of rows whose current state no history record shows yet (rows written in bulk, such
 as seeds' tags or generated records, or derived figures copied by update()), so that
@@ -12,22 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Max
 from django.utils import timezone
-
-from .models import Initiative, Organisation, Suggestion
 
 HISTORY_BATCH = 500
 # django-simple-history keeps at most 100 characters of reason.
 REASON_MAX = 100
 BASELINE_REASON = "The record as it was before the next change (not recorded until then)"
-REJECTION_REASON_MAX = 2000
-
-
-class SuggestionError(Exception):
-    """A suggestion could not be accepted or rejected; the message says why, for a curator."""
 
 
 def batches(items: Sequence, size: int = HISTORY_BATCH) -> Iterator[Sequence]:
@@ -188,127 +180,3 @@ def when_in_words(moment: datetime | None) -> str:
     if local.date() == timezone.localdate():
         return time
     return f"{time} on {local.day} {local.strftime('%B %Y')}"
-
-
-# Suggestions -------------------------------------------------------------------
-
-
-def _reviewed_already(suggestion: Suggestion) -> SuggestionError:
-    who = suggestion.reviewed_by
-    name = (who.get_full_name() or who.get_username()) if who else "a curator"
-    return SuggestionError(
-        f"This suggestion was already {suggestion.get_status_display().lower()} by {name} "
-        f"at {when_in_words(suggestion.reviewed_at)}: nothing was changed."
-    )
-
-
-def _errors_in_words(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return " ".join(
-            f"{'' if name == '__all__' else name.replace('_', ' ').capitalize() + ': '}"
-            f"{' '.join(messages)}"
-            for name, messages in error.message_dict.items()
-        )
-    return " ".join(error.messages)
-
-
-def suggested_draft(suggestion: Suggestion, fields: Iterable[str]) -> Initiative:
-    """An unsaved draft initiative from a suggestion of a new one (the named fields)."""
-    from .suggestions import MODEL_FIELDS
-
-    values = {name: suggestion.proposed[name] for name in fields if name in MODEL_FIELDS}
-    draft = Initiative(status=Initiative.Status.DRAFT, **values)
-    organisation_name = (suggestion.proposed.get("organisation_name") or "").strip()
-    if organisation_name:
-        matches = list(Organisation.objects.filter(name__iexact=organisation_name)[:2])
-        if len(matches) == 1:
-            draft.organisation = matches[0]
-    created = timezone.localtime(suggestion.created_at)
-    draft.source_note = (
-        f"Suggested by a member of the public on {created.day} {created.strftime('%B %Y')} "
-        f"(suggestion {suggestion.pk}). Check every detail before publishing."
-    )
-    return draft
-
-
-@transaction.atomic
-def suggestion_accept(
-    *, suggestion: Suggestion, curator, fields: Iterable[str] | None = None
-) -> Initiative:
-    """Accept a suggestion: a new initiative becomes a draft, a correction is applied.
-
-    `fields` names the proposed fields to use (None: all of them); for a correction,
-    only those are written to the initiative. Returns the draft or the corrected
-    initiative. Raises SuggestionError, changing nothing, when it cannot be done.
-    """
-    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
-    if suggestion.status != Suggestion.Status.NEW:
-        raise _reviewed_already(suggestion)
-    proposed = suggestion.proposed
-    chosen = list(proposed) if fields is None else list(dict.fromkeys(fields))
-    unknown = [name for name in chosen if name not in proposed]
-    if unknown:
-        raise SuggestionError(
-            f"The suggestion does not propose {', '.join(unknown)}: reload the page."
-        )
-    reason = f"Accepted suggestion {suggestion.pk}"
-
-    if suggestion.kind == Suggestion.Kind.NEW:
-        initiative = suggested_draft(suggestion, chosen)
-        try:
-            initiative.full_clean(exclude=["slug"], validate_unique=False)
-        except ValidationError as exc:
-            raise SuggestionError(f"The draft could not be made: {_errors_in_words(exc)}") from exc
-        initiative._history_user = curator
-        initiative._change_reason = reason
-        initiative.save()
-        suggestion.created_initiative = initiative
-    else:
-        if suggestion.initiative_id is None:
-            raise SuggestionError(
-                "The initiative this correction was for has been deleted: reject the suggestion."
-            )
-        if not chosen:
-            raise SuggestionError("Tick at least one change to apply, or reject the suggestion.")
-        history_baseline(model=Initiative, pks=[suggestion.initiative_id])
-        initiative = Initiative.objects.select_for_update().get(pk=suggestion.initiative_id)
-        for name in chosen:
-            setattr(initiative, name, proposed[name])
-        others = [f.name for f in Initiative._meta.fields if f.name not in chosen]
-        try:
-            initiative.full_clean(exclude=others, validate_unique=False)
-        except ValidationError as exc:
-            raise SuggestionError(
-                f"The changes could not be applied: {_errors_in_words(exc)}"
-            ) from exc
-        initiative._history_user = curator
-        initiative._change_reason = reason
-        initiative.save()
-
-    suggestion.status = Suggestion.Status.ACCEPTED
-    suggestion.reviewed_by = curator
-    suggestion.reviewed_at = timezone.now()
-    suggestion.applied_fields = chosen
-    suggestion.save()
-    return initiative
-
-
-@transaction.atomic
-def suggestion_reject(*, suggestion: Suggestion, curator, reason: str) -> Suggestion:
-    """Reject a suggestion, saying why (kept for the record). Raises SuggestionError."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise SuggestionError("Give a reason for rejecting the suggestion.")
-    if len(reason) > REJECTION_REASON_MAX:
-        raise SuggestionError(
-            f"Keep the reason to {REJECTION_REASON_MAX:,} characters (it has {len(reason):,})."
-        )
-    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
-    if suggestion.status != Suggestion.Status.NEW:
-        raise _reviewed_already(suggestion)
-    suggestion.status = Suggestion.Status.REJECTED
-    suggestion.reviewed_by = curator
-    suggestion.reviewed_at = timezone.now()
-    suggestion.rejection_reason = reason
-    suggestion.save()
-    return suggestion

@@ -1,0 +1,131 @@
+"""The listing: one set of params in, the register's answer out.
+
+A request's params are tidied (`params.normalise_params`) and judged by the one
+FilterSet (`filters.InitiativeFilter`); `Listing` then gives the results in
+order, their number, the facet counts beside them (`facets.ListingFacets`), a
+page of rows with the reason each is there, and the notices about anything it
+could not use. The HTML page (`page.listing_context`), the CSV export and the
+API all start from the same params and FilterSet, so they cannot disagree.
+
+Modules: `params` (which params, tidied), `filters` (the FilterSet), `facets`
+(counts per option in one statement), `pages` (pages that fetch ids first),
+`notices` (messages, chips, reasons), `links` (addresses of other pages of the
+listing), `page` (the HTML page's context).
+"""
+
+from functools import cached_property
+
+from django.http import QueryDict
+
+from ..caching import cached, query_params
+from ..models import Initiative
+from .facets import ListingFacets
+from .filters import SORT_CHOICES, InitiativeFilter
+from .notices import error_notices, why_listed
+from .pages import IdsFirstPaginator
+from .params import COUNTED_PARAMS, parse_page
+
+PER_PAGE = 20
+
+
+class Listing:
+    """Published initiatives for one set of tidied params (see params.normalise_params).
+
+    Invalid params are left out and said in `notices`; the valid ones still apply.
+    """
+
+    def __init__(self, params: QueryDict, *, notices: list[str] | None = None):
+        self.params = params
+        self.notices = list(notices or [])
+        self.filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
+        self.facets = ListingFacets(self.filterset)
+        self.data = self.facets.data
+        self.tree = self.facets.tree
+        # Links keep only what was understood.
+        self.effective = params.copy()
+        for name in self.filterset.form.errors:
+            self.effective.pop(name, None)
+        self.effective.pop("page", None)
+
+    @property
+    def q(self) -> str:
+        return self.data.get("q") or ""
+
+    @property
+    def place(self):
+        """The place of a postcode search (places.lookup.Place), or None."""
+        return self.data.get("postcode")
+
+    def active(self) -> dict[str, object]:
+        return self.facets.active()
+
+    def results(self):
+        """The matching records in the listing's order."""
+        return self.facets.results()
+
+    @cached_property
+    def count(self) -> int:
+        """How many results (from the figures cache: see initiatives/caching.py)."""
+        return cached("listing-count", query_params(self.params, COUNTED_PARAMS), self.facets.total)
+
+    def note_refused(self, facets: dict) -> None:
+        """Add the notices for the params the FilterSet refused (needs the facets' options)."""
+        self.notices += error_notices(self.filterset, self.params, facets, self.tree)
+
+    def page(self):
+        """The asked-for page (or the nearest one, with a notice), each row with its reason."""
+        paginator = IdsFirstPaginator(self.results(), PER_PAGE)
+        paginator.count = self.count
+        number, page_notice = parse_page(self.params.get("page"), paginator.num_pages)
+        if page_notice:
+            self.notices.append(page_notice)
+        page = paginator.page(number)
+        if self.place is not None:
+            page.object_list = rows = list(page.object_list)
+            self._add_reasons(rows)
+            if self.place.note:
+                self.notices.append(self.place.note)
+        return page
+
+    def _add_reasons(self, rows: list) -> None:
+        """Why each result of a postcode search is there, with its distance."""
+        if rows and not hasattr(rows[0], "serving_reason"):
+            # The page's rows came without the search's annotations: fetch them by id.
+            found = {
+                row["pk"]: row
+                for row in self.results()
+                .order_by()
+                .filter(pk__in=[row.pk for row in rows])
+                .values("pk", "serving_reason", "distance_m")
+            }
+            for row in rows:
+                row.serving_reason = found.get(row.pk, {}).get("serving_reason")
+                row.distance_m = found.get(row.pk, {}).get("distance_m")
+        for initiative in rows:
+            initiative.why_listed = why_listed(initiative)
+
+    @cached_property
+    def default_sort(self) -> str:
+        return "relevance" if self.q else "distance" if self.place else "name"
+
+    def sort(self) -> str:
+        """The order the results are in, with a notice when the one asked for cannot be."""
+        sort = self.data.get("sort") or self.default_sort
+        if sort == "relevance" and not self.q:
+            sort = "name"
+        if sort == "distance" and not self.place:
+            self.notices.append(
+                "Sorting by distance needs a postcode, so the results are sorted by name."
+            )
+            sort = "name"
+        return sort
+
+    def sort_options(self, sort: str) -> list[dict]:
+        return [
+            {"value": value, "label": label, "selected": value == sort}
+            for value, label in SORT_CHOICES
+            if (value != "relevance" or self.q) and (value != "distance" or self.place)
+        ]
+
+
+__all__ = ["PER_PAGE", "Listing"]

@@ -1,0 +1,147 @@
+"""What the listing says beside its results: why a param was not used, the chips
+of the active filters, the filter to drop when nothing matched, the areas a
+search names, and why each result of a postcode search is there."""
+
+from django.http import QueryDict
+
+from ..areas import AreaTree
+from ..models import Area
+from ..querysets import DEFAULT_DISTANCE_KM
+from ..wording import distance_in_words, short_label, shown
+from .facets import ListingFacets
+from .links import without
+from .params import MULTIPLE_PARAMS, PARAM_NOUNS
+
+CHIP_LABELS = {
+    "q": "Search",
+    "role": "Role",
+    "area": "Area",
+    "vanguard": "Vanguard",
+    "funding_dependency": "Funding",
+    "condition": "Condition",
+    "topic": "What it does",
+    "population": "Who it is for",
+    "legal_form": "Legal form",
+    "postcode": "Near",
+}
+# Areas offered for a place name typed in the search box.
+MAX_AREA_MATCHES = 3
+
+
+def error_notices(filterset, params: QueryDict, facets: dict, tree: AreaTree) -> list[str]:
+    """Plain-words messages for the params the FilterSet refused, saying what we did instead."""
+    notices = []
+    known = {name: {o.value for o in facet.options} for name, facet in facets.items()}
+    for name in filterset.form.errors:
+        noun = PARAM_NOUNS.get(name, name)
+        raw = params.getlist(name)
+        if name == "sort":
+            fallback = "relevance" if params.get("q") else "name"
+            notices.append(
+                f"We can\u2019t sort by \u201c{shown(raw[-1] if raw else '')}\u201d, "
+                f"so the results are sorted by {fallback}."
+            )
+            continue
+        if name in ("postcode", "distance_km"):
+            errors = " ".join(dict.fromkeys(filterset.form.errors[name]))
+            if name == "postcode":
+                outcome = "so the results are not filtered by postcode"
+            else:
+                outcome = f"so we searched within {DEFAULT_DISTANCE_KM} km"
+            notices.append(f"\u201c{shown(raw[-1] if raw else '')}\u201d: {errors}, {outcome}.")
+            continue
+        if name == "area":
+            unknown = [value for value in raw if tree.by_slug(value) is None]
+        else:
+            unknown = [value for value in raw if value not in known.get(name, ())]
+        if unknown:
+            listed = ", ".join(f"\u2018{shown(value)}\u2019" for value in unknown[:5])
+            notices.append(
+                f"We don\u2019t know the {noun} {listed}, so the results are not "
+                f"filtered by {noun}."
+            )
+        else:
+            errors = " ".join(filterset.form.errors[name])
+            notices.append(f"The {noun} could not be used: {errors}")
+    return notices
+
+
+def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
+    """One removable chip per active filter value."""
+    chips = []
+    for name, value in active.items():
+        prefix = CHIP_LABELS[name]
+        if name == "q":
+            chips.append({"label": f"{prefix}: \u201c{value}\u201d", "url": without(params, "q")})
+        elif name == "postcode":
+            copy = params.copy()
+            copy.pop("distance_km", None)
+            distance = params.get("distance_km") or DEFAULT_DISTANCE_KM
+            chips.append(
+                {
+                    "label": f"{prefix}: {value.asked} (within {distance} km)",
+                    "url": without(copy, "postcode"),
+                }
+            )
+        elif name in MULTIPLE_PARAMS:
+            for option in facets[name].selected:
+                chips.append(
+                    {
+                        "label": f"{prefix}: {option.label}",
+                        "url": without(params, name, option.value),
+                    }
+                )
+        else:
+            labels = [short_label(option.label) for option in facets[name].selected]
+            if labels:
+                chips.append({"label": f"{prefix}: {labels[0]}", "url": without(params, name)})
+    return chips
+
+
+def narrowest_filter(
+    listing: ListingFacets, active: dict, chips: list[dict], params
+) -> dict | None:
+    """The active filter whose removal gives the most results, to suggest on an empty page."""
+    best = None
+    for name in active:
+        count = listing.count_without(name)
+        if count and (best is None or count > best["count"]):
+            labels = [chip["label"] for chip in chips if chip["url"] == without(params, name)]
+            if not labels:
+                labels = [
+                    chip["label"]
+                    for chip in chips
+                    if chip["label"].startswith(CHIP_LABELS[name] + ":")
+                ]
+            best = {
+                "count": count,
+                "label": "; ".join(labels) or CHIP_LABELS[name],
+                "url": without(params, name),
+            }
+    return best
+
+
+def matching_areas(tree: AreaTree, q: str) -> list[Area]:
+    """Areas whose name is, or starts with, what was searched ("Wrexham", "Morecambe Bay"),
+    exact matches first; from the area tree the listing has already loaded."""
+    wanted = " ".join(q.split()).casefold()
+    if len(wanted) < 3:
+        return []
+    exact, starts = [], []
+    for area in tree.areas.values():
+        name = area.name.casefold()
+        if name == wanted:
+            exact.append(area)
+        elif name.startswith(wanted):
+            starts.append(area)
+    return (exact + starts)[:MAX_AREA_MATCHES]
+
+
+def why_listed(initiative) -> str:
+    """Why a result of a postcode search is there, with its distance where it has one:
+    "serves Halton, 2.3 km away", "national", "0.4 km away"."""
+    reason = getattr(initiative, "serving_reason", None) or ""
+    distance = getattr(initiative, "distance_m", None)
+    if distance is None or reason.endswith("km away"):
+        return reason
+    return f"{reason}, {distance_in_words(distance)}"

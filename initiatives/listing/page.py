@@ -1,0 +1,86 @@
+"""The HTML listing page's context, from a `Listing`."""
+
+from django.http import QueryDict
+from django.template.loader import render_to_string
+
+from places.source import ATTRIBUTION
+
+from ..caching import cached, query_params
+from ..querysets import DEFAULT_DISTANCE_KM
+from . import Listing
+from .links import export_path, page_links, with_page, with_param
+from .notices import active_chips, matching_areas, narrowest_filter
+from .params import COUNTED_PARAMS
+
+
+def filters_and_html(listing: Listing) -> tuple[dict, str]:
+    """The facets and the filters' HTML showing them (kept in the figures cache, per
+    register version and params: see initiatives/caching.py)."""
+
+    def filters():
+        facets = listing.facets.all()
+        area_children = [
+            {
+                "label": o.label,
+                "count": o.count,
+                "url": with_param(listing.effective, "area", o.value),
+            }
+            for o in listing.facets.area_children()
+        ]
+        html = render_to_string(
+            "initiatives/_filters.html",
+            {
+                "facets": facets,
+                "area_children": area_children,
+                "chosen_area": listing.data.get("area"),
+            },
+        )
+        return facets, html
+
+    return cached(
+        "listing-filters", query_params(listing.params, COUNTED_PARAMS + ("sort",)), filters
+    )
+
+
+def listing_context(listing: Listing) -> dict:
+    """Everything the listing template shows."""
+    params, effective, q, place = listing.params, listing.effective, listing.q, listing.place
+    facets, filters_html = filters_and_html(listing)
+    listing.note_refused(facets)
+    page = listing.page()
+    active = listing.active()
+    chips = active_chips(active, facets, effective)
+    suggestion = None
+    if listing.count == 0 and active:
+        suggestion = narrowest_filter(listing.facets, active, chips, effective)
+    sort = listing.sort()
+    export_query = effective.urlencode()
+    errors = listing.filterset.form.errors
+    return {
+        "q": q,
+        "area_matches": [
+            {"area": area, "url": with_param(QueryDict(), "area", area.slug)}
+            for area in (matching_areas(listing.tree, q) if q else [])
+        ],
+        "place": place,
+        "postcode": params.get("postcode", ""),
+        "postcode_errors": errors.get("postcode"),
+        "distance_km": params.get("distance_km", "") if place or params.get("postcode") else "",
+        "distance_errors": errors.get("distance_km"),
+        "default_distance_km": DEFAULT_DISTANCE_KM,
+        "postcode_attribution": ATTRIBUTION,
+        "facets": facets,
+        "filters_html": filters_html,
+        "notices": listing.notices,
+        "chips": chips,
+        "page": page,
+        "page_links": page_links(page, effective) if page.paginator.num_pages > 1 else [],
+        "previous_url": with_page(effective, page.number - 1) if page.has_previous() else None,
+        "next_url": with_page(effective, page.number + 1) if page.has_next() else None,
+        "count": listing.count,
+        "sort_options": listing.sort_options(sort),
+        "default_sort": listing.default_sort,
+        "suggestion": suggestion,
+        "export_url": export_path() + (f"?{export_query}" if export_query else ""),
+        "filtered": bool(active),
+    }

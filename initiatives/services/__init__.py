@@ -1,0 +1,31 @@
+"""Writes that span several models, as plain functions with keyword-only arguments,
+named `<thing>_<action>` and called explicitly by the views, commands and admin.
+
+- `history`: history written in bulk (imports, baselines before a change) and
+  when a record last changed.
+- `locations`: initiatives placed from their postcodes after the postcode
+  directory is imported.
+
+Curators' decisions on suggestions live with the rest of curation
+(`initiatives.curation.services`).
+"""
+
+from .history import (
+    BASELINE_REASON,
+    batches,
+    history_baseline,
+    history_snapshot,
+    last_change,
+    when_in_words,
+)
+from .locations import initiatives_locate
+
+__all__ = [
+    "BASELINE_REASON",
+    "batches",
+    "history_baseline",
+    "history_snapshot",
+    "initiatives_locate",
+    "last_change",
+    "when_in_words",
+]
