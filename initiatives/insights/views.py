@@ -46,7 +46,7 @@ def insights(request):
     html = cached(
         "insights-page",
         query_params(request.GET),
-        lambda: render_to_string("initiatives/insights.html", insights_context(request), request),
+        lambda: render_to_string("insights/page.html", insights_context(request), request),
     )
     return HttpResponse(html)
 
