@@ -15,7 +15,7 @@ from initiatives.insights.page import Insights
 from initiatives.insights.scope import Scope
 from initiatives.models import Area, FundingLine, Initiative, VanguardSite
 
-from .factories import (
+from ..factories import (
     AreaFactory,
     ConditionFactory,
     FundingLineFactory,
