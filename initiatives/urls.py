@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import exports, insights_views, views
+from . import exports, views
 from .curation import suggestions
 
 app_name = "initiatives"
@@ -12,8 +12,7 @@ urlpatterns = [
     path("initiatives/<slug:slug>/suggest/", suggestions.suggest, name="suggest_correction"),
     path("areas/", views.area_list, name="area_list"),
     path("areas/<slug:slug>/", views.area_detail, name="area_detail"),
-    path("insights/", insights_views.insights, name="insights"),
-    path("insights/<slug:table>.csv", insights_views.insights_csv, name="insights_csv"),
+    path("insights/", include("initiatives.insights.urls")),
     path("suggest/", suggestions.suggest, name="suggest"),
     path("suggest/thanks/", suggestions.suggest_thanks, name="suggest_thanks"),
 ]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ..test_insights import World
+from ..insights.test_insights import World
 from .accessibility import wcag_violations
 
 pytestmark = [

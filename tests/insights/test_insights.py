@@ -10,10 +10,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from initiatives.insights import Insights, Scope, condition_icb_counts
+from initiatives.insights.figures import condition_icb_counts
+from initiatives.insights.page import Insights
+from initiatives.insights.scope import Scope
 from initiatives.models import Area, FundingLine, Initiative, VanguardSite
 
-from .factories import (
+from ..factories import (
     AreaFactory,
     ConditionFactory,
     FundingLineFactory,

@@ -1,0 +1,378 @@
+"""The figures behind the insights page: what a commissioner reads, counted for one scope.
+
+Every figure is an aggregate computed by the database (Count, Sum, Avg, Exists,
+values().annotate()); Python only arranges the few rows that come back, never
+loops over initiatives. Each section here gives its figures (headline Figures,
+Funding by band, vanguard sites, Conditions, coverage by area); the tables
+module turns them into the tables the page shows and the CSV downloads write.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from initiatives.areas import AreaTree
+from initiatives.models import (
+    Area,
+    Condition,
+    FundingDependency,
+    Initiative,
+    Organisation,
+    VanguardSite,
+)
+
+from .scope import Scope
+
+Role = Initiative.Role
+ROLES = [Role.SERVICE_PROVIDER, Role.CAMPAIGNING, Role.BOTH]
+# Most fragile first: the order a commissioner reads them in.
+BANDS = [
+    FundingDependency.HIGHLY_DEPENDENT,
+    FundingDependency.DEPENDENT,
+    FundingDependency.MODERATE,
+    FundingDependency.DIVERSE,
+    FundingDependency.UNKNOWN,
+]
+HIGHLY_DEPENDENT_SHOWN = 10
+WELL_COVERED_SHOWN = 8
+
+
+def verified_since(today: date | None = None) -> date:
+    """The first day that counts as "verified in the last 12 months" (not yet review due)."""
+    return (today or timezone.localdate()) - timedelta(days=settings.REVIEW_DUE_DAYS)
+
+
+def percent(part: int | Decimal | None, whole: int | Decimal | None) -> Decimal | None:
+    """part as a whole-number percentage of whole; None when whole is zero or unknown."""
+    if part is None or not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+
+def whole_percent(value: Decimal | float | None) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+
+# --- headline figures ------------------------------------------------------------
+
+
+def initiative_counts(initiatives) -> dict[str, int]:
+    """Counts over initiatives in one query: all, verified lately, highly dependent, by role."""
+    return initiatives.aggregate(
+        initiatives=Count("pk"),
+        verified=Count("pk", filter=Q(last_verified_on__gte=verified_since())),
+        highly_dependent=Count(
+            "pk", filter=Q(funding_dependency=FundingDependency.HIGHLY_DEPENDENT)
+        ),
+        **{f"role_{role}": Count("pk", filter=Q(role=role)) for role in ROLES},
+    )
+
+
+def organisation_sums(initiatives) -> dict[str, object]:
+    """Sums over the organisations with at least one of these initiatives, in one query."""
+    organisations = Organisation.objects.filter(
+        Exists(initiatives.filter(organisation=OuterRef("pk")))
+    )
+    funded = ~Q(funding_dependency=FundingDependency.UNKNOWN)
+    return organisations.aggregate(
+        # Aliases differ from field names: an aggregate may not shadow a field it reads.
+        organisations=Count("pk"),
+        members_total=Sum("members"),
+        members_known=Count("members"),
+        volunteers_total=Sum("volunteers"),
+        volunteers_known=Count("volunteers"),
+        funding_known=Count("pk", filter=funded),
+        nhs_share_average=Avg("nhs_share", filter=funded),
+        nhs_funded=Count("pk", filter=funded & Q(nhs_share__gt=0)),
+    )
+
+
+@dataclass
+class Figures:
+    """The headline figures of one scope."""
+
+    initiatives: int
+    verified: int
+    highly_dependent: int
+    by_role: dict[str, int]
+    organisations: int
+    members: int | None
+    members_known: int
+    volunteers: int | None
+    volunteers_known: int
+    funding_known: int
+    nhs_share: Decimal | None
+    nhs_funded: int
+
+    @classmethod
+    def of(cls, initiatives) -> Figures:
+        """The figures of these initiatives: two queries, whatever their number."""
+        counts = initiative_counts(initiatives)
+        sums = organisation_sums(initiatives)
+        return cls(
+            initiatives=counts["initiatives"],
+            verified=counts["verified"],
+            highly_dependent=counts["highly_dependent"],
+            by_role={role: counts[f"role_{role}"] for role in ROLES},
+            organisations=sums["organisations"],
+            # A sum over no known values is "not known", not zero.
+            members=sums["members_total"] if sums["members_known"] else None,
+            members_known=sums["members_known"],
+            volunteers=sums["volunteers_total"] if sums["volunteers_known"] else None,
+            volunteers_known=sums["volunteers_known"],
+            funding_known=sums["funding_known"],
+            nhs_share=whole_percent(sums["nhs_share_average"]),
+            nhs_funded=sums["nhs_funded"],
+        )
+
+    @property
+    def verified_share(self) -> Decimal | None:
+        return percent(self.verified, self.initiatives)
+
+    def role_share(self, role: str) -> Decimal | None:
+        return percent(self.by_role[role], self.initiatives)
+
+
+# --- funding dependency ----------------------------------------------------------
+
+
+@dataclass
+class Funding:
+    """Organisations here by funding band, split by what their initiatives here do."""
+
+    # bands[band][role] = organisations
+    bands: dict[str, dict[str, int]]
+    highly_dependent: list[Initiative]
+
+    @property
+    def band_totals(self) -> dict[str, int]:
+        return {band: sum(by_role.values()) for band, by_role in self.bands.items()}
+
+    @property
+    def organisations(self) -> int:
+        return sum(self.band_totals.values())
+
+
+def organisation_role(provides: bool, campaigns: bool) -> str:
+    """An organisation's role from its initiatives here: one kind of work, or both."""
+    if provides and campaigns:
+        return Role.BOTH
+    return Role.SERVICE_PROVIDER if provides else Role.CAMPAIGNING
+
+
+def count_rows_by(queryset, columns: list[str]) -> list[tuple]:
+    """Count the rows a queryset gives, grouped by some of its columns, in the database.
+
+    For a count over a grouped query (Django cannot aggregate an aggregate): the
+    queryset's SQL becomes a subquery, its params stay bound.
+    """
+    sql, params = queryset.query.sql_with_params()
+    connection = connections[queryset.db]
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    counted = f"SELECT {names}, COUNT(*) FROM ({sql}) AS grouped GROUP BY {names}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(counted, params)
+        return cursor.fetchall()
+
+
+def funding_figures(scope: Scope) -> Funding:
+    """One pass over the initiatives here, grouped by organisation, then counted by band."""
+    initiatives = scope.initiatives
+    providing = [Role.SERVICE_PROVIDER, Role.BOTH]
+    campaigning = [Role.CAMPAIGNING, Role.BOTH]
+    flag = {"default": Value(0), "output_field": IntegerField()}
+    # Initiatives carry their organisation's band (Organisation.recompute_funding).
+    per_organisation = (
+        initiatives.filter(organisation__isnull=False)
+        .values("organisation_id", "funding_dependency")
+        .annotate(
+            provides=Max(Case(When(role__in=providing, then=Value(1)), **flag)),
+            campaigns=Max(Case(When(role__in=campaigning, then=Value(1)), **flag)),
+        )
+        .order_by()
+    )
+    bands = {band: dict.fromkeys(ROLES, 0) for band in BANDS}
+    for band, provides, campaigns, organisations in count_rows_by(
+        per_organisation, ["funding_dependency", "provides", "campaigns"]
+    ):
+        bands[band][organisation_role(bool(provides), bool(campaigns))] += organisations
+    highly_dependent = list(
+        initiatives.filter(funding_dependency=FundingDependency.HIGHLY_DEPENDENT)
+        .select_related("organisation")
+        .order_by("-largest_funder_share", "name", "pk")[:HIGHLY_DEPENDENT_SHOWN]
+    )
+    return Funding(bands=bands, highly_dependent=highly_dependent)
+
+
+# --- vanguard sites --------------------------------------------------------------
+
+
+def vanguard_figures(scope: Scope, tree: AreaTree | None) -> list[VanguardSite]:
+    """Vanguard sites with their initiatives here by role (attributes named after the roles).
+
+    Whole register: every site. An area: the sites with an initiative here or whose own
+    areas lie in it. A vanguard picked: that site.
+    """
+    held: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ROLES, 0))
+    counts = (
+        scope.initiatives.filter(vanguard__isnull=False)
+        .values("vanguard_id", "role")
+        .annotate(initiatives=Count("pk"))
+        .order_by()
+    )
+    for row in counts:
+        held[row["vanguard_id"]][row["role"]] = row["initiatives"]
+    sites = VanguardSite.objects.all()
+    if scope.vanguard is not None:
+        sites = sites.filter(pk=scope.vanguard.pk)
+    elif scope.area is not None:
+        site_areas = VanguardSite.areas.through.objects.filter(
+            vanguardsite_id=OuterRef("pk"), area_id__in=tree.descendant_ids(scope.area.pk)
+        )
+        sites = sites.filter(Q(pk__in=list(held)) | Q(Exists(site_areas)))
+    sites = list(sites.order_by("name"))
+    for site in sites:
+        for role in ROLES:
+            setattr(site, role, held[site.pk][role] if site.pk in held else 0)
+        site.total = sum(getattr(site, role) for role in ROLES)
+    sites.sort(key=lambda site: -site.total)  # stable: by name within equal totals
+    return sites
+
+
+# --- conditions ------------------------------------------------------------------
+
+
+def condition_icb_counts() -> dict[int, int]:
+    """For each condition, the number of ICBs where a published initiative serves it.
+
+    An initiative is in an ICB when it serves the ICB itself, a district whose parent
+    is the ICB, or a split district that names the ICB among its other parents. The
+    small area side is one (area, ICB) table; the large side is joined to it once.
+    """
+    connection = connections[Initiative.objects.db]
+    quote = connection.ops.quote_name
+    areas = quote(Area._meta.db_table)
+    other_parents = quote(Area.other_parents.through._meta.db_table)
+    initiatives = quote(Initiative._meta.db_table)
+    initiative_conditions = quote(Initiative.conditions.through._meta.db_table)
+    initiative_areas = quote(Initiative.areas.through._meta.db_table)
+    sql = f"""
+        WITH area_icb (area_id, icb_id) AS (
+            SELECT a.id, a.id FROM {areas} a WHERE a.kind = %s
+            UNION
+            SELECT a.id, p.id FROM {areas} a JOIN {areas} p ON p.id = a.parent_id
+            WHERE p.kind = %s
+            UNION
+            SELECT o.from_area_id, o.to_area_id FROM {other_parents} o
+            JOIN {areas} t ON t.id = o.to_area_id WHERE t.kind = %s
+        )
+        SELECT condition_id, COUNT(*) FROM (
+            SELECT DISTINCT ic.condition_id, m.icb_id
+            FROM {initiative_conditions} ic
+            JOIN {initiatives} i ON i.id = ic.initiative_id
+            JOIN {initiative_areas} ia ON ia.initiative_id = ic.initiative_id
+            JOIN area_icb m ON m.area_id = ia.area_id
+            WHERE i.status = %s
+        ) AS pairs
+        GROUP BY condition_id
+    """  # noqa: S608 - table names from the models, values bound as params
+    icb = Area.Kind.ICB
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [icb, icb, icb, Initiative.Status.PUBLISHED])
+        return dict(cursor.fetchall())
+
+
+@dataclass
+class Conditions:
+    """Conditions with their initiatives here, in the whole register, and ICBs served."""
+
+    rows: list[Condition]
+
+    @property
+    def gaps(self) -> list[Condition]:
+        """Rare conditions with no initiative here."""
+        return [c for c in self.rows if c.is_rare and c.here == 0]
+
+    @property
+    def well_covered(self) -> list[Condition]:
+        """The conditions with the most initiatives here."""
+        covered = sorted((c for c in self.rows if c.here), key=lambda c: (-c.here, c.name))
+        return covered[:WELL_COVERED_SHOWN]
+
+
+def condition_figures(scope: Scope) -> Conditions:
+    """Per condition: initiatives here and in the register (one grouped query), ICBs served."""
+    published = Q(initiative__status=Initiative.Status.PUBLISHED)
+    counts = (
+        Initiative.conditions.through.objects.filter(published)
+        .values("condition_id")
+        .annotate(
+            register=Count("initiative_id"),
+            here=Count("initiative_id", filter=scope.contains("initiative__")),
+        )
+        .order_by()
+    )
+    by_condition = {row["condition_id"]: row for row in counts}
+    icbs = condition_icb_counts()
+    conditions = list(Condition.objects.order_by("name"))
+    for condition in conditions:
+        row = by_condition.get(condition.pk, {})
+        condition.here = row.get("here", 0)
+        condition.register = row.get("register", 0)
+        condition.icbs = icbs.get(condition.pk, 0)
+    return Conditions(rows=conditions)
+
+
+# --- coverage by area ------------------------------------------------------------
+
+
+def sub_areas(scope: Scope, tree: AreaTree) -> list[Area]:
+    """The areas one level below the scope's area (the nations for the whole register)."""
+    if scope.area is None:
+        return list(Area.objects.filter(parent__isnull=True).order_by("name"))
+    child_ids = tree.children.get(scope.area.pk, ())
+    return list(Area.objects.filter(pk__in=child_ids).order_by("name"))
+
+
+def coverage_figures(scope: Scope, tree: AreaTree) -> list[Area]:
+    """Sub-areas with the number of initiatives here that serve each (or an area below it).
+
+    One pass over the initiative-area links: a distinct count per sub-area.
+    """
+    areas = sub_areas(scope, tree)
+    if not areas:
+        return []
+    through = Initiative.areas.through
+    counts = through.objects.filter(scope.contains("initiative__")).aggregate(
+        **{
+            f"area_{area.pk}": Count(
+                "initiative_id", distinct=True, filter=Q(area_id__in=tree.descendant_ids(area.pk))
+            )
+            for area in areas
+        }
+    )
+    for area in areas:
+        area.initiatives_here = counts[f"area_{area.pk}"]
+    return areas

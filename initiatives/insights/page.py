@@ -1,0 +1,179 @@
+"""The insights page for one scope: every section counted once, its tables and its charts.
+
+Insights holds the figures of each section, each computed on first use, so the
+page, a single CSV download and the charts share them. TABLES lists the tables by
+the slug their CSV is downloaded under.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+
+from initiatives.areas import AreaTree
+from initiatives.models import Area, Initiative, VanguardSite
+
+from . import charts
+from .figures import (
+    BANDS,
+    ROLES,
+    Conditions,
+    Figures,
+    Funding,
+    condition_figures,
+    coverage_figures,
+    funding_figures,
+    vanguard_figures,
+)
+from .scope import Scope
+from .tables import (
+    BAND_NAMES,
+    ROLE_NAMES,
+    Table,
+    condition_table,
+    coverage_table,
+    funding_table,
+    gaps_table,
+    headline_table,
+    highly_dependent_table,
+    role_table,
+    vanguard_table,
+    well_covered_table,
+)
+
+
+class Insights:
+    """Every section for one scope, each computed once, on first use."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+
+    @cached_property
+    def here(self) -> Figures:
+        return Figures.of(self.scope.initiatives)
+
+    @cached_property
+    def register(self) -> Figures:
+        if self.scope.is_whole_register:
+            return self.here
+        return Figures.of(Initiative.objects.published())
+
+    @cached_property
+    def tree(self) -> AreaTree:
+        return Area.objects.tree()
+
+    @cached_property
+    def funding(self) -> Funding:
+        return funding_figures(self.scope)
+
+    @cached_property
+    def vanguards(self) -> list[VanguardSite]:
+        return vanguard_figures(self.scope, self.tree if self.scope.area else None)
+
+    @cached_property
+    def conditions(self) -> Conditions:
+        return condition_figures(self.scope)
+
+    @cached_property
+    def coverage(self) -> list[Area]:
+        return coverage_figures(self.scope, self.tree)
+
+    @property
+    def areas_with_none(self) -> list[Area]:
+        return [area for area in self.coverage if area.initiatives_here == 0]
+
+    def table(self, slug: str) -> Table:
+        return TABLES[slug](self)
+
+
+TABLES: dict[str, Callable[[Insights], Table]] = {
+    "headline": lambda i: headline_table(i.scope, i.here, i.register),
+    "roles": lambda i: role_table(i.scope, i.here, i.register),
+    "funding": lambda i: funding_table(i.scope, i.funding),
+    "highly-dependent": lambda i: highly_dependent_table(i.scope, i.funding),
+    "vanguards": lambda i: vanguard_table(i.scope, i.vanguards),
+    "conditions": lambda i: condition_table(i.scope, i.conditions),
+    "gaps": lambda i: gaps_table(i.scope, i.conditions),
+    "well-covered": lambda i: well_covered_table(i.scope, i.conditions),
+    "coverage": lambda i: coverage_table(i.scope, i.coverage),
+}
+
+
+def page_charts(insights: Insights) -> dict[str, str]:
+    """The page's charts by section, drawn from the same figures as its tables."""
+    scope = insights.scope
+    here, register = insights.here, insights.register
+    if scope.is_whole_register:
+        role_series = ["Whole register"]
+        role_bars = [
+            charts.Bar(ROLE_NAMES[role], [register.role_share(role) or 0]) for role in ROLES
+        ]
+    else:
+        role_series = ["Here", "Whole register"]
+        role_bars = [
+            charts.Bar(
+                ROLE_NAMES[role], [here.role_share(role) or 0, register.role_share(role) or 0]
+            )
+            for role in ROLES
+        ]
+    funding = insights.funding
+    held = [site for site in insights.vanguards if site.total]
+    covered = insights.conditions.well_covered
+    by_count = sorted(insights.coverage, key=lambda area: -area.initiatives_here)
+    role_names = list(ROLE_NAMES.values())
+    return {
+        "roles": charts.bar_chart(
+            chart_id="chart-roles",
+            title=f"Share of initiatives by role: {scope.name}"
+            + ("" if scope.is_whole_register else " and the whole register"),
+            summary="Percentage of published initiatives that provide services, "
+            "campaign, or do both.",
+            bars=role_bars,
+            series=role_series,
+            unit="%",
+        ),
+        "funding": charts.stacked_bar_chart(
+            chart_id="chart-funding",
+            title=f"Organisations by funding dependency and role: {scope.name}",
+            summary="Organisations in each funding dependency band, split by role.",
+            bars=[
+                charts.Bar(BAND_NAMES[band], [funding.bands[band][role] for role in ROLES])
+                for band in BANDS
+            ],
+            series=role_names,
+        ),
+        "vanguards": charts.stacked_bar_chart(
+            chart_id="chart-vanguards",
+            title=f"Initiatives by vanguard site and role: {scope.name}",
+            summary="Vanguard sites holding initiatives here, with their initiatives by role.",
+            bars=[charts.Bar(site.name, [getattr(site, role) for role in ROLES]) for site in held],
+            series=role_names,
+        )
+        if held
+        else "",
+        "conditions": count_chart(
+            chart_id="chart-conditions",
+            title=f"Conditions with the most initiatives: {scope.name}",
+            summary="Number of initiatives here for each of the best covered conditions.",
+            counts=[(c.name, c.here) for c in covered],
+        ),
+        "coverage": count_chart(
+            chart_id="chart-coverage",
+            title=f"Initiatives by area: {scope.name}",
+            summary="Number of initiatives here serving each area (or an area within it).",
+            counts=[(area.name, area.initiatives_here) for area in by_count],
+        ),
+    }
+
+
+def count_chart(*, chart_id: str, title: str, summary: str, counts: list[tuple[str, int]]) -> str:
+    """A bar chart of the number of initiatives for each name; nothing when there are none."""
+    if not counts:
+        return ""
+    return charts.bar_chart(
+        chart_id=chart_id,
+        title=title,
+        summary=summary,
+        bars=[charts.Bar(name, [count]) for name, count in counts],
+        series=["Initiatives"],
+    )

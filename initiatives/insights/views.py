@@ -1,0 +1,116 @@
+"""/insights/: the landscape for commissioners, its charts, and a CSV of each table.
+
+Takes the listing's `area` and `vanguard` params. A param that names nothing in the
+register is reported on the page, and the figures fall back to the whole register.
+The views only read the params, cache and answer; the figures, tables and charts
+come from Insights (the page module).
+"""
+
+import csv
+import io
+
+from django.http import Http404, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from initiatives.caching import cached, query_params
+from initiatives.exports import BYTE_ORDER_MARK, neutralise, to_text
+from initiatives.models import Area, VanguardSite
+
+from .page import TABLES, Insights, page_charts
+from .scope import Scope, register_listing_url, scope_from_params, url_with
+from .tables import Table
+
+# The order areas are offered in: the ones commissioners look at most first.
+AREA_GROUPS = [
+    (Area.Kind.ICB, "Integrated care boards"),
+    (Area.Kind.LOCAL_AUTHORITY, "Local authorities"),
+    (Area.Kind.NHS_REGION, "NHS England regions"),
+    (Area.Kind.NATION, "Nations"),
+]
+
+
+def _csv_url(scope: Scope, table: Table) -> str:
+    if table.download_url:
+        return table.download_url
+    return url_with(reverse("initiatives:insights_csv", args=[table.slug]), scope.params())
+
+
+def insights(request):
+    """The insights page for the area and vanguard site in the params (or the whole register).
+
+    Every figure counts the whole register, so the page is kept in the figures cache
+    (initiatives/caching.py) per register version and params; it holds nothing personal.
+    """
+    html = cached(
+        "insights-page",
+        query_params(request.GET),
+        lambda: render_to_string("insights/page.html", insights_context(request), request),
+    )
+    return HttpResponse(html)
+
+
+def insights_context(request) -> dict:
+    areas = list(Area.objects.only("pk", "name", "slug", "kind", "parent_id").order_by("name"))
+    vanguards = list(VanguardSite.objects.order_by("name"))
+    scope, errors = scope_from_params(
+        request.GET,
+        areas={area.slug: area for area in areas},
+        vanguards={site.slug: site for site in vanguards},
+    )
+    page = Insights(scope)
+    # Keyed with underscores for the template ("highly-dependent" -> "highly_dependent").
+    tables = {slug.replace("-", "_"): page.table(slug) for slug in TABLES}
+    for table in tables.values():
+        table.csv_url = _csv_url(scope, table)
+    area_groups = [
+        (label, [area for area in areas if area.kind == kind]) for kind, label in AREA_GROUPS
+    ]
+    context = {
+        "scope": scope,
+        "errors": errors,
+        "page": page,
+        "here": page.here,
+        "register": page.register,
+        "funding": page.funding,
+        "tables": tables,
+        "charts": page_charts(page),
+        "area_groups": [(label, group) for label, group in area_groups if group],
+        "vanguards": vanguards,
+        "highly_dependent_url": scope.listing_url(funding_dependency="highly_dependent"),
+        "verified_url": scope.listing_url(sort="-last_verified_on"),
+        "register_url": register_listing_url(),
+        "areas_with_none": [
+            (area, scope.listing_url(area=area.slug)) for area in page.areas_with_none
+        ],
+    }
+    return context
+
+
+def insights_filename(slug: str, scope: Scope) -> str:
+    parts = ["insights", slug, timezone.localdate().isoformat()]
+    for name, value in scope.params().items():
+        parts += [name, value]
+    return "-".join(parts) + ".csv"
+
+
+def insights_csv(request, table):
+    """One table of the insights page as CSV: UTF-8 with a byte-order mark, formula-safe."""
+    if table not in TABLES:
+        raise Http404("No such table")
+    scope, _errors = scope_from_params(request.GET)
+    rows = cached(
+        "insights-csv",
+        {"table": table, **scope.params()},
+        lambda: [list(row) for row in Insights(scope).table(table).csv_rows()],
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # the "excel" dialect, as the listing export
+    for row in rows:
+        writer.writerow([neutralise(to_text(value)) for value in row])
+    response = HttpResponse(
+        BYTE_ORDER_MARK + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{insights_filename(table, scope)}"'
+    return response
