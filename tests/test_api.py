@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
-from initiatives import api
+from initiatives.api.ids import ID_NAMESPACE, linked_id
+from initiatives.api.params import SERVICE_LIST_PARAMS, TERM_LIST_PARAMS
 from initiatives.models import Initiative, VanguardSite
 
 from .factories import (
@@ -359,7 +360,7 @@ def test_only_published_records_are_served(client):
     for record in hidden:
         body = get_json(client, f"{API}/services/{record.uuid}", 404)
         assert body["message"] == f"No published service has the id {record.uuid}."
-        sal_id = api.linked_id(record.uuid, "service_at_location")
+        sal_id = linked_id(record.uuid, "service_at_location")
         get_json(client, f"{API}/service_at_locations/{sal_id}", 404)
 
 
@@ -371,7 +372,7 @@ def test_service_at_locations_are_the_services_with_an_address_or_postcode(clien
     assert [item["service"]["name"] for item in located] == ["Address only", "Postcode only"]
     get_json(
         client,
-        f"{API}/service_at_locations/{api.linked_id(nowhere.uuid, 'service_at_location')}",
+        f"{API}/service_at_locations/{linked_id(nowhere.uuid, 'service_at_location')}",
         404,
     )
     assert "service_at_locations" not in get_json(client, f"{API}/services/{nowhere.uuid}")
@@ -488,12 +489,12 @@ def test_taxonomy_ids_are_stable_uuid5_values(client):
         "Funding dependency",
         "Vanguard care models",
     ]
-    expected = str(uuid.uuid5(api.ID_NAMESPACE, "taxonomy/condition"))
+    expected = str(uuid.uuid5(ID_NAMESPACE, "taxonomy/condition"))
     assert taxonomies[2]["id"] == expected
     conditions = get_json(client, f"{API}/taxonomies/{expected}")
     assert [(t["name"], t["term"]) for t in conditions["taxonomy_terms"]] == [("Asthma", "asthma")]
     assert conditions["taxonomy_terms"][0]["id"] == str(
-        uuid.uuid5(api.ID_NAMESPACE, "condition/asthma")
+        uuid.uuid5(ID_NAMESPACE, "condition/asthma")
     )
     assert conditions["taxonomy_terms"][0]["term_uri"] == (
         "http://testserver/initiatives/?condition=asthma"
@@ -648,7 +649,7 @@ def test_openapi_parameters_are_exactly_those_accepted(client):
 
 def test_openapi_refers_to_the_profile_schemas_that_exist():
     folder = oruk_dir()
-    from initiatives.openapi import ORUK_SCHEMAS, openapi_document
+    from initiatives.api.openapi import ORUK_SCHEMAS, openapi_document
 
     text = json.dumps(openapi_document(api_url="http://x/api/v1/"))
     refs = {part.split('"')[0] for part in text.split(ORUK_SCHEMAS)[1:]}
@@ -660,7 +661,7 @@ def test_openapi_refers_to_the_profile_schemas_that_exist():
 # No input gives a 5xx -------------------------------------------------------------
 
 PARAM_NAMES = sorted(
-    {p.name for p in api.SERVICE_LIST_PARAMS + api.TERM_LIST_PARAMS}
+    {p.name for p in SERVICE_LIST_PARAMS + TERM_LIST_PARAMS}
     | {"postcode", "proximity", "full", "sort", "q"}
 )
 ENDPOINTS = [
@@ -698,8 +699,8 @@ values = st.one_of(
             "2024-01-01T00:00:00Z",
             "9999-12-31T23:59:59-23:59",
             "0001-01-01T00:00:00+23:59",
-            str(uuid.uuid5(api.ID_NAMESPACE, "taxonomy/condition")),
-            str(uuid.uuid5(api.ID_NAMESPACE, "role/both")),
+            str(uuid.uuid5(ID_NAMESPACE, "taxonomy/condition")),
+            str(uuid.uuid5(ID_NAMESPACE, "role/both")),
             "' OR 1=1 --",
             "%00",
         ]
