@@ -16,14 +16,14 @@ from initiatives.filters import InitiativeFilter
 
 from .errors import ApiError
 from .params import (
-    FILTER_PARAMS,
     MAX_PROXIMITY_M,
     MIN_PROXIMITY_M,
+    SERVICE_FILTER_PARAMS,
     WHOLE_NUMBER,
     parse_modified_after,
     parse_page,
 )
-from .taxonomies import find_term, find_vocabulary
+from .taxonomies import find_taxonomy, find_term
 
 
 def page_json(params: QueryDict, items, serialise: Callable, *, count_as: str = "") -> dict:
@@ -81,7 +81,7 @@ def filtered_services(params: QueryDict, queryset: QuerySet) -> QuerySet:
     errors: dict[str, list[str]] = {}
     parse_page(params, errors)
     data = QueryDict(mutable=True)
-    for param in FILTER_PARAMS:
+    for param in SERVICE_FILTER_PARAMS:
         # An empty value means "not given", as for every other parameter.
         given = [value for value in params.getlist(param.name) if value.strip()]
         if given:
@@ -127,10 +127,10 @@ def filtered_services(params: QueryDict, queryset: QuerySet) -> QuerySet:
 def _by_taxonomy(params: QueryDict, queryset: QuerySet, errors: dict) -> QuerySet:
     term = named_by_id(params, "taxonomy_term_id", find_term, "taxonomy term", errors)
     if term is not None:
-        queryset = term.vocabulary.with_term(queryset, term.slug)
-    vocabulary = named_by_id(params, "taxonomy_id", find_vocabulary, "taxonomy", errors)
-    if vocabulary is not None:
-        queryset = vocabulary.with_any_term(queryset)
+        queryset = term.taxonomy.with_term(queryset, term.slug)
+    taxonomy = named_by_id(params, "taxonomy_id", find_taxonomy, "taxonomy", errors)
+    if taxonomy is not None:
+        queryset = taxonomy.with_any_term(queryset)
     return queryset
 
 

@@ -67,7 +67,7 @@ MODIFIED_AFTER = Param(
     "(ISO 8601; UK time when it has no offset).",
     {"type": "string", "format": "date-time"},
 )
-FILTER_PARAMS = [
+SERVICE_FILTER_PARAMS = [
     Param("role", "The listing's role filter.", _choices(Initiative.Role.choices)),
     Param("area", "An area's slug: services in it or in any area below it."),
     Param("vanguard", "A vanguard site's slug."),
@@ -88,7 +88,7 @@ SERVICE_LIST_PARAMS = [
     TAXONOMY_TERM_ID,
     TAXONOMY_ID,
     MODIFIED_AFTER,
-    *FILTER_PARAMS,
+    *SERVICE_FILTER_PARAMS,
 ]
 POSTCODE = Param(
     "postcode",

@@ -13,7 +13,7 @@ from initiatives.models import Initiative, Organisation
 from initiatives.validators import normalise_postcode
 
 from .ids import linked_id, stable_id
-from .taxonomies import VOCABULARIES, Term, Vocabulary
+from .taxonomies import TAXONOMIES, Taxonomy, Term
 
 ONS_GEOGRAPHY_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
 
@@ -27,19 +27,19 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def taxonomy_json(vocabulary: Vocabulary, *, terms: list[dict] | None = None) -> dict:
-    data = {"id": vocabulary.id, "name": vocabulary.name, "description": vocabulary.description}
+def taxonomy_json(taxonomy: Taxonomy, *, terms: list[dict] | None = None) -> dict:
+    data = {"id": taxonomy.id, "name": taxonomy.name, "description": taxonomy.description}
     return data | present(taxonomy_terms=terms)
 
 
 def term_json(term: Term, *, base_url: str) -> dict:
-    vocabulary = term.vocabulary
+    taxonomy = term.taxonomy
     term_uri = None
-    if vocabulary.listing_param:
-        query = urlencode({vocabulary.listing_param: term.slug})
+    if taxonomy.listing_param:
+        query = urlencode({taxonomy.listing_param: term.slug})
         term_uri = f"{base_url}{reverse('initiatives:list')}?{query}"
     return {"id": term.id, "name": term.name, "description": term.description} | present(
-        taxonomy=vocabulary.name, taxonomy_id=vocabulary.id, term=term.slug, term_uri=term_uri
+        taxonomy=taxonomy.name, taxonomy_id=taxonomy.id, term=term.slug, term_uri=term_uri
     )
 
 
@@ -210,12 +210,12 @@ def attributes_json(initiative: Initiative, *, base_url: str) -> list[dict]:
         {
             "id": stable_id("attribute", service_id, term.id),
             "link_id": service_id,
-            "link_type": vocabulary.key,
+            "link_type": taxonomy.key,
             "taxonomy_term_id": term.id,
             "taxonomy_term": term_json(term, base_url=base_url),
         }
-        for vocabulary in VOCABULARIES
-        for term in vocabulary.terms_of(initiative)
+        for taxonomy in TAXONOMIES
+        for term in taxonomy.terms_of(initiative)
     ]
 
 

@@ -24,17 +24,17 @@ from .params import parse_uuid
 
 @dataclass(frozen=True)
 class Term:
-    vocabulary: "Vocabulary"
+    taxonomy: "Taxonomy"
     slug: str
     name: str
     description: str
 
     @property
     def id(self) -> str:
-        return stable_id(self.vocabulary.key, self.slug)
+        return stable_id(self.taxonomy.key, self.slug)
 
 
-class Vocabulary:
+class Taxonomy:
     """One of our classifications, published as an Open Referral taxonomy."""
 
     key: str
@@ -60,7 +60,7 @@ class Vocabulary:
         raise NotImplementedError
 
 
-class ChoiceVocabulary(Vocabulary):
+class ChoiceTaxonomy(Taxonomy):
     """Terms from a field's fixed choices."""
 
     def __init__(self, key, name, description, *, choices, lookup, descriptions=None, param=None):
@@ -91,7 +91,7 @@ class ChoiceVocabulary(Vocabulary):
         return queryset.filter(**{f"{self.lookup}__in": list(self._by_value)})
 
 
-class ModelVocabulary(Vocabulary):
+class ModelTaxonomy(Taxonomy):
     """Terms from a model's rows, linked to initiatives by a many-to-many field."""
 
     def __init__(
@@ -123,8 +123,8 @@ class ModelVocabulary(Vocabulary):
         return queryset.filter(Exists(through.objects.filter(initiative_id=OuterRef("pk"))))
 
 
-VOCABULARIES: list[Vocabulary] = [
-    ChoiceVocabulary(
+TAXONOMIES: list[Taxonomy] = [
+    ChoiceTaxonomy(
         "role",
         "Role",
         "Whether an initiative delivers services directly, campaigns, or both.",
@@ -137,7 +137,7 @@ VOCABULARIES: list[Vocabulary] = [
         },
         param="role",
     ),
-    ModelVocabulary(
+    ModelTaxonomy(
         "topic",
         "Topics",
         "What an initiative does.",
@@ -147,7 +147,7 @@ VOCABULARIES: list[Vocabulary] = [
         describe=lambda topic: f"What it does: {topic.name}.",
         param="topic",
     ),
-    ModelVocabulary(
+    ModelTaxonomy(
         "condition",
         "Conditions",
         "Health conditions an initiative serves; rare conditions are marked.",
@@ -157,7 +157,7 @@ VOCABULARIES: list[Vocabulary] = [
         describe=lambda c: f"{'Rare condition' if c.is_rare else 'Condition'}: {c.name}.",
         param="condition",
     ),
-    ModelVocabulary(
+    ModelTaxonomy(
         "population_group",
         "Population groups",
         "Who an initiative is for.",
@@ -167,7 +167,7 @@ VOCABULARIES: list[Vocabulary] = [
         describe=lambda group: f"Who it is for: {group.name}.",
         param="population",
     ),
-    ChoiceVocabulary(
+    ChoiceTaxonomy(
         "funding_dependency",
         "Funding dependency",
         "How much the organisation depends on its largest single funder, by share of income.",
@@ -175,7 +175,7 @@ VOCABULARIES: list[Vocabulary] = [
         lookup="funding_dependency",
         param="funding_dependency",
     ),
-    ChoiceVocabulary(
+    ChoiceTaxonomy(
         "care_model",
         "Vanguard care models",
         "The care model of the NHS England new care models vanguard site an initiative belongs to.",
@@ -185,13 +185,13 @@ VOCABULARIES: list[Vocabulary] = [
 ]
 
 
-def all_terms(vocabularies: Iterable[Vocabulary] = VOCABULARIES) -> list[Term]:
-    return [term for vocabulary in vocabularies for term in vocabulary.terms()]
+def all_terms(taxonomies: Iterable[Taxonomy] = TAXONOMIES) -> list[Term]:
+    return [term for taxonomy in taxonomies for term in taxonomy.terms()]
 
 
-def find_vocabulary(raw: str) -> Vocabulary | None:
+def find_taxonomy(raw: str) -> Taxonomy | None:
     wanted = str(parse_uuid(raw, what="taxonomy id"))
-    return next((v for v in VOCABULARIES if v.id == wanted), None)
+    return next((v for v in TAXONOMIES if v.id == wanted), None)
 
 
 def find_term(raw: str) -> Term | None:

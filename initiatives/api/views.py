@@ -35,7 +35,7 @@ from .serialise import (
     taxonomy_json,
     term_json,
 )
-from .taxonomies import VOCABULARIES, all_terms, find_term, find_vocabulary
+from .taxonomies import TAXONOMIES, all_terms, find_taxonomy, find_term
 
 
 def _base_url(request) -> str:
@@ -130,31 +130,31 @@ def service_at_location_detail(request, id):
 @api_view
 def taxonomies(request):
     params = _params(request, PAGE_PARAMS)
-    return JsonResponse(page_json(params, VOCABULARIES, taxonomy_json))
+    return JsonResponse(page_json(params, TAXONOMIES, taxonomy_json))
 
 
 @api_view
 def taxonomy_detail(request, id):
     _params(request, [])
-    vocabulary = find_vocabulary(id)
-    if vocabulary is None:
+    taxonomy = find_taxonomy(id)
+    if taxonomy is None:
         raise ApiError(404, f"No taxonomy has the id {id}.")
     base_url = _base_url(request)
-    terms = [term_json(term, base_url=base_url) for term in vocabulary.terms()]
-    return JsonResponse(taxonomy_json(vocabulary, terms=terms))
+    terms = [term_json(term, base_url=base_url) for term in taxonomy.terms()]
+    return JsonResponse(taxonomy_json(taxonomy, terms=terms))
 
 
 @api_view
 def taxonomy_terms(request):
     params = _params(request, TERM_LIST_PARAMS)
     errors: dict[str, list[str]] = {}
-    vocabulary = named_by_id(params, "taxonomy_id", find_vocabulary, "taxonomy", errors)
+    taxonomy = named_by_id(params, "taxonomy_id", find_taxonomy, "taxonomy", errors)
     if errors:
         raise ApiError(400, errors["taxonomy_id"][0], errors)
-    vocabularies = VOCABULARIES if vocabulary is None else [vocabulary]
+    chosen = TAXONOMIES if taxonomy is None else [taxonomy]
     base_url = _base_url(request)
     return JsonResponse(
-        page_json(params, all_terms(vocabularies), lambda t: term_json(t, base_url=base_url))
+        page_json(params, all_terms(chosen), lambda t: term_json(t, base_url=base_url))
     )
 
 
