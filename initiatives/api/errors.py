@@ -1,4 +1,4 @@
-"""How the API answers: GET only, open to every origin, and every client error as JSON.
+"""How the API answers: read-only (GET, HEAD, OPTIONS), open to every origin, errors as JSON.
 
 An ApiError raised anywhere below a view becomes a JSON body with `status`, `error`,
 `message` and, per parameter, `errors`; the api_view decorator does the rest.
