@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(settings.ADMIN_PATH, admin.site.urls),
-    path("api/v1/", include("initiatives.api_urls")),
+    path("api/v1/", include("initiatives.api.urls")),
     path("", include("initiatives.urls")),
 ]
 

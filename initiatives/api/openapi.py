@@ -1,11 +1,21 @@
 """The OpenAPI description of /api/v1/, built from the same parameter lists the views check.
 
+It also holds what the API declares itself to be: its HSDS version and profile.
+
 Response bodies are the Open Referral UK 3.0 schemas, referred to by the
 profile's own URLs, as its openapi.json does.
 """
 
-from . import api
+from .params import (
+    PAGE_PARAMS,
+    SERVICE_AT_LOCATION_LIST_PARAMS,
+    SERVICE_LIST_PARAMS,
+    TERM_LIST_PARAMS,
+    Param,
+)
 
+HSDS_VERSION = "HSDS-UK-3.0"
+PROFILE_URL = "https://github.com/openreferral/uk-profile"
 ORUK_SCHEMAS = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
 
 
@@ -13,7 +23,7 @@ def _schema(name: str) -> dict:
     return {"$ref": f"{ORUK_SCHEMAS}{name}"}
 
 
-def _parameter(param: api.Param) -> dict:
+def _parameter(param: Param) -> dict:
     schema = {"type": "array", "items": param.schema} if param.repeatable else param.schema
     described = {
         "name": param.name,
@@ -34,7 +44,7 @@ def _json(description: str, schema: dict) -> dict:
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
-def _list(summary: str, item_schema: dict, params: list[api.Param]) -> dict:
+def _list(summary: str, item_schema: dict, params: list[Param]) -> dict:
     page = {
         "allOf": [{"$ref": "#/components/schemas/Page"}],
         "properties": {"contents": {"type": "array", "items": item_schema}},
@@ -82,7 +92,7 @@ def openapi_document(*, api_url: str) -> dict:
             "version": "1.0",
             "description": (
                 "Published initiatives of the Community Health Directory in the Open Referral "
-                f"UK 3.0 shape ({api.HSDS_VERSION}). Each initiative is a service, its "
+                f"UK 3.0 shape ({HSDS_VERSION}). Each initiative is a service, its "
                 "organisation an organization; role, topics, conditions, population groups, "
                 "funding dependency and vanguard care models are taxonomies. Read-only, open "
                 "to every origin. Empty optional fields are left out. Errors are JSON with "
@@ -101,7 +111,7 @@ def openapi_document(*, api_url: str) -> dict:
                                 "type": "object",
                                 "required": ["version", "profile", "openapi_url"],
                                 "properties": {
-                                    "version": {"type": "string", "const": api.HSDS_VERSION},
+                                    "version": {"type": "string", "const": HSDS_VERSION},
                                     "profile": {"type": "string", "format": "uri"},
                                     "openapi_url": {"type": "string", "format": "uri"},
                                 },
@@ -119,7 +129,7 @@ def openapi_document(*, api_url: str) -> dict:
             "/services": _list(
                 "Published services, with their one-to-one fields.",
                 _schema("compiled/service_list.json"),
-                api.SERVICE_LIST_PARAMS,
+                SERVICE_LIST_PARAMS,
             ),
             "/services/{id}": _detail(
                 "A fully nested service.", _schema("compiled/service.json"), "service"
@@ -127,7 +137,7 @@ def openapi_document(*, api_url: str) -> dict:
             "/service_at_locations": _list(
                 "Published services that have an address or postcode, at that location.",
                 _schema("compiled/service_at_location_list.json"),
-                api.SERVICE_AT_LOCATION_LIST_PARAMS,
+                SERVICE_AT_LOCATION_LIST_PARAMS,
             ),
             "/service_at_locations/{id}": _detail(
                 "A fully nested service at its location.",
@@ -135,7 +145,7 @@ def openapi_document(*, api_url: str) -> dict:
                 "service_at_location",
             ),
             "/taxonomies": _list(
-                "Our vocabularies, as taxonomies.", _schema("taxonomy.json"), api.PAGE_PARAMS
+                "Our vocabularies, as taxonomies.", _schema("taxonomy.json"), PAGE_PARAMS
             ),
             "/taxonomies/{id}": _detail(
                 "A taxonomy with its terms.", _schema("taxonomy.json"), "taxonomy"
@@ -143,7 +153,7 @@ def openapi_document(*, api_url: str) -> dict:
             "/taxonomy_terms": _list(
                 "The terms of every taxonomy.",
                 _schema("taxonomy_term.json"),
-                api.TERM_LIST_PARAMS,
+                TERM_LIST_PARAMS,
             ),
             "/taxonomy_terms/{id}": _detail(
                 "A taxonomy term.", _schema("taxonomy_term.json"), "taxonomy term"

@@ -1,0 +1,257 @@
+"""Records as JSON in the Open Referral UK 3.0 shapes: service, organization, location, ...
+
+Each initiative is a `service`, its organisation an `organization`; its terms are
+linked to it as `attributes`. Empty optional fields are left out rather than null.
+"""
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from initiatives.models import Initiative, Organisation
+from initiatives.validators import normalise_postcode
+
+from .ids import linked_id, stable_id
+from .taxonomies import TAXONOMIES, Taxonomy, Term
+
+ONS_GEOGRAPHY_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
+
+
+def present(**fields) -> dict:
+    """The fields that have a value: empty optional fields are left out, not null."""
+    return {name: value for name, value in fields.items() if value not in (None, "", [])}
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def taxonomy_json(taxonomy: Taxonomy, *, terms: list[dict] | None = None) -> dict:
+    data = {"id": taxonomy.id, "name": taxonomy.name, "description": taxonomy.description}
+    return data | present(taxonomy_terms=terms)
+
+
+def term_json(term: Term, *, base_url: str) -> dict:
+    taxonomy = term.taxonomy
+    term_uri = None
+    if taxonomy.listing_param:
+        query = urlencode({taxonomy.listing_param: term.slug})
+        term_uri = f"{base_url}{reverse('initiatives:list')}?{query}"
+    return {"id": term.id, "name": term.name, "description": term.description} | present(
+        taxonomy=taxonomy.name, taxonomy_id=taxonomy.id, term=term.slug, term_uri=term_uri
+    )
+
+
+def charity_identifier(number: str) -> tuple[str, str]:
+    """The org-id.guide scheme and its name for a charity number."""
+    if number.startswith("SC"):
+        return "GB-SC", "Scottish charity number"
+    if number.startswith("NIC"):
+        return "GB-NIC", "Northern Ireland charity number"
+    return "GB-CHC", "Charity number (England and Wales)"
+
+
+def organization_json(organisation: Organisation, *, full: bool) -> dict:
+    data = {
+        "id": str(organisation.uuid),
+        "name": organisation.name,
+        # Required by the schema; the legal form is the nearest thing we hold.
+        "description": organisation.get_legal_form_display(),
+    } | present(website=organisation.website)
+    if full:
+        identifiers = []
+        if organisation.charity_number:
+            scheme, kind = charity_identifier(organisation.charity_number)
+            identifiers.append((scheme, kind, organisation.charity_number))
+        if organisation.company_number:
+            identifiers.append(("GB-COH", "Company number", organisation.company_number))
+        data |= present(
+            organization_identifiers=[
+                {
+                    "id": stable_id("organization_identifier", organisation.uuid, scheme),
+                    "organization_id": str(organisation.uuid),
+                    "identifier_scheme": scheme,
+                    "identifier_type": kind,
+                    "identifier": number,
+                }
+                for scheme, kind, number in identifiers
+            ]
+        )
+    return data
+
+
+def service_summary_json(initiative: Initiative) -> dict:
+    """The one-to-one fields of a service (the list item shape)."""
+    organisation = initiative.organisation
+    description = "\n\n".join(part for part in (initiative.summary, initiative.description) if part)
+    return {"id": str(initiative.uuid), "name": initiative.name, "status": "active"} | present(
+        organization_id=str(organisation.uuid) if organisation else None,
+        description=description,
+        url=initiative.website,
+        email=initiative.email,
+        minimum_age=initiative.min_age,
+        maximum_age=initiative.max_age,
+        assured_date=initiative.last_verified_on.isoformat()
+        if initiative.last_verified_on
+        else None,
+        last_modified=timestamp(initiative.updated_at),
+        organization=organization_json(organisation, full=False) if organisation else None,
+    )
+
+
+def has_location(initiative: Initiative) -> bool:
+    """The rule of views._located(), for one record already in hand."""
+    return bool(initiative.address or initiative.postcode)
+
+
+def address_json(initiative: Initiative, location_id: str) -> dict:
+    lines = [line.strip(" ,") for line in initiative.address.splitlines() if line.strip(" ,")]
+    if lines and initiative.postcode and normalise_postcode(lines[-1]) == initiative.postcode:
+        lines.pop()  # the postcode has its own field
+    city = lines.pop() if len(lines) > 1 else ""
+    return {
+        "id": stable_id("address", initiative.uuid),
+        "location_id": location_id,
+        "address_1": ", ".join(lines),
+        "city": city,
+        "state_province": "",
+        "postal_code": initiative.postcode,
+        "country": "GB",
+        "address_type": "physical",
+    }
+
+
+def location_json(initiative: Initiative, *, full: bool) -> dict:
+    location_id = str(linked_id(initiative.uuid, "location"))
+    data = {"id": location_id, "location_type": "physical"} | present(
+        name=initiative.name, latitude=initiative.latitude, longitude=initiative.longitude
+    )
+    if full:
+        data["addresses"] = [address_json(initiative, location_id)]
+    return data
+
+
+def service_area_json(initiative: Initiative) -> list[dict]:
+    service_id = str(initiative.uuid)
+    areas = [
+        {"id": stable_id("service_area", service_id, area.slug), "service_id": service_id}
+        | present(
+            name=area.name,
+            service_area=f"{area.name} ({area.get_kind_display()})",
+            uri=f"{ONS_GEOGRAPHY_URI}{area.code}" if area.code else None,
+        )
+        for area in initiative.area_list
+    ]
+    if initiative.national:
+        areas.insert(
+            0,
+            {
+                "id": stable_id("service_area", service_id, "national"),
+                "service_id": service_id,
+                "name": "National",
+                "service_area": "Serves the whole of the UK or of a nation.",
+            },
+        )
+    return areas
+
+
+def funding_json(initiative: Initiative) -> list[dict]:
+    organisation = initiative.organisation
+    if organisation is None:
+        return []
+    service_id = str(initiative.uuid)
+    funding = []
+    for line in organisation.funding_lines.all():
+        funder = line.get_funder_type_display()
+        if line.funder_name:
+            funder = f"{funder} ({line.funder_name})"
+        share = format(line.share.normalize(), "f")
+        funding.append(
+            {
+                "id": stable_id("funding", service_id, line.pk),
+                "service_id": service_id,
+                "source": f"{funder}: {share}% of the organisation's income in {line.year}.",
+            }
+        )
+    return funding
+
+
+def cost_options_json(initiative: Initiative) -> list[dict]:
+    if not initiative.cost:
+        return []
+    option = {
+        "id": stable_id("cost_option", initiative.uuid),
+        "service_id": str(initiative.uuid),
+        "option": initiative.get_cost_display(),
+    }
+    if initiative.cost == Initiative.Cost.FREE:
+        option["amount"] = 0
+    return [option]
+
+
+def contacts_json(initiative: Initiative) -> list[dict]:
+    # The profile's contact has no phone field, so the number goes in its title.
+    if not initiative.phone:
+        return []
+    return [
+        {
+            "id": stable_id("contact", initiative.uuid),
+            "service_id": str(initiative.uuid),
+            "name": "Enquiries",
+            "title": f"Phone: {initiative.phone}",
+        }
+    ]
+
+
+def attributes_json(initiative: Initiative, *, base_url: str) -> list[dict]:
+    service_id = str(initiative.uuid)
+    return [
+        {
+            "id": stable_id("attribute", service_id, term.id),
+            "link_id": service_id,
+            "link_type": taxonomy.key,
+            "taxonomy_term_id": term.id,
+            "taxonomy_term": term_json(term, base_url=base_url),
+        }
+        for taxonomy in TAXONOMIES
+        for term in taxonomy.terms_of(initiative)
+    ]
+
+
+def service_json(initiative: Initiative, *, base_url: str, with_locations: bool = True) -> dict:
+    """A fully nested service (its organisation, areas, funding, contacts, attributes)."""
+    data = service_summary_json(initiative)
+    organisation = initiative.organisation
+    locations = None
+    if with_locations and has_location(initiative):
+        locations = [service_at_location_json(initiative, base_url=base_url, full=True, nest=False)]
+    return data | present(
+        organization=organization_json(organisation, full=True) if organisation else None,
+        service_areas=service_area_json(initiative),
+        service_at_locations=locations,
+        funding=funding_json(initiative),
+        cost_options=cost_options_json(initiative),
+        contacts=contacts_json(initiative),
+        attributes=attributes_json(initiative, base_url=base_url),
+    )
+
+
+def service_at_location_json(
+    initiative: Initiative, *, base_url: str, full: bool, nest: bool = True
+) -> dict:
+    """A service at its location; `nest` adds the service itself (the endpoints' shape)."""
+    location = location_json(initiative, full=full)
+    data = {
+        "id": str(linked_id(initiative.uuid, "service_at_location")),
+        "service_id": str(initiative.uuid),
+        "location_id": location["id"],
+        "location": location,
+    }
+    if nest:
+        data["service"] = (
+            service_json(initiative, base_url=base_url, with_locations=False)
+            if full
+            else service_summary_json(initiative)
+        )
+    return data
