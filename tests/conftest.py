@@ -25,3 +25,31 @@ def _fresh_figures_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(scope="module")
+def shared_register(django_db_setup, django_db_blocker):
+    """The sample register (tests/sample_register.py), built once per test module.
+
+    As Django's TestCase.setUpTestData: the rows are written inside a transaction
+    that is rolled back when the module's tests are done, and each test runs in a
+    savepoint within it, so no test sees another's changes. Building it for every
+    test cost about 26 s a run. Every test of a module that uses this sees the
+    register, so a module holds either tests that all use it or none that do.
+    """
+    from django.db import transaction
+
+    from .sample_register import build_register
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_register()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def reg(shared_register):
+    """The shared register, as a copy of its own for each test (a test may change the
+    Python objects; the database changes are rolled back anyway)."""
+    import copy
+
+    return copy.deepcopy(shared_register)

@@ -1,5 +1,6 @@
 """Searching near a postcode: the listing, the home page's box, the CSV export and the API."""
 
+import copy
 import csv
 import html
 import io
@@ -12,9 +13,8 @@ from django.db import connection
 from places.models import Postcode
 from places.source import ATTRIBUTION, data_files, read_file
 
-from .factories import AreaFactory, InitiativeFactory, PostcodeFactory
-from .sample_register import build_register
-from .test_listing import MAX_LISTING_QUERIES
+from ..factories import AreaFactory, InitiativeFactory, PostcodeFactory
+from .support import MAX_LISTING_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +43,8 @@ def place_at(initiative, easting: int, northing: int) -> None:
 
 
 @pytest.fixture
-def reg():
-    reg = build_register()
+def reg(shared_register):
+    reg = copy.deepcopy(shared_register)
     PostcodeFactory(
         postcode=HALTON_OFFICES[0],
         local_authority_code=HALTON_OFFICES[1],

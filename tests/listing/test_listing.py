@@ -1,42 +1,18 @@
-"""The listing at /initiatives/: filters, facet counts, chips, pages, empty state, bad input."""
+"""The listing on the shared sample register: results, facet counts, chips, empty
+states, hostile params and query counts."""
 
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .factories import AreaFactory, ConditionFactory, InitiativeFactory, TopicFactory
-from .sample_register import build_register
+from ..factories import AreaFactory, ConditionFactory, InitiativeFactory
+from .support import LIST, MAX_LISTING_QUERIES, facet_counts, names, query, text
 
 pytestmark = pytest.mark.django_db
-
-LIST = "/initiatives/"
-# Every listing page, facets included, stays within this many queries.
-MAX_LISTING_QUERIES = 30
-
-
-@pytest.fixture
-def reg():
-    return build_register()
-
-
-def names(response) -> list[str]:
-    return [initiative.name for initiative in response.context["page"]]
-
-
-def facet_counts(response, name: str) -> dict[str, int]:
-    return {o.value: o.count for o in response.context["facets"][name].options}
-
-
-def query(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(url).query)
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 class TestResults:
@@ -220,44 +196,6 @@ class TestChips:
         assert "Clear all filters" not in text(response)
 
 
-class TestPagination:
-    @pytest.fixture
-    def many(self):
-        topic = TopicFactory(slug="walking", name="Walking")
-        for n in range(45):
-            InitiativeFactory(name=f"Walk {n:02d}", topics=[topic])
-        return topic
-
-    def test_twenty_a_page_with_numbered_links_that_keep_the_filters(self, client, many):
-        first = client.get(LIST, {"topic": "walking"})
-        assert len(names(first)) == 20
-        assert "45</strong> initiatives found, showing 1 to 20" in text(first)
-        links = first.context["page_links"]
-        assert [link["number"] for link in links] == [1, 2, 3]
-        assert query(links[1]["url"]) == {"topic": ["walking"], "page": ["2"]}
-        assert query(first.context["next_url"]) == {"topic": ["walking"], "page": ["2"]}
-
-        second = client.get(LIST, {"topic": "walking", "page": "2"})
-        assert names(second)[0] == "Walk 20"
-        assert 'aria-current="page"><span class="visually-hidden">Page </span>2<' in text(second)
-        third = client.get(LIST, {"topic": "walking", "page": "3"})
-        assert names(third) == [f"Walk {n}" for n in range(40, 45)]
-        assert third.context["next_url"] is None
-
-    def test_a_page_past_the_end_shows_the_last_page_and_says_so(self, client, many):
-        response = client.get(LIST, {"page": "99999"})
-        assert response.status_code == 200
-        assert names(response)[-1] == "Walk 44"
-        assert "There are only 3 pages of results, so here is the last one." in text(response)
-
-    def test_long_result_lists_elide_middle_page_numbers(self, client):
-        for n in range(205):
-            InitiativeFactory(name=f"Group {n:03d}")
-        response = client.get(LIST, {"page": "6"})
-        numbers = [link.get("number", "...") for link in response.context["page_links"]]
-        assert numbers == [1, "...", 4, 5, 6, 7, 8, "...", 11]
-
-
 class TestEmptyState:
     def test_suggests_removing_the_filter_that_gives_most_results(self, client, reg):
         response = client.get(LIST, {"topic": "arts", "area": "wales"})
@@ -275,12 +213,6 @@ class TestEmptyState:
         response = client.get(LIST, {"q": "zzzzqqq", "role": "both"})
         assert response.context["suggestion"]["label"] == "Search: \u201czzzzqqq\u201d"
         assert "Check the spelling" in text(response)
-
-    def test_an_empty_register_says_so_without_suggestions(self, client):
-        response = client.get(LIST)
-        assert response.status_code == 200
-        assert response.context["suggestion"] is None
-        assert "No initiatives found" in text(response)
 
 
 class TestInputThatMustNotBreakIt:

@@ -1,0 +1,55 @@
+"""The listing on records of each test's own (no shared register): pages of results
+and an empty register."""
+
+import pytest
+
+from ..factories import InitiativeFactory, TopicFactory
+from .support import LIST, names, query, text
+
+pytestmark = pytest.mark.django_db
+
+
+class TestPagination:
+    @pytest.fixture
+    def many(self):
+        topic = TopicFactory(slug="walking", name="Walking")
+        for n in range(45):
+            InitiativeFactory(name=f"Walk {n:02d}", topics=[topic])
+        return topic
+
+    def test_twenty_a_page_with_numbered_links_that_keep_the_filters(self, client, many):
+        first = client.get(LIST, {"topic": "walking"})
+        assert len(names(first)) == 20
+        assert "45</strong> initiatives found, showing 1 to 20" in text(first)
+        links = first.context["page_links"]
+        assert [link["number"] for link in links] == [1, 2, 3]
+        assert query(links[1]["url"]) == {"topic": ["walking"], "page": ["2"]}
+        assert query(first.context["next_url"]) == {"topic": ["walking"], "page": ["2"]}
+
+        second = client.get(LIST, {"topic": "walking", "page": "2"})
+        assert names(second)[0] == "Walk 20"
+        assert 'aria-current="page"><span class="visually-hidden">Page </span>2<' in text(second)
+        third = client.get(LIST, {"topic": "walking", "page": "3"})
+        assert names(third) == [f"Walk {n}" for n in range(40, 45)]
+        assert third.context["next_url"] is None
+
+    def test_a_page_past_the_end_shows_the_last_page_and_says_so(self, client, many):
+        response = client.get(LIST, {"page": "99999"})
+        assert response.status_code == 200
+        assert names(response)[-1] == "Walk 44"
+        assert "There are only 3 pages of results, so here is the last one." in text(response)
+
+    def test_long_result_lists_elide_middle_page_numbers(self, client):
+        for n in range(205):
+            InitiativeFactory(name=f"Group {n:03d}")
+        response = client.get(LIST, {"page": "6"})
+        numbers = [link.get("number", "...") for link in response.context["page_links"]]
+        assert numbers == [1, "...", 4, 5, 6, 7, 8, "...", 11]
+
+
+class TestEmptyState:
+    def test_an_empty_register_says_so_without_suggestions(self, client):
+        response = client.get(LIST)
+        assert response.status_code == 200
+        assert response.context["suggestion"] is None
+        assert "No initiatives found" in text(response)

@@ -1,0 +1,119 @@
+"""The areas index and area pages, on the shared sample register."""
+
+import pytest
+
+from ..factories import AreaFactory, InitiativeFactory
+from .support import MAX_AREA_QUERIES, text
+
+pytestmark = pytest.mark.django_db
+
+
+class TestAreaIndex:
+    def test_hierarchy_as_nested_lists(self, client, reg):
+        response = client.get("/areas/")
+        assert response.status_code == 200
+        tree = response.context["tree"]
+        england = next(node for node in tree if node["area"].slug == "england")
+        north_west = next(n for n in england["children"] if n["area"].slug == "north-west")
+        icb = next(n for n in north_west["children"] if n["area"].slug == "cheshire-merseyside")
+        assert [n["area"].name for n in icb["children"]] == ["Halton", "Warrington"]
+        wales = next(node for node in tree if node["area"].slug == "wales")
+        assert [n["area"].name for n in wales["children"]] == ["Wrexham"]
+        page = text(response)
+        assert page.count('<ul class="area-tree">') >= 4
+        assert 'href="/areas/halton/">Halton</a>' in page
+
+    def test_a_split_district_appears_under_each_of_its_parents(self, client, reg):
+        split = AreaFactory(name="Splitshire", parent=reg.areas["cheshire-merseyside"])
+        split.other_parents.set([reg.areas["greater-manchester"]])
+        page = text(client.get("/areas/"))
+        assert page.count('href="/areas/splitshire/"') == 2
+
+    def test_area_index_queries_are_bounded(self, client, reg, django_assert_max_num_queries):
+        with django_assert_max_num_queries(4):
+            client.get("/areas/")
+
+
+class TestAreaPage:
+    def sections(self, response) -> dict[str, list[str]]:
+        return {
+            section["key"]: [initiative.name for initiative in section["page"]]
+            for section in response.context["sections"]
+        }
+
+    def test_three_sections_here_wider_and_national(self, client, reg):
+        response = client.get("/areas/halton/")
+        assert response.status_code == 200
+        assert self.sections(response) == {
+            "here": ["Halton Litter Pickers", "Halton Ukulele Club"],
+            "wider": ["North West Carers Voice"],
+            "national": ["Patient View Survey"],
+        }
+        page = text(response)
+        assert "Serving Halton" in page
+        assert "Serving a wider area that includes Halton" in page
+        assert "Serving the whole UK" in page
+        assert "Halton Draft Group" not in page
+        assert "Halton Closed Group" not in page
+        assert 'href="/initiatives/?area=halton"' in page
+        assert 'part of <a href="/areas/england/">England</a>' in page
+
+    def test_one_serving_the_area_and_its_region_is_listed_under_here_only(self, client, reg):
+        InitiativeFactory(
+            name="Halton and North West Walks",
+            areas=[reg.areas["halton"], reg.areas["north-west"]],
+        )
+        sections = self.sections(client.get("/areas/halton/"))
+        assert "Halton and North West Walks" in sections["here"]
+        assert "Halton and North West Walks" not in sections["wider"]
+        assert sections["wider"] == ["North West Carers Voice"]
+
+    def test_region_lists_everything_below_it_and_its_sub_areas(self, client, reg):
+        response = client.get("/areas/north-west/")
+        assert self.sections(response)["here"] == [
+            "Halton Litter Pickers",
+            "Halton Ukulele Club",
+            "North West Carers Voice",
+            "Oldham Arts on Prescription",
+        ]
+        assert self.sections(response)["wider"] == []
+        assert [a.name for a in response.context["sub_areas"]] == [
+            "NHS Cheshire and Merseyside",
+            "NHS Greater Manchester",
+        ]
+        page = text(response)
+        assert "Places within North West" in page
+        assert 'href="/initiatives/?vanguard=better-care">Better Care Together</a>' in page
+
+    def test_vanguard_sites_in_and_around_the_area(self, client, reg):
+        oldham = client.get("/areas/oldham/").context["vanguards"]
+        assert [v.name for v in oldham] == ["Better Care Together"]
+        derby = client.get("/areas/derby/").context["vanguards"]
+        assert [v.name for v in derby] == ["Erewash MCP"]
+        wales = text(client.get("/areas/wales/"))
+        assert "No vanguard site is recorded here." in wales
+
+    def test_long_sections_are_paginated_separately(self, client, reg):
+        for n in range(25):
+            InitiativeFactory(name=f"Halton group {n:02d}", areas=[reg.areas["halton"]])
+        response = client.get("/areas/halton/")
+        here = response.context["sections"][0]["page"]
+        assert here.paginator.count == 27
+        assert len(here.object_list) == 20
+        assert here.next_url == "?here=2#here"
+        second = client.get("/areas/halton/?here=2&national=abc")
+        assert len(second.context["sections"][0]["page"].object_list) == 7
+        assert "\u201cabc\u201d is not a page number" in text(second)
+
+    def test_unknown_area_is_a_helpful_404(self, client, reg):
+        response = client.get("/areas/xyz/")
+        assert response.status_code == 404
+        assert "We don\u2019t know the area \u201cxyz\u201d." in text(response)
+        assert 'href="/areas/">Browse by area' in text(response)
+
+    def test_area_page_queries_are_bounded(self, client, reg, django_assert_max_num_queries):
+        for n in range(30):
+            InitiativeFactory(name=f"Halton group {n:02d}", areas=[reg.areas["halton"]])
+        with django_assert_max_num_queries(MAX_AREA_QUERIES):
+            response = client.get("/areas/halton/")
+        assert response.status_code == 200
