@@ -546,7 +546,7 @@ class InitiativeAdmin(HistoryAdmin):
         ]
 
     def import_view(self, request):
-        """Upload a CSV in the export's format (importing.py); checked in full first."""
+        """Upload a CSV in the export's format (loading/imports.py); checked in full first."""
         from .admin_import import import_initiatives_view
 
         return import_initiatives_view(self, request)

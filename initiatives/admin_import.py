@@ -1,4 +1,4 @@
-"""The admin's "Import from CSV" page (InitiativeAdmin.get_urls), over importing.py.
+"""The admin's "Import from CSV" page (InitiativeAdmin.get_urls), over loading/imports.py.
 
 A file over the size limit is refused from the request's Content-Length, before
 any of it is read; the view is CSRF-exempt only so that this check comes before
@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_protect
 
-from .importing import (
+from initiatives.loading.imports import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_MEGABYTES,
     ImportProblem,
@@ -101,8 +101,9 @@ def _import(model_admin, request):
 
 
 def _render(model_admin, request, form, *, problems=(), result=None, status=200):
+    from initiatives.loading.imports import DERIVED_COLUMNS
+
     from .exports import COLUMNS
-    from .importing import DERIVED_COLUMNS
 
     opts = model_admin.model._meta
     context = {

@@ -6,7 +6,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from initiatives.importing import ImportRefused, import_initiatives, size_problem
+from initiatives.loading.imports import ImportRefused, import_initiatives, size_problem
 
 
 class Command(BaseCommand):

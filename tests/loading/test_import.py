@@ -13,14 +13,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from initiatives.exports import HEADERS, export_lines
-from initiatives.importing import (
+from initiatives.loading.imports import (
     MAX_IMPORT_BYTES,
     ImportRefused,
     import_initiatives,
 )
 from initiatives.models import Initiative, Organisation
 
-from .factories import (
+from ..factories import (
     AreaFactory,
     ConditionFactory,
     InitiativeFactory,
@@ -28,7 +28,7 @@ from .factories import (
     TopicFactory,
     VanguardSiteFactory,
 )
-from .test_security import inline_code
+from ..test_security import inline_code
 
 pytestmark = pytest.mark.django_db
 

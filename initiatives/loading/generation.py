@@ -27,8 +27,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .caching import bump_version
-from .models import (
+from initiatives.caching import bump_version
+from initiatives.models import (
     Area,
     Condition,
     FundingDependency,

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
-from .caching import bump_version
-from .models import (
+from initiatives.caching import bump_version
+from initiatives.models import (
     Area,
     Condition,
     FundingLine,

@@ -19,9 +19,9 @@ from django.core.validators import EmailValidator, ProhibitNullCharactersValidat
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .caching import bump_version
-from .exports import COLUMNS, MULTI_VALUE_SEPARATOR, restore
-from .models import (
+from initiatives.caching import bump_version
+from initiatives.exports import COLUMNS, MULTI_VALUE_SEPARATOR, restore
+from initiatives.models import (
     MAX_AGE,
     Area,
     Condition,
@@ -33,8 +33,14 @@ from .models import (
     free_slug,
     slug_base,
 )
-from .services import batches, history_baseline, history_snapshot, last_change, when_in_words
-from .validators import (
+from initiatives.services import (
+    batches,
+    history_baseline,
+    history_snapshot,
+    last_change,
+    when_in_words,
+)
+from initiatives.validators import (
     normalise_postcode,
     normalise_registration_number,
     validate_charity_number,
