@@ -17,11 +17,11 @@ from django.views.decorators.csrf import csrf_protect
 from initiatives.loading.imports import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_MEGABYTES,
-    ImportProblem,
     ImportRefused,
     import_initiatives,
     size_problem,
 )
+from initiatives.loading.problems import Problem
 
 # Room for the form's other fields and the multipart boundaries around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -68,7 +68,7 @@ def import_initiatives_view(model_admin, request):
 
 
 def _import(model_admin, request):
-    problems: list[ImportProblem] = []
+    problems: list[Problem] = []
     result = None
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)

@@ -48,6 +48,8 @@ from initiatives.validators import (
     validate_postcode,
 )
 
+from .problems import ImportRefused, Problem, Tally
+
 # Refused before reading. The export takes about 8 MB per 10,000 initiatives, so this
 # allows about 25,000 rows at once; larger files are better split.
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -98,36 +100,10 @@ CSV_UTF8_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    """One thing wrong with the file: where (spreadsheet row, column header) and what."""
-
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"Row {self.row}")
-        if self.column:
-            where.append(self.column)
-        return f"{', '.join(where)}: {self.message}" if where else self.message
-
-
-class ImportRefused(Exception):
-    """The file was not imported; `problems` lists every reason found."""
-
-    def __init__(self, problems: list[ImportProblem]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s)")
-
-
 @dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+class ImportResult(Tally):
+    """What an import did (or, in a dry run, would do) to initiatives and organisations."""
+
     organisations_created: int = 0
     organisations_updated: int = 0
     dry_run: bool = False
@@ -147,10 +123,10 @@ class ImportResult:
         return text + (" (dry run: nothing was written)." if self.dry_run else ".")
 
 
-def size_problem(size: int) -> ImportProblem | None:
+def size_problem(size: int) -> Problem | None:
     """The refusal for a file too large to import, before any of it is read."""
     if size > MAX_IMPORT_BYTES:
-        return ImportProblem(
+        return Problem(
             None,
             None,
             f"The file is {size / (1024 * 1024):,.1f} MB; the import takes at most "
@@ -170,7 +146,7 @@ def decode(data: bytes) -> str:
         row = data[: exc.start].count(b"\n") + 1
         raise ImportRefused(
             [
-                ImportProblem(
+                Problem(
                     None,
                     None,
                     f"The file is not UTF-8 text (byte {data[exc.start]:#04x} on line {row} "
@@ -181,7 +157,7 @@ def decode(data: bytes) -> str:
     if not text.strip():
         raise ImportRefused(
             [
-                ImportProblem(
+                Problem(
                     None,
                     None,
                     "The file is empty. Export the register as CSV to see the format: "
@@ -203,12 +179,12 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
                 rows.append((number, cells))
     except csv.Error as exc:
         raise ImportRefused(
-            [ImportProblem(None, None, f"The file is not a readable CSV file: {exc}.")]
+            [Problem(None, None, f"The file is not a readable CSV file: {exc}.")]
         ) from None
     return header, rows
 
 
-def map_headers(header: list[str]) -> tuple[dict[str, int], list[ImportProblem]]:
+def map_headers(header: list[str]) -> tuple[dict[str, int], list[Problem]]:
     """Column name -> position, and the problems with the header row."""
     problems = []
     positions: dict[str, int] = {}
@@ -218,7 +194,7 @@ def map_headers(header: list[str]) -> tuple[dict[str, int], list[ImportProblem]]
         if name is None:
             if not key:
                 problems.append(
-                    ImportProblem(
+                    Problem(
                         1,
                         f"column {position + 1}",
                         "This column has no header: add one or delete the column.",
@@ -226,7 +202,7 @@ def map_headers(header: list[str]) -> tuple[dict[str, int], list[ImportProblem]]
                 )
             else:
                 problems.append(
-                    ImportProblem(
+                    Problem(
                         1,
                         text.strip(),
                         "Unknown column. The import reads the export's columns: "
@@ -236,14 +212,14 @@ def map_headers(header: list[str]) -> tuple[dict[str, int], list[ImportProblem]]
                 )
         elif name in positions:
             problems.append(
-                ImportProblem(1, text.strip(), "This column appears twice: keep one of them.")
+                Problem(1, text.strip(), "This column appears twice: keep one of them.")
             )
         else:
             positions[name] = position
     missing = [HEADER_BY_NAME[name] for name in REQUIRED_COLUMNS if name not in positions]
     if missing:
         problems.append(
-            ImportProblem(
+            Problem(
                 1,
                 None,
                 f"Missing column{'s' * (len(missing) > 1)}: {', '.join(missing)}. Every file "
@@ -517,9 +493,7 @@ class RowReader:
 
     def problem(self, column: str | None, message: str) -> None:
         self.ok = False
-        self.problems.append(
-            ImportProblem(self.number, HEADER_BY_NAME.get(column, column), message)
-        )
+        self.problems.append(Problem(self.number, HEADER_BY_NAME.get(column, column), message))
 
     def raw(self, column: str) -> str | None:
         """The cell's text as it was before the export neutralised it, or None if no column."""
@@ -725,7 +699,7 @@ def _narrowed(organisations: list[Organisation], row: Row) -> list[Organisation]
 
 
 def plan_import(
-    rows: list[Row], existing: dict[uuid.UUID, Initiative], problems: list[ImportProblem]
+    rows: list[Row], existing: dict[uuid.UUID, Initiative], problems: list[Problem]
 ) -> Plan:
     """Match rows with records and organisations, and work out what each would change."""
     plan = Plan(rows=rows)
@@ -752,7 +726,7 @@ def plan_import(
             matches = _narrowed(organisations.get(row.organisation_name.casefold(), []), row)
             if len(matches) > 1:
                 problems.append(
-                    ImportProblem(
+                    Problem(
                         row.number,
                         "Organisation",
                         f"{len(matches)} organisations are called \u201c{row.organisation_name}"
@@ -774,7 +748,7 @@ def plan_import(
                 for name, value in row.organisation_values.items():
                     if name in values and values[name] != value:
                         problems.append(
-                            ImportProblem(
+                            Problem(
                                 row.number,
                                 HEADER_BY_NAME[name],
                                 f"Row {number} gives this organisation a different "
@@ -839,7 +813,7 @@ def _changes(row: Row) -> dict:
     return changed
 
 
-def _check_not_changed_since_export(row: Row, problems: list[ImportProblem]) -> None:
+def _check_not_changed_since_export(row: Row, problems: list[Problem]) -> None:
     """Refuse a row whose record was changed after the file was exported (it would undo that)."""
     if row.exported_at is None or not _changes(row):
         return
@@ -850,7 +824,7 @@ def _check_not_changed_since_export(row: Row, problems: list[ImportProblem]) -> 
     if updated > exported:
         moment, who = last_change(Initiative, row.initiative.pk)
         problems.append(
-            ImportProblem(
+            Problem(
                 row.number,
                 "Last updated",
                 f"This initiative was changed in the register at {when_in_words(moment)} by "
@@ -1001,9 +975,7 @@ def import_initiatives(
     if problems:
         raise ImportRefused(problems)
     if not records:
-        raise ImportRefused(
-            [ImportProblem(None, None, "The file has a header row but no initiatives.")]
-        )
+        raise ImportRefused([Problem(None, None, "The file has a header row but no initiatives.")])
     reader = RowReader(positions, Lookups(), problems)
     keys: dict[int, uuid.UUID] = {}
     first_row_of: dict[uuid.UUID, int] = {}
@@ -1013,7 +985,7 @@ def import_initiatives(
             continue
         if key in first_row_of:
             problems.append(
-                ImportProblem(
+                Problem(
                     number,
                     "UUID",
                     f"This UUID is also in row {first_row_of[key]}: each initiative can "
@@ -1052,7 +1024,7 @@ def import_initiatives(
     except IntegrityError as exc:
         raise ImportRefused(
             [
-                ImportProblem(
+                Problem(
                     None,
                     None,
                     f"The database refused the import, so nothing was written ({exc}). "

@@ -32,8 +32,9 @@ from initiatives.models import (
     VanguardSite,
 )
 
+from .problems import Problem, SeedError, Tally
+
 LIST_SEPARATOR = ";"
-MAX_REPORTED_PROBLEMS = 50
 # Keeps `slug IN (...)` lists well under every database's parameter limit.
 LOOKUP_CHUNK = 500
 
@@ -95,45 +96,6 @@ INITIATIVE_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class SeedProblem:
-    """One thing wrong in a seed file, located as a spreadsheet shows it (header = row 1)."""
-
-    path: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = [self.path]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}"
-
-
-class SeedError(Exception):
-    """The seed files cannot be loaded; `problems` says where and why."""
-
-    def __init__(self, problems: list[SeedProblem]):
-        self.problems = problems
-        lines = [str(problem) for problem in problems[:MAX_REPORTED_PROBLEMS]]
-        if len(problems) > MAX_REPORTED_PROBLEMS:
-            lines.append(f"... and {len(problems) - MAX_REPORTED_PROBLEMS} more problems.")
-        super().__init__("\n".join(lines))
-
-
-@dataclass
-class Tally:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-
-
 def display_path(path: Path) -> str:
     """The path as the person running the command would type it."""
     for base in (Path.cwd(), Path(settings.BASE_DIR)):
@@ -151,10 +113,10 @@ class SeedFile:
         self.path = directory / f"{stem}.csv"
         self.display = display_path(self.path)
         self.columns = columns
-        self.problems: list[SeedProblem] = []
+        self.problems: list[Problem] = []
 
     def problem(self, row: int | None, column: str | None, message: str) -> None:
-        self.problems.append(SeedProblem(self.display, row, column, message))
+        self.problems.append(Problem(row, column, message, file=self.display))
 
     def raise_problems(self) -> None:
         if self.problems:
@@ -431,11 +393,11 @@ class SeedLoader:
             except IntegrityError as exc:
                 raise SeedError(
                     [
-                        SeedProblem(
-                            records[0].row.file.display,
+                        Problem(
                             None,
                             None,
                             f"the database refused a row ({exc}).",
+                            file=records[0].row.file.display,
                         )
                     ]
                 ) from exc
@@ -481,12 +443,7 @@ class SeedLoader:
     def count(self, label: str, records: list[Record]) -> None:
         tally = self.tallies.setdefault(label, Tally())
         for record in records:
-            if record.extra["created"]:
-                tally.created += 1
-            elif record.extra["changed"]:
-                tally.updated += 1
-            else:
-                tally.unchanged += 1
+            tally.add(created=record.extra["created"], changed=record.extra["changed"])
 
     @staticmethod
     def save(obj, record: Record) -> None:
