@@ -14,14 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_protect
 
-from initiatives.loading.imports import (
-    MAX_IMPORT_BYTES,
-    MAX_IMPORT_MEGABYTES,
-    ImportRefused,
-    import_initiatives,
-    size_problem,
-)
-from initiatives.loading.problems import Problem
+from initiatives.loading.import_rows import MAX_IMPORT_BYTES, MAX_IMPORT_MEGABYTES, size_problem
+from initiatives.loading.imports import import_initiatives
+from initiatives.loading.problems import ImportRefused, Problem
 
 # Room for the form's other fields and the multipart boundaries around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -101,7 +96,7 @@ def _import(model_admin, request):
 
 
 def _render(model_admin, request, form, *, problems=(), result=None, status=200):
-    from initiatives.loading.imports import DERIVED_COLUMNS
+    from initiatives.loading.import_rows import DERIVED_COLUMNS
 
     from .exports import COLUMNS
 

@@ -10,10 +10,9 @@ nothing. Records that are not in the files are never touched.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -33,8 +32,8 @@ from initiatives.models import (
 )
 
 from .problems import Problem, SeedError, Tally
+from .rows import Row, read_csv
 
-LIST_SEPARATOR = ";"
 # Keeps `slug IN (...)` lists well under every database's parameter limit.
 LOOKUP_CHUNK = 500
 
@@ -125,7 +124,7 @@ class SeedFile:
     def rows(self) -> list[Row]:
         try:
             with open(self.path, encoding="utf-8-sig", newline="") as handle:
-                records = list(csv.reader(handle))
+                header, records = read_csv(handle)
         except FileNotFoundError:
             self.problem(None, None, "file not found. Every seed file must be present.")
             self.raise_problems()
@@ -135,18 +134,16 @@ class SeedFile:
         except csv.Error as exc:
             self.problem(None, None, f"is not valid CSV ({exc}).")
             self.raise_problems()
-        if not records:
+        if header is None:
             self.problem(
                 1, None, f"the file is empty. Row 1 must name the columns: {self._expected}."
             )
             self.raise_problems()
-        header = [name.strip() for name in records[0]]
+        header = [name.strip() for name in header]
         self._check_header(header)
         self.raise_problems()
         rows = []
-        for number, cells in enumerate(records[1:], start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
+        for number, cells in records:
             if len(cells) != len(header):
                 self.problem(
                     number, None, f"has {len(cells)} cells but the header has {len(header)}."
@@ -176,92 +173,6 @@ class SeedFile:
             elif column in seen:
                 self.problem(1, column, "appears twice in the header.")
             seen.add(column)
-
-
-class Row:
-    """One data row; each reader records a problem against its column and carries on."""
-
-    def __init__(self, file: SeedFile, number: int, cells: dict[str, str]):
-        self.file = file
-        self.number = number
-        self.cells = cells
-
-    def problem(self, column: str | None, message: str) -> None:
-        self.file.problem(self.number, column, message)
-
-    def text(self, column: str, *, required: bool = False) -> str:
-        value = self.cells[column].strip()
-        if required and not value:
-            self.problem(column, "a value is required.")
-        return value
-
-    def choice(self, column: str, choices, *, blank: bool = False) -> str:
-        value = self.text(column)
-        valid = [str(code) for code, _label in choices]
-        if not value and not blank:
-            self.problem(column, f"a value is required: one of {', '.join(valid)}.")
-        elif value and value not in valid:
-            self.problem(column, f'"{value}" is not one of {", ".join(valid)}.')
-        return value
-
-    def boolean(self, column: str) -> bool:
-        value = self.text(column).lower()
-        if value not in ("true", "false"):
-            self.problem(column, f'"{self.text(column)}" is not one of true, false.')
-        return value == "true"
-
-    def date(self, column: str) -> dt.date | None:
-        value = self.text(column)
-        if not value:
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            self.problem(column, f'"{value}" is not a date written as YYYY-MM-DD.')
-            return None
-
-    def decimal(self, column: str) -> Decimal | None:
-        return self._number(column, Decimal, InvalidOperation, "a number")
-
-    def integer(self, column: str) -> int | None:
-        return self._number(column, int, ValueError, "a whole number")
-
-    def _number(self, column: str, parse, error: type[Exception], what: str):
-        """The required cell parsed by `parse`; a problem naming `what` when `error` is raised."""
-        value = self.text(column, required=True)
-        try:
-            return parse(value) if value else None
-        except error:
-            self.problem(column, f'"{value}" is not {what}.')
-            return None
-
-    def slugs(self, column: str) -> list[str]:
-        """The ";"-separated slugs of a cell, in order, without repeats."""
-        found: list[str] = []
-        for slug in self.text(column).split(LIST_SEPARATOR):
-            slug = slug.strip()
-            if slug and slug not in found:
-                found.append(slug)
-        return found
-
-    def reference(self, column: str, known, what: str, *, required: bool = False):
-        """The id (or slug, when `known` is a set) that the cell's slug names."""
-        slug = self.text(column, required=required)
-        if not slug:
-            return None
-        if slug not in known:
-            self.problem(column, f'"{slug}" is not the slug of any {what}.')
-            return None
-        return slug if isinstance(known, set) else known[slug]
-
-    def references(self, column: str, known, what: str) -> list:
-        found = []
-        for slug in self.slugs(column):
-            if slug not in known:
-                self.problem(column, f'"{slug}" is not the slug of any {what}.')
-            else:
-                found.append(slug if isinstance(known, set) else known[slug])
-        return found
 
 
 @dataclass

@@ -13,11 +13,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from initiatives.exports import HEADERS, export_lines
-from initiatives.loading.imports import (
-    MAX_IMPORT_BYTES,
-    ImportRefused,
-    import_initiatives,
-)
+from initiatives.loading.import_rows import MAX_IMPORT_BYTES
+from initiatives.loading.imports import import_initiatives
+from initiatives.loading.problems import ImportRefused
 from initiatives.models import Initiative, Organisation
 
 from ..factories import (
