@@ -4,18 +4,18 @@ All or nothing: every file is read, checked and written inside one transaction,
 so one bad cell leaves the database as it was. Rows are matched to existing
 records by slug (funding lines by organisation, funder type, year and funder
 name) and only rows whose values differ are written, so a second run changes
-nothing. Records that are not in the files are never touched.
+nothing. Records that are not in the files are never touched. The files are read
+and checked by seed_files; this module checks what their rows ask for against the
+models and the database, and writes it.
 """
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
@@ -32,147 +32,20 @@ from initiatives.models import (
 )
 
 from .problems import Problem, SeedError, Tally
-from .rows import Row, read_csv
+from .rows import Row
+from .seed_files import (
+    AREA_COLUMNS,
+    CONDITION_COLUMNS,
+    FUNDING_LINE_COLUMNS,
+    INITIATIVE_COLUMNS,
+    NAME_COLUMNS,
+    ORGANISATION_COLUMNS,
+    VANGUARD_COLUMNS,
+    SeedFile,
+)
 
 # Keeps `slug IN (...)` lists well under every database's parameter limit.
 LOOKUP_CHUNK = 500
-
-AREA_COLUMNS = [
-    "slug",
-    "name",
-    "kind",
-    "code",
-    "ods_code",
-    "parent_slug",
-    "other_parent_slugs",
-    "source_note",
-]
-CONDITION_COLUMNS = ["slug", "name", "is_rare"]
-NAME_COLUMNS = ["slug", "name"]
-VANGUARD_COLUMNS = [
-    "slug",
-    "name",
-    "care_model",
-    "social_movement_site",
-    "lead_organisations",
-    "area_description",
-    "area_slugs",
-    "source_note",
-]
-ORGANISATION_COLUMNS = [
-    "slug",
-    "name",
-    "legal_form",
-    "charity_number",
-    "company_number",
-    "website",
-    "source_note",
-]
-FUNDING_LINE_COLUMNS = [
-    "organisation_slug",
-    "funder_type",
-    "funder_name",
-    "share",
-    "year",
-    "source_note",
-]
-INITIATIVE_COLUMNS = [
-    "slug",
-    "name",
-    "organisation_slug",
-    "summary",
-    "role",
-    "topic_slugs",
-    "condition_slugs",
-    "population_slugs",
-    "area_slugs",
-    "national",
-    "vanguard_slug",
-    "website",
-    "status",
-    "last_verified_on",
-    "source_note",
-]
-
-
-def display_path(path: Path) -> str:
-    """The path as the person running the command would type it."""
-    for base in (Path.cwd(), Path(settings.BASE_DIR)):
-        try:
-            return str(path.resolve().relative_to(base.resolve()))
-        except ValueError:
-            continue
-    return str(path)
-
-
-class SeedFile:
-    """One CSV file: checks its header and hands out its rows."""
-
-    def __init__(self, directory: Path, stem: str, columns: list[str]):
-        self.path = directory / f"{stem}.csv"
-        self.display = display_path(self.path)
-        self.columns = columns
-        self.problems: list[Problem] = []
-
-    def problem(self, row: int | None, column: str | None, message: str) -> None:
-        self.problems.append(Problem(row, column, message, file=self.display))
-
-    def raise_problems(self) -> None:
-        if self.problems:
-            raise SeedError(self.problems)
-
-    def rows(self) -> list[Row]:
-        try:
-            with open(self.path, encoding="utf-8-sig", newline="") as handle:
-                header, records = read_csv(handle)
-        except FileNotFoundError:
-            self.problem(None, None, "file not found. Every seed file must be present.")
-            self.raise_problems()
-        except UnicodeDecodeError:
-            self.problem(None, None, "is not UTF-8 text. Save it as CSV UTF-8.")
-            self.raise_problems()
-        except csv.Error as exc:
-            self.problem(None, None, f"is not valid CSV ({exc}).")
-            self.raise_problems()
-        if header is None:
-            self.problem(
-                1, None, f"the file is empty. Row 1 must name the columns: {self._expected}."
-            )
-            self.raise_problems()
-        header = [name.strip() for name in header]
-        self._check_header(header)
-        self.raise_problems()
-        rows = []
-        for number, cells in records:
-            if len(cells) != len(header):
-                self.problem(
-                    number, None, f"has {len(cells)} cells but the header has {len(header)}."
-                )
-                continue
-            rows.append(Row(self, number, dict(zip(header, cells, strict=True))))
-        return rows
-
-    @property
-    def _expected(self) -> str:
-        return ", ".join(self.columns)
-
-    def _check_header(self, header: list[str]) -> None:
-        for column in self.columns:
-            if column not in header:
-                self.problem(
-                    1, column, f"missing from the header. The columns must be: {self._expected}."
-                )
-        seen = set()
-        for column in header:
-            if column not in self.columns:
-                self.problem(
-                    1,
-                    column or "(blank)",
-                    f"is not a column of this file. The columns must be: {self._expected}.",
-                )
-            elif column in seen:
-                self.problem(1, column, "appears twice in the header.")
-            seen.add(column)
 
 
 @dataclass
