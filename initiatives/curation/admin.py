@@ -541,7 +541,7 @@ class InitiativeAdmin(HistoryAdmin):
         ]
 
     def import_view(self, request):
-        """Upload a CSV in the export's format (importing.py); checked in full first."""
+        """Upload a CSV in the export's format (loading/imports.py); checked in full first."""
         from .imports import import_initiatives_view
 
         return import_initiatives_view(self, request)

@@ -1,4 +1,4 @@
-"""The admin's "Import from CSV" page (InitiativeAdmin.get_urls), over importing.py.
+"""The admin's "Import from CSV" page (InitiativeAdmin.get_urls), over loading/imports.py.
 
 A file over the size limit is refused from the request's Content-Length, before
 any of it is read; the view is CSRF-exempt only so that this check comes before
@@ -14,14 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_protect
 
-from ..importing import (
-    MAX_IMPORT_BYTES,
-    MAX_IMPORT_MEGABYTES,
-    ImportProblem,
-    ImportRefused,
-    import_initiatives,
-    size_problem,
-)
+from initiatives.loading.import_rows import MAX_IMPORT_BYTES, MAX_IMPORT_MEGABYTES, size_problem
+from initiatives.loading.imports import import_initiatives
+from initiatives.loading.problems import ImportRefused, Problem
 
 # Room for the form's other fields and the multipart boundaries around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -68,7 +63,7 @@ def import_initiatives_view(model_admin, request):
 
 
 def _import(model_admin, request):
-    problems: list[ImportProblem] = []
+    problems: list[Problem] = []
     result = None
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
@@ -101,8 +96,8 @@ def _import(model_admin, request):
 
 
 def _render(model_admin, request, form, *, problems=(), result=None, status=200):
-    from ..exports import COLUMNS
-    from ..importing import DERIVED_COLUMNS
+    from initiatives.exports import COLUMNS
+    from initiatives.loading.import_rows import DERIVED_COLUMNS
 
     opts = model_admin.model._meta
     context = {

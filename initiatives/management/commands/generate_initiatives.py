@@ -6,7 +6,7 @@ from argparse import ArgumentTypeError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from initiatives.generation import GenerationError, delete_generated, generate
+from initiatives.loading.generation import GenerationError, delete_generated, generate
 
 MAX_COUNT = 2_000_000
 

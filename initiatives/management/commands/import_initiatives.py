@@ -6,7 +6,9 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from initiatives.importing import ImportRefused, import_initiatives, size_problem
+from initiatives.loading.import_rows import size_problem
+from initiatives.loading.imports import import_initiatives
+from initiatives.loading.problems import ImportRefused
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from initiatives.loading.seeds import SeedError, seeds_load
 from initiatives.models import Initiative
-from initiatives.seeding import SeedError, seeds_load
 
 
 class Command(BaseCommand):

@@ -4,24 +4,23 @@ All or nothing: every file is read, checked and written inside one transaction,
 so one bad cell leaves the database as it was. Rows are matched to existing
 records by slug (funding lines by organisation, funder type, year and funder
 name) and only rows whose values differ are written, so a second run changes
-nothing. Records that are not in the files are never touched.
+nothing. Records that are not in the files are never touched. The files are read
+and checked by seed_files; this module checks what their rows ask for against the
+models and the database, and writes it.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
-from .caching import bump_version
-from .models import (
+from initiatives.caching import bump_version
+from initiatives.models import (
     Area,
     Condition,
     FundingLine,
@@ -32,274 +31,21 @@ from .models import (
     VanguardSite,
 )
 
-LIST_SEPARATOR = ";"
-MAX_REPORTED_PROBLEMS = 50
+from .problems import Problem, SeedError, Tally
+from .rows import Row
+from .seed_files import (
+    AREA_COLUMNS,
+    CONDITION_COLUMNS,
+    FUNDING_LINE_COLUMNS,
+    INITIATIVE_COLUMNS,
+    NAME_COLUMNS,
+    ORGANISATION_COLUMNS,
+    VANGUARD_COLUMNS,
+    SeedFile,
+)
+
 # Keeps `slug IN (...)` lists well under every database's parameter limit.
 LOOKUP_CHUNK = 500
-
-AREA_COLUMNS = [
-    "slug",
-    "name",
-    "kind",
-    "code",
-    "ods_code",
-    "parent_slug",
-    "other_parent_slugs",
-    "source_note",
-]
-CONDITION_COLUMNS = ["slug", "name", "is_rare"]
-NAME_COLUMNS = ["slug", "name"]
-VANGUARD_COLUMNS = [
-    "slug",
-    "name",
-    "care_model",
-    "social_movement_site",
-    "lead_organisations",
-    "area_description",
-    "area_slugs",
-    "source_note",
-]
-ORGANISATION_COLUMNS = [
-    "slug",
-    "name",
-    "legal_form",
-    "charity_number",
-    "company_number",
-    "website",
-    "source_note",
-]
-FUNDING_LINE_COLUMNS = [
-    "organisation_slug",
-    "funder_type",
-    "funder_name",
-    "share",
-    "year",
-    "source_note",
-]
-INITIATIVE_COLUMNS = [
-    "slug",
-    "name",
-    "organisation_slug",
-    "summary",
-    "role",
-    "topic_slugs",
-    "condition_slugs",
-    "population_slugs",
-    "area_slugs",
-    "national",
-    "vanguard_slug",
-    "website",
-    "status",
-    "last_verified_on",
-    "source_note",
-]
-
-
-@dataclass(frozen=True)
-class SeedProblem:
-    """One thing wrong in a seed file, located as a spreadsheet shows it (header = row 1)."""
-
-    path: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = [self.path]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}"
-
-
-class SeedError(Exception):
-    """The seed files cannot be loaded; `problems` says where and why."""
-
-    def __init__(self, problems: list[SeedProblem]):
-        self.problems = problems
-        lines = [str(problem) for problem in problems[:MAX_REPORTED_PROBLEMS]]
-        if len(problems) > MAX_REPORTED_PROBLEMS:
-            lines.append(f"... and {len(problems) - MAX_REPORTED_PROBLEMS} more problems.")
-        super().__init__("\n".join(lines))
-
-
-@dataclass
-class Tally:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-
-
-def display_path(path: Path) -> str:
-    """The path as the person running the command would type it."""
-    for base in (Path.cwd(), Path(settings.BASE_DIR)):
-        try:
-            return str(path.resolve().relative_to(base.resolve()))
-        except ValueError:
-            continue
-    return str(path)
-
-
-class SeedFile:
-    """One CSV file: checks its header and hands out its rows."""
-
-    def __init__(self, directory: Path, stem: str, columns: list[str]):
-        self.path = directory / f"{stem}.csv"
-        self.display = display_path(self.path)
-        self.columns = columns
-        self.problems: list[SeedProblem] = []
-
-    def problem(self, row: int | None, column: str | None, message: str) -> None:
-        self.problems.append(SeedProblem(self.display, row, column, message))
-
-    def raise_problems(self) -> None:
-        if self.problems:
-            raise SeedError(self.problems)
-
-    def rows(self) -> list[Row]:
-        try:
-            with open(self.path, encoding="utf-8-sig", newline="") as handle:
-                records = list(csv.reader(handle))
-        except FileNotFoundError:
-            self.problem(None, None, "file not found. Every seed file must be present.")
-            self.raise_problems()
-        except UnicodeDecodeError:
-            self.problem(None, None, "is not UTF-8 text. Save it as CSV UTF-8.")
-            self.raise_problems()
-        except csv.Error as exc:
-            self.problem(None, None, f"is not valid CSV ({exc}).")
-            self.raise_problems()
-        if not records:
-            self.problem(
-                1, None, f"the file is empty. Row 1 must name the columns: {self._expected}."
-            )
-            self.raise_problems()
-        header = [name.strip() for name in records[0]]
-        self._check_header(header)
-        self.raise_problems()
-        rows = []
-        for number, cells in enumerate(records[1:], start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) != len(header):
-                self.problem(
-                    number, None, f"has {len(cells)} cells but the header has {len(header)}."
-                )
-                continue
-            rows.append(Row(self, number, dict(zip(header, cells, strict=True))))
-        return rows
-
-    @property
-    def _expected(self) -> str:
-        return ", ".join(self.columns)
-
-    def _check_header(self, header: list[str]) -> None:
-        for column in self.columns:
-            if column not in header:
-                self.problem(
-                    1, column, f"missing from the header. The columns must be: {self._expected}."
-                )
-        seen = set()
-        for column in header:
-            if column not in self.columns:
-                self.problem(
-                    1,
-                    column or "(blank)",
-                    f"is not a column of this file. The columns must be: {self._expected}.",
-                )
-            elif column in seen:
-                self.problem(1, column, "appears twice in the header.")
-            seen.add(column)
-
-
-class Row:
-    """One data row; each reader records a problem against its column and carries on."""
-
-    def __init__(self, file: SeedFile, number: int, cells: dict[str, str]):
-        self.file = file
-        self.number = number
-        self.cells = cells
-
-    def problem(self, column: str | None, message: str) -> None:
-        self.file.problem(self.number, column, message)
-
-    def text(self, column: str, *, required: bool = False) -> str:
-        value = self.cells[column].strip()
-        if required and not value:
-            self.problem(column, "a value is required.")
-        return value
-
-    def choice(self, column: str, choices, *, blank: bool = False) -> str:
-        value = self.text(column)
-        valid = [str(code) for code, _label in choices]
-        if not value and not blank:
-            self.problem(column, f"a value is required: one of {', '.join(valid)}.")
-        elif value and value not in valid:
-            self.problem(column, f'"{value}" is not one of {", ".join(valid)}.')
-        return value
-
-    def boolean(self, column: str) -> bool:
-        value = self.text(column).lower()
-        if value not in ("true", "false"):
-            self.problem(column, f'"{self.text(column)}" is not one of true, false.')
-        return value == "true"
-
-    def date(self, column: str) -> dt.date | None:
-        value = self.text(column)
-        if not value:
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            self.problem(column, f'"{value}" is not a date written as YYYY-MM-DD.')
-            return None
-
-    def decimal(self, column: str) -> Decimal | None:
-        return self._number(column, Decimal, InvalidOperation, "a number")
-
-    def integer(self, column: str) -> int | None:
-        return self._number(column, int, ValueError, "a whole number")
-
-    def _number(self, column: str, parse, error: type[Exception], what: str):
-        """The required cell parsed by `parse`; a problem naming `what` when `error` is raised."""
-        value = self.text(column, required=True)
-        try:
-            return parse(value) if value else None
-        except error:
-            self.problem(column, f'"{value}" is not {what}.')
-            return None
-
-    def slugs(self, column: str) -> list[str]:
-        """The ";"-separated slugs of a cell, in order, without repeats."""
-        found: list[str] = []
-        for slug in self.text(column).split(LIST_SEPARATOR):
-            slug = slug.strip()
-            if slug and slug not in found:
-                found.append(slug)
-        return found
-
-    def reference(self, column: str, known, what: str, *, required: bool = False):
-        """The id (or slug, when `known` is a set) that the cell's slug names."""
-        slug = self.text(column, required=required)
-        if not slug:
-            return None
-        if slug not in known:
-            self.problem(column, f'"{slug}" is not the slug of any {what}.')
-            return None
-        return slug if isinstance(known, set) else known[slug]
-
-    def references(self, column: str, known, what: str) -> list:
-        found = []
-        for slug in self.slugs(column):
-            if slug not in known:
-                self.problem(column, f'"{slug}" is not the slug of any {what}.')
-            else:
-                found.append(slug if isinstance(known, set) else known[slug])
-        return found
 
 
 @dataclass
@@ -431,11 +177,11 @@ class SeedLoader:
             except IntegrityError as exc:
                 raise SeedError(
                     [
-                        SeedProblem(
-                            records[0].row.file.display,
+                        Problem(
                             None,
                             None,
                             f"the database refused a row ({exc}).",
+                            file=records[0].row.file.display,
                         )
                     ]
                 ) from exc
@@ -481,12 +227,7 @@ class SeedLoader:
     def count(self, label: str, records: list[Record]) -> None:
         tally = self.tallies.setdefault(label, Tally())
         for record in records:
-            if record.extra["created"]:
-                tally.created += 1
-            elif record.extra["changed"]:
-                tally.updated += 1
-            else:
-                tally.unchanged += 1
+            tally.add(created=record.extra["created"], changed=record.extra["changed"])
 
     @staticmethod
     def save(obj, record: Record) -> None:

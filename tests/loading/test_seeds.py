@@ -321,7 +321,7 @@ def test_if_empty_leaves_a_register_with_initiatives_alone(tmp_path):
 
     from initiatives.models import Area
 
-    from .factories import InitiativeFactory
+    from ..factories import InitiativeFactory
 
     InitiativeFactory(name="Edited by a curator")
     out = StringIO()

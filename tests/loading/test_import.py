@@ -13,14 +13,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from initiatives.exports import HEADERS, export_lines
-from initiatives.importing import (
-    MAX_IMPORT_BYTES,
-    ImportRefused,
-    import_initiatives,
-)
+from initiatives.loading.import_rows import MAX_IMPORT_BYTES
+from initiatives.loading.imports import import_initiatives
+from initiatives.loading.problems import ImportRefused
 from initiatives.models import Initiative, Organisation
 
-from .factories import (
+from ..factories import (
     AreaFactory,
     ConditionFactory,
     InitiativeFactory,
@@ -28,7 +26,7 @@ from .factories import (
     TopicFactory,
     VanguardSiteFactory,
 )
-from .test_security import inline_code
+from ..test_security import inline_code
 
 pytestmark = pytest.mark.django_db
 

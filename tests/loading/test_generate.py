@@ -15,7 +15,7 @@ from initiatives.models import (
 )
 from initiatives.validators import validate_postcode
 
-from .factories import AreaFactory, InitiativeFactory
+from ..factories import AreaFactory, InitiativeFactory
 
 pytestmark = pytest.mark.django_db
 

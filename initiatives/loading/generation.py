@@ -1,0 +1,209 @@
+"""Realistic synthetic records for benchmarks (`manage.py generate_initiatives`).
+
+Records are built in Python (generation_records, from the words and vocabulary in
+generation_vocabulary) with a seeded random generator, so a seed always gives the
+same names and UUIDs, then written here in batches of 2,000 (COPY on PostgreSQL,
+bulk_create on SQLite; no `save()` per row) while the next batch is built. The
+database's triggers (search) run as for any insert. Every generated slug starts
+with "gen-" so that `delete_generated()` can remove them all again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from operator import attrgetter
+
+from django.db import connections, router, transaction
+from django.db.models import Max, ProtectedError
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from initiatives.caching import bump_version
+from initiatives.models import (
+    Area,
+    Condition,
+    FundingLine,
+    Initiative,
+    Organisation,
+    PopulationGroup,
+    Topic,
+    VanguardSite,
+)
+
+from .generation_records import GeneratedInitiative, Generator
+from .generation_vocabulary import PREFIX, load_vocabulary
+
+BATCH_SIZE = 2000
+
+
+class GenerationError(Exception):
+    """Generation cannot go ahead; the message says what to do."""
+
+
+# Writing ---------------------------------------------------------------------
+
+
+# Link tables: (label, m2m field name).
+LINKS = [
+    ("areas", "areas"),
+    ("topics", "topics"),
+    ("conditions", "conditions"),
+    ("populations", "population_groups"),
+]
+
+
+def _connection():
+    connection = connections[router.db_for_write(Initiative)]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        raise GenerationError("generate_initiatives writes to PostgreSQL or SQLite only.")
+    return connection
+
+
+def _reserve_ids(connection, model, count: int) -> list[int]:
+    """Ids for rows not inserted yet, so that rows pointing at them can go in first."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite, AUTOINCREMENT: never reuse an id, even one whose row was deleted.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        top = max(row[0] if row else 0, model.objects.aggregate(top=Max("pk"))["top"] or 0)
+        return list(range(top + 1, top + 1 + count))
+
+
+def _copy(connection, table: str, columns: list[str], rows) -> None:
+    """PostgreSQL COPY: the fastest way in, with values adapted by psycopg, not Django."""
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _insert(connection, model, objects: list, *, with_pk: bool = True) -> None:
+    """Insert instances: COPY on PostgreSQL, bulk_create elsewhere (no save() per row).
+
+    The instances hold final column values (normalised postcodes, timestamps set),
+    so COPY can skip Django's per-field preparation.
+    """
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        return
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    values = attrgetter(*(f.attname for f in fields))
+    _copy(connection, model._meta.db_table, [f.column for f in fields], map(values, objects))
+
+
+def _insert_links(connection, rows: list[GeneratedInitiative], counts: Counter) -> None:
+    """The initiatives' links, without a model instance per row."""
+    quote = connection.ops.quote_name
+    for label, field_name in LINKS:
+        field = Initiative._meta.get_field(field_name)
+        table = field.remote_field.through._meta.db_table
+        columns = [field.m2m_column_name(), field.m2m_reverse_name()]
+        pairs = [(row.initiative.pk, pk) for row in rows for pk in getattr(row.links, label)]
+        counts[f"initiative {label} links"] += len(pairs)
+        if connection.vendor == "postgresql":
+            _copy(connection, table, columns, pairs)
+            continue
+        # Table and column names come from the models, quoted; values are parameters.
+        insert = f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES "  # noqa: S608
+        with connection.cursor() as cursor:
+            for start in range(0, len(pairs), BATCH_SIZE):
+                chunk = pairs[start : start + BATCH_SIZE]
+                values = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(insert + values, [value for pair in chunk for value in pair])
+
+
+def _write_batch(rows: list[GeneratedInitiative], counts: Counter) -> None:
+    connection = _connection()
+    organisations = [row.organisation for row in rows if row.new_organisation]
+    for organisation, pk in zip(
+        organisations, _reserve_ids(connection, Organisation, len(organisations)), strict=True
+    ):
+        organisation.pk = pk
+    initiatives = [row.initiative for row in rows]
+    for initiative, pk in zip(
+        initiatives, _reserve_ids(connection, Initiative, len(initiatives)), strict=True
+    ):
+        initiative.pk = pk
+    lines = []
+    for row in rows:
+        row.initiative.organisation_id = row.organisation.pk
+        for line in row.lines:
+            line.organisation_id = row.organisation.pk
+            lines.append(line)
+    _insert(connection, Organisation, organisations)
+    _insert(connection, FundingLine, lines, with_pk=False)
+    # Links before their initiatives: foreign keys are checked at commit (Django creates
+    # them deferrable), so the search triggers build each initiative's document once, on
+    # its insert, instead of again after every link table.
+    _insert_links(connection, rows, counts)
+    _insert(connection, Initiative, initiatives)
+    counts["organisations"] += len(organisations)
+    counts["funding lines"] += len(lines)
+    counts["initiatives"] += len(initiatives)
+
+
+def generate(*, count: int, seed: int, progress=None) -> Counter:
+    """Write `count` initiatives (and ~count/3 organisations) for `seed`; rows per table."""
+    if Initiative.objects.filter(slug__startswith=f"{PREFIX}{seed}-").exists():
+        raise GenerationError(
+            f"Records generated with seed {seed} are already in the database. "
+            "Pass --replace to remove generated records first, or choose another --seed."
+        )
+    with transaction.atomic():
+        vocabulary = load_vocabulary()
+        generator = Generator(seed=seed, vocabulary=vocabulary, today=timezone.localdate())
+        counts: Counter = Counter({f"fallback {k}": v for k, v in vocabulary.created.items()})
+        ranges = [
+            (first, min(first + BATCH_SIZE - 1, count)) for first in range(1, count + 1, BATCH_SIZE)
+        ]
+        # One thread builds the next batch (plain Python, no database) while this one waits
+        # for the database to write the current batch. Batches are built in order, so a
+        # seed still gives the same records.
+        with ThreadPoolExecutor(max_workers=1) as builder:
+            upcoming = builder.submit(generator.batch, *ranges[0])
+            for i, (_, last) in enumerate(ranges):
+                rows = upcoming.result()
+                if i + 1 < len(ranges):
+                    upcoming = builder.submit(generator.batch, *ranges[i + 1])
+                _write_batch(rows, counts)
+                if progress:
+                    progress(last)
+    bump_version()
+    return counts
+
+
+def delete_generated() -> Counter:
+    """Remove every generated record (slug starting "gen-"); rows deleted per table."""
+    counts: Counter = Counter()
+    generated = {"slug__startswith": PREFIX}
+    try:
+        # Synthetic records leave no history behind: recording each deletion would add
+        # a history row per record and make --replace many times slower.
+        with override_settings(SIMPLE_HISTORY_ENABLED=False), transaction.atomic():
+            for model in (Initiative, Organisation, VanguardSite):
+                _, by_model = model.objects.filter(**generated).delete()
+                counts.update(by_model)
+            # Districts before the ICBs and nation above them (parents are protected).
+            for kind in ("local_authority", "icb", "nhs_region", "nation"):
+                _, by_model = Area.objects.filter(kind=kind, **generated).delete()
+                counts.update(by_model)
+            for model in (Topic, Condition, PopulationGroup):
+                _, by_model = model.objects.filter(**generated).delete()
+                counts.update(by_model)
+        bump_version()
+    except ProtectedError as exc:
+        names = ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:5])
+        raise GenerationError(
+            f"Generated records are in use by other records ({names}); "
+            "change those first, then run --replace again."
+        ) from exc
+    return Counter({label: n for label, n in counts.items() if n})
