@@ -3,9 +3,10 @@
 import pytest
 from django.conf import settings
 
+from tests.directory.test_hostile import plant
+
 from ..factories import InitiativeFactory, OrganisationFactory
 from ..sample_register import build_register
-from ..test_hostile import plant
 
 pytestmark = [
     pytest.mark.browser,

@@ -17,6 +17,7 @@ from initiatives.loading.import_rows import MAX_IMPORT_BYTES
 from initiatives.loading.imports import import_initiatives
 from initiatives.loading.problems import ImportRefused
 from initiatives.models import Initiative, Organisation
+from tests.directory.test_security import inline_code
 
 from ..factories import (
     AreaFactory,
@@ -26,7 +27,6 @@ from ..factories import (
     TopicFactory,
     VanguardSiteFactory,
 )
-from ..test_security import inline_code
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from directory.middleware import PrimaryDatabaseMiddleware
 from directory.routers import PrimaryReplicaRouter, use_primary
 from initiatives.models import Area, Initiative, Organisation
 
-from .factories import InitiativeFactory
-from .processes import run_django
+from ..factories import InitiativeFactory
+from ..processes import run_django
 
 router = PrimaryReplicaRouter()
 

@@ -4,8 +4,8 @@ import sys
 import pytest
 from django.db import DatabaseError
 
-from .factories import InitiativeFactory
-from .processes import ROOT, clean_environment
+from ..factories import InitiativeFactory
+from ..processes import ROOT, clean_environment
 
 
 @pytest.mark.django_db

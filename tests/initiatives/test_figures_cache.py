@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from initiatives import caching
 from initiatives.models import Initiative
 
-from .factories import AreaFactory, ConditionFactory, InitiativeFactory
-from .processes import read_setting
+from ..factories import AreaFactory, ConditionFactory, InitiativeFactory
+from ..processes import read_setting
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from places import lookup
 from places.management.commands import import_postcodes
 from places.models import Postcode, PostcodeImport
 
-from .factories import InitiativeFactory, PostcodeFactory
+from ..factories import InitiativeFactory, PostcodeFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from places.models import Postcode
 
-from .factories import PostcodeFactory
+from ..factories import PostcodeFactory
 
 pytestmark = pytest.mark.django_db
 

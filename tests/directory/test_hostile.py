@@ -10,8 +10,16 @@ from django.conf import settings
 from django.db import models
 
 from initiatives.models import Initiative, Organisation, PostcodeField
+from tests.directory.test_security import (
+    API_PATHS,
+    CSV_PATHS,
+    first_existing,
+    inline_code,
+    page_urls,
+    read,
+)
 
-from .factories import (
+from ..factories import (
     AreaFactory,
     ConditionFactory,
     FundingLineFactory,
@@ -21,7 +29,6 @@ from .factories import (
     TopicFactory,
     VanguardSiteFactory,
 )
-from .test_security import API_PATHS, CSV_PATHS, first_existing, inline_code, page_urls, read
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.test import Client, RequestFactory, override_settings
 
 from directory.clientip import client_address
 from initiatives.models import Suggestion
+from tests.curation.test_login_lockout import LOGIN, PASSWORD
+from tests.curation.test_suggestions import SUGGEST, new_initiative
 
-from .processes import read_setting
-from .test_login_lockout import LOGIN, PASSWORD
-from .test_suggestions import SUGGEST, new_initiative
+from ..processes import read_setting
 
 ROOT = Path(__file__).resolve().parent.parent
 BALANCER = "10.0.0.2"

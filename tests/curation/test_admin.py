@@ -19,7 +19,7 @@ from initiatives.models import (
     VanguardSite,
 )
 
-from .factories import (
+from ..factories import (
     AreaFactory,
     ConditionFactory,
     FundingLineFactory,

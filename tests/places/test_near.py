@@ -5,7 +5,7 @@ import pytest
 from initiatives.models import Area, Initiative
 from places.models import Postcode
 
-from .factories import AreaFactory, InitiativeFactory, PostcodeFactory
+from ..factories import AreaFactory, InitiativeFactory, PostcodeFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,16 +7,16 @@ from django.urls import reverse
 
 from initiatives.models import FundingLine, Initiative, Organisation
 from initiatives.services import BASELINE_REASON, history_baseline
+from tests.curation.test_admin import organisation_data
+from tests.directory.test_security import inline_code
 
-from .factories import (
+from ..factories import (
     AreaFactory,
     FundingLineFactory,
     InitiativeFactory,
     OrganisationFactory,
     TopicFactory,
 )
-from .test_admin import organisation_data
-from .test_security import inline_code
 
 pytestmark = pytest.mark.django_db
 

@@ -90,7 +90,7 @@ def test_failures_for_an_unknown_username_are_paused_too():
 
 
 def test_the_paused_page_is_safe_and_plain(curator):
-    from .test_security import inline_code
+    from tests.directory.test_security import inline_code
 
     fail(5, username='<script>alert("x")</script>')
     _, response = sign_in("x", username='<script>alert("x")</script>')

@@ -16,7 +16,7 @@ from initiatives.exports import COLUMNS, FORMULA_TRIGGERS, HEADERS, neutralise, 
 from initiatives.listing.filters import InitiativeFilter
 from initiatives.models import Initiative, VanguardSite
 
-from .factories import (
+from ..factories import (
     AreaFactory,
     ConditionFactory,
     FundingLineFactory,

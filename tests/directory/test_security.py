@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from django.urls import Resolver404, clear_url_caches, path, resolve
 from django.utils import timezone
 
-from .factories import AreaFactory, InitiativeFactory
+from ..factories import AreaFactory, InitiativeFactory
 
 pytestmark = pytest.mark.django_db
 

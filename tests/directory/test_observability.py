@@ -10,7 +10,7 @@ from django.urls import path
 
 from directory.logging import JSONFormatter, configure_sentry, request_id_var
 
-from .processes import run_django
+from ..processes import run_django
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from .factories import InitiativeFactory, OrganisationFactory
+from ..factories import InitiativeFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from initiatives.models import FundingDependency, FundingLine, Initiative
 
-from .factories import FundingLineFactory, InitiativeFactory, OrganisationFactory
+from ..factories import FundingLineFactory, InitiativeFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 

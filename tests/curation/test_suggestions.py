@@ -13,7 +13,7 @@ from initiatives.curation.services import SuggestionError, suggestion_accept, su
 from initiatives.curation.suggestions import LABELS, MODEL_FIELDS, client_hash
 from initiatives.models import Initiative, Suggestion
 
-from .factories import InitiativeFactory, OrganisationFactory, SuggestionFactory
+from ..factories import InitiativeFactory, OrganisationFactory, SuggestionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -230,7 +230,7 @@ class TestCorrection:
         assert Suggestion.objects.get().proposed == {"drop_in": False}
 
     def test_hostile_values_in_the_record_are_prefilled_as_text(self, client):
-        from .test_security import inline_code
+        from tests.directory.test_security import inline_code
 
         initiative = InitiativeFactory(
             name='<script>alert("x")</script>',
