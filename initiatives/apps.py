@@ -8,11 +8,12 @@ class InitiativesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import caching, search
+        from . import caching
+        from .search import schema
 
         caching.connect_signals()
 
         # SQLite's search triggers must be out of the way while tables are rebuilt.
-        pre_migrate.connect(search.before_migrate, sender=self)
-        post_migrate.connect(search.after_migrate, sender=self)
+        pre_migrate.connect(schema.before_migrate, sender=self)
+        post_migrate.connect(schema.after_migrate, sender=self)
         post_migrate.connect(caching.create_cache_table, sender=self)

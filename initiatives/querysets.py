@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Cast, Concat, Round, Sqrt
 from django.utils import timezone
 
+from initiatives.search import search_initiatives
+
 # How far "near" reaches when a search gives a postcode but no distance.
 DEFAULT_DISTANCE_KM = 10
 
@@ -189,9 +191,7 @@ class InitiativeQuerySet(models.QuerySet):
         return parts[0].union(*parts[1:])
 
     def search(self, q: str):
-        """Full-text search; the backend is chosen in search.py alone."""
-        from .search import search_initiatives
-
+        """Full-text search; the backend is chosen in initiatives.search alone."""
         q = (q or "").strip()
         if not q:
             return self

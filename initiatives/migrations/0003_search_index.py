@@ -4,21 +4,21 @@ PostgreSQL: a tsvector column (GIN) and a text column for trigram matching
 (pg_trgm, GIN), filled by a row trigger on initiatives and refreshed by
 triggers on organisations, topics, conditions and the link tables.
 SQLite: an FTS5 table (skipped when FTS5 is missing); its triggers are added
-after each migrate run, see initiatives.search.create_search_table.
-Neither is a model field. The SQL lives in initiatives/search.py.
+after each migrate run, see initiatives.search.schema.
+Neither is a model field. The SQL lives in initiatives/search/schema.py.
 """
 
 from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from initiatives.search import create_search_table
+    from initiatives.search.schema import create_search_table
 
     create_search_table(schema_editor.connection)
 
 
 def remove(apps, schema_editor):
-    from initiatives.search import remove_search_schema
+    from initiatives.search.schema import remove_search_schema
 
     remove_search_schema(schema_editor.connection)
 
