@@ -20,8 +20,8 @@ The package's modules:
 - `fallback`: plain ``icontains`` matching where no full-text index is available.
 - `fuzzy`: the misspelling correction both backends share (trigram word similarity).
 - `expressions`: raw SQL about the current row, and the relevance order.
-- `schema`: the search tables, columns, triggers and indexes, installed by
-  migration 0003 and checked after every ``migrate``.
+- `schema`: SQLite's search triggers, installed after every ``migrate``, and
+  re-indexing. The rest of the search schema is migration 0007_search_schema.
 
 A backend is a module with `matches(queryset, parsed, text)` (the matching records
 and a rank expression), `vocabulary(connection, words)` (known words similar to

@@ -5,7 +5,7 @@ summary, description, and organisation, topics and conditions) is searched
 with one ``websearch_to_tsquery('english', ...)`` per group of the parsed query.
 Misspellings are corrected from ``initiatives_search_word``, every word the
 records have held, looked up through pg_trgm's GiST index. The column, word
-list, triggers and indexes come from `initiatives.search.schema`.
+list, triggers and indexes come from migration 0007_search_schema.
 """
 
 # ruff: noqa: S608 - SQL is assembled from this module's constants; input is always a parameter.

@@ -5,8 +5,9 @@ query. Ranking uses bm25 with column weights in the order of PostgreSQL's
 weights. Misspellings are corrected from the words of the records that hold a
 similar word: a cheap SQL prefilter, then pg_trgm's measures in Python through
 the ``initiatives_fuzzy_match`` function added to every SQLite connection here.
-Whether this SQLite has FTS5 is probed once (`fts5_available`); the table and
-its triggers come from `initiatives.search.schema`.
+Whether this SQLite has FTS5 is probed once (`fts5_available`). The FTS5 table
+comes from migration 0007_search_schema, its triggers from
+`initiatives.search.schema`.
 """
 
 # ruff: noqa: S608, S611 - SQL is assembled from this module's constants; input is always a parameter.
