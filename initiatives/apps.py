@@ -10,7 +10,8 @@ class InitiativesConfig(AppConfig):
     def ready(self):
         from places.signals import postcodes_imported
 
-        from . import caching, models, search
+        from . import caching, models
+        from .search import schema
         from .services.locations import on_postcodes_imported
 
         # The figures cache is out of date whenever a counted record or link changes.
@@ -38,6 +39,6 @@ class InitiativesConfig(AppConfig):
         postcodes_imported.connect(on_postcodes_imported, dispatch_uid="initiatives-locate")
 
         # SQLite's search triggers must be out of the way while tables are rebuilt.
-        pre_migrate.connect(search.before_migrate, sender=self)
-        post_migrate.connect(search.after_migrate, sender=self)
+        pre_migrate.connect(schema.before_migrate, sender=self)
+        post_migrate.connect(schema.after_migrate, sender=self)
         post_migrate.connect(caching.create_cache_table, sender=self)

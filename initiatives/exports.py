@@ -1,4 +1,4 @@
-"""The commissioners' CSV export (STYLE.md habit 6).
+"""The commissioners' CSV export: the listing's records, every page of them, streamed.
 
 Columns are defined once, as data (COLUMNS), and used by the export, the admin
 action, the README table and the import that reads the same file back. Rows

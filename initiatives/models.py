@@ -1,4 +1,5 @@
-"""The register's data model (DESIGN.md section 4)."""
+"""The register's data model: areas, vanguard sites, vocabularies, organisations and
+their funding, initiatives, and suggestions from the public."""
 
 import uuid
 from collections.abc import Container
@@ -578,7 +579,7 @@ class Suggestion(models.Model):
         help_text="The initiative a correction is for.",
     )
     # Field name -> proposed value: every field for a new initiative, only the changed
-    # ones for a correction (suggestions.py lists the fields).
+    # ones for a correction (curation/suggestions.py lists the fields).
     proposed = models.JSONField(default=dict, blank=True)
     message = models.TextField("note from the sender", blank=True)
     contact_email = models.EmailField(blank=True)

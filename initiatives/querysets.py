@@ -15,6 +15,7 @@ from django.db.models.functions import Cast, Concat, Round, Sqrt
 from django.utils import timezone
 
 from .areas import AreaTree
+from .search import search_initiatives
 
 # How far "near" reaches when a search gives a postcode but no distance.
 DEFAULT_DISTANCE_KM = Decimal(10)
@@ -176,9 +177,7 @@ class InitiativeQuerySet(models.QuerySet):
         return parts[0].union(*parts[1:])
 
     def search(self, q: str):
-        """Full-text search; the backend is chosen in search.py alone."""
-        from .search import search_initiatives
-
+        """Full-text search; the backend is chosen in initiatives.search alone."""
         q = (q or "").strip()
         if not q:
             return self

@@ -1,4 +1,4 @@
-"""The curators' admin: enter, verify, publish and archive records (DESIGN.md section 1).
+"""The curators' admin: enter, verify, publish and archive records.
 
 Curators archive rather than delete: the "Curator" group (migration 0002) has no
 delete permission on initiatives or organisations, so Django hides the delete
@@ -7,7 +7,7 @@ superusers can delete, and the deletion is kept in the record's history.
 
 Every change to an initiative, organisation or funding line is kept by
 django-simple-history: the "History" button on a record lists who changed what and
-when, and restores an earlier version (see services.py for the parts it adds).
+when, and restores an earlier version (see initiatives/services/history.py for the parts it adds).
 """
 
 from django.conf import settings

@@ -1,26 +1,12 @@
-"""Full-text search: the document each initiative is searched by, kept in step by triggers.
+"""Full-text search: once installed the search schema from code; now empty.
 
-PostgreSQL: a tsvector column (GIN) and a text column for trigram matching
-(pg_trgm, GIN), filled by a row trigger on initiatives and refreshed by
-triggers on organisations, topics, conditions and the link tables.
-SQLite: an FTS5 table (skipped when FTS5 is missing); its triggers are added
-after each migrate run, see initiatives.search.create_search_table.
-Neither is a model field. The SQL lives in initiatives/search.py.
+Migration 0007_search_schema holds that schema as data (PostgreSQL's column,
+word list, functions, triggers and indexes; SQLite's FTS5 table) and re-creates
+it in place on a database that ran the old version of this migration. SQLite's
+triggers are installed after every migrate by initiatives.search.schema.
 """
 
 from django.db import migrations
-
-
-def install(apps, schema_editor):
-    from initiatives.search import create_search_table
-
-    create_search_table(schema_editor.connection)
-
-
-def remove(apps, schema_editor):
-    from initiatives.search import remove_search_schema
-
-    remove_search_schema(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
@@ -28,6 +14,4 @@ class Migration(migrations.Migration):
         ("initiatives", "0002_curator_group"),
     ]
 
-    operations = [
-        migrations.RunPython(install, remove, elidable=False),
-    ]
+    operations = []

@@ -16,7 +16,7 @@ from ..factories import AreaFactory, InitiativeFactory
 
 pytestmark = pytest.mark.django_db
 
-# Contract paths (DESIGN.md section 5); a page type is checked once its URL exists.
+# The public paths README.md lists; a page type is checked once its URL exists.
 LISTING_PATHS = ["/initiatives/"]
 INSIGHTS_PATHS = ["/insights/"]
 AREAS_PATHS = ["/areas/"]

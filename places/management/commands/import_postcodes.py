@@ -24,7 +24,7 @@ from places.bulk import upsert_postcodes
 from places.models import Postcode, PostcodeImport
 from places.signals import postcodes_imported
 
-# Places the starter data names (DESIGN.md section 2, seeds/): Halton, Wrexham, Oldham,
+# Places the starter data names (seeds/): Halton, Wrexham, Oldham,
 # Erewash, Camden (Royal Free London), Lancaster and Westmorland and Furness (Morecambe
 # Bay), Tower Hamlets (Bromley by Bow), Powys and Stockport. About 83,000 postcodes.
 DEMO_LOCAL_AUTHORITIES = (

@@ -7,8 +7,9 @@ from django.db import connection
 from initiatives import search
 from initiatives.listing.filters import InitiativeFilter
 from initiatives.models import Initiative
+from initiatives.search import fuzzy, postgres, sqlite
 
-from .factories import ConditionFactory, InitiativeFactory, OrganisationFactory, TopicFactory
+from ..factories import ConditionFactory, InitiativeFactory, OrganisationFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -345,7 +346,7 @@ def test_parser_reads_web_search_syntax():
     parsed = search.parse_query('walking "men\'s shed" or allotment -football the')
     assert parsed.websearch() == 'walking "men\'s shed" or allotment -football'
     assert [g.negated for g in parsed.groups] == [False, False, True]
-    assert search.fts5_expression(parsed) == '"walking" AND ("men s shed" OR "allotment")'
+    assert sqlite.fts5_expression(parsed) == '"walking" AND ("men s shed" OR "allotment")'
 
 
 def test_parser_drops_what_cannot_match():
@@ -357,13 +358,13 @@ def test_parser_drops_what_cannot_match():
 
 
 def test_fts5_strings_are_always_quoted():
-    assert search.fts5_quote(['say "hi"']) == '"say ""hi"""'
+    assert sqlite.fts5_quote(['say "hi"']) == '"say ""hi"""'
 
 
 def test_trigram_similarity_for_misspellings():
-    assert search.fuzzy_matches("demntia", "Dementia")
-    assert search.fuzzy_matches("allotmnet", "Grow Together Allotments")
-    assert not search.fuzzy_matches("zebra", "Dementia")
+    assert fuzzy.fuzzy_matches("demntia", "Dementia")
+    assert fuzzy.fuzzy_matches("allotmnet", "Grow Together Allotments")
+    assert not fuzzy.fuzzy_matches("zebra", "Dementia")
 
 
 # Database-specific behaviour.
@@ -383,7 +384,7 @@ def test_postgresql_filter_uses_the_gin_index(register):
 
 def test_postgresql_misspelling_retry_finds_known_words_by_trigram_index(register):
     only_on("postgresql")
-    assert "dementia" in search._pg_vocabulary(connection, ["demntia"])
+    assert "dementia" in postgres.vocabulary(connection, ["demntia"])
     with connection.cursor() as cursor:
         cursor.execute(
             "EXPLAIN SELECT word FROM initiatives_search_word ORDER BY word <->> %s LIMIT 50",
@@ -395,7 +396,7 @@ def test_postgresql_misspelling_retry_finds_known_words_by_trigram_index(registe
 
 def test_sqlite_without_fts5_falls_back_to_plain_matching(register, monkeypatch):
     only_on("sqlite")
-    monkeypatch.setattr(search, "fts5_available", lambda: False)
+    monkeypatch.setattr(sqlite, "fts5_available", lambda: False)
     assert found_keys(register, "allotment") == {"keyring", "grow"}
     assert found_keys(register, "dementia") == {"singing"}
     assert found_keys(register, "ukulele or litter") == {"ukulele", "litter"}
