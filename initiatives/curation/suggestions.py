@@ -300,7 +300,7 @@ def suggest(request, slug=None):
         if wait:
             response = render(
                 request,
-                "initiatives/suggest_later.html",
+                "curation/suggest_later.html",
                 {"minutes": max(1, round(wait / 60)), "initiative": initiative},
                 status=429,
             )
@@ -321,7 +321,7 @@ def suggest(request, slug=None):
 
     return render(
         request,
-        "initiatives/suggest.html",
+        "curation/suggest.html",
         {
             "form": form,
             "initiative": initiative,
@@ -359,7 +359,7 @@ def suggest_thanks(request):
     initiative = None
     if request.GET.get("initiative"):
         initiative = _published_initiative(key=request.GET["initiative"])
-    return render(request, "initiatives/suggest_thanks.html", {"initiative": initiative})
+    return render(request, "curation/suggest_thanks.html", {"initiative": initiative})
 
 
 # Choice values in words, for the curators' review page.

@@ -15,7 +15,7 @@ from tests.curation.test_suggestions import SUGGEST, new_initiative
 
 from ..processes import read_setting
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BALANCER = "10.0.0.2"
 
 

@@ -29,7 +29,7 @@ from ..factories import (
 
 pytestmark = pytest.mark.django_db
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 EXPORT_URL = "/initiatives/export.csv"
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from initiatives.models import (
     Area,
@@ -20,6 +21,7 @@ from initiatives.models import (
     Topic,
     VanguardSite,
 )
+from initiatives.search import rebuild_search_index
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +97,9 @@ def remove_everything_loaded() -> None:
         model.objects.all().delete()
     Area.objects.update(parent=None)
     Area.objects.all().delete()
+    # The search's word list (PostgreSQL) only grows: rebuilt, it holds no seed words
+    # that a later test's misspelling could be corrected to.
+    rebuild_search_index(connection)
 
 
 @pytest.fixture(scope="class")

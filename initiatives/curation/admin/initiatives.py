@@ -1,0 +1,362 @@
+"""Admin for initiatives: the changelist with its filters, bulk actions, the CSV
+upload and export, and the edit page."""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import model_ngettext
+from django.db import models, transaction
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Value, When
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.csrf import csrf_exempt
+
+from places.lookup import postcode_not_found_message
+
+from ...exports import export_selected_csv
+from ...models import (
+    Area,
+    Initiative,
+    Suggestion,
+)
+from ...services import history_baseline, history_snapshot
+from ..forms import (
+    InitiativeAdminForm,
+)
+from .base import URL_FIELDS, HistoryAdmin, share_display
+
+# Initiatives -----------------------------------------------------------------
+
+
+def review_due_counts() -> dict[str, int]:
+    """How many published and draft initiatives are due for review, and their total."""
+    counts = dict(
+        Initiative.objects.review_due()
+        .exclude(status=Initiative.Status.ARCHIVED)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    published = counts.get(Initiative.Status.PUBLISHED, 0)
+    draft = counts.get(Initiative.Status.DRAFT, 0)
+    return {"published": published, "draft": draft, "total": published + draft}
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    """Records not checked within REVIEW_DUE_DAYS; the label shows how many are due."""
+
+    title = "review due"
+    parameter_name = "review_due"
+
+    def lookups(self, request, model_admin):
+        due = getattr(request, "review_due_count", None)
+        if due is None:
+            due = review_due_counts()["total"]
+        return [("yes", f"Due for review ({due:,} not archived)"), ("no", "Checked recently")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.review_due()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=Initiative.objects.review_due().values("pk"))
+        return queryset
+
+
+class RareConditionFilter(admin.SimpleListFilter):
+    title = "rare condition"
+    parameter_name = "rare_condition"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Serves a rare condition"), ("no", "No rare condition")]
+
+    def queryset(self, request, queryset):
+        rare = Exists(
+            Initiative.conditions.through.objects.filter(
+                initiative_id=OuterRef("pk"), condition__is_rare=True
+            )
+        )
+        if self.value() == "yes":
+            return queryset.filter(rare)
+        if self.value() == "no":
+            return queryset.exclude(rare)
+        return queryset
+
+
+class AreaServedFilter(admin.SimpleListFilter):
+    """Initiatives serving an area or any area within it (an ICB includes its districts)."""
+
+    title = "area served (including areas within it)"
+    parameter_name = "area"
+
+    KIND_ORDER = Case(
+        *(When(kind=kind, then=Value(n)) for n, kind in enumerate(Area.Kind.values)),
+        output_field=IntegerField(),
+    )
+
+    def lookups(self, request, model_admin):
+        areas = Area.objects.order_by(self.KIND_ORDER, "name").values_list("slug", "name", "kind")
+        kinds = dict(Area.Kind.choices)
+        return [(slug, f"{name} ({kinds.get(kind, kind)})") for slug, name, kind in areas]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        area = Area.objects.filter(slug=self.value()).first()
+        return queryset.in_area(area) if area else queryset.none()
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(HistoryAdmin):
+    form = InitiativeAdminForm
+    list_display = [
+        "name",
+        "organisation",
+        "role",
+        "status",
+        "last_verified_on",
+        "is_review_due",
+        "vanguard",
+    ]
+    list_filter = [
+        "status",
+        "role",
+        ReviewDueFilter,
+        "funding_dependency",
+        "national",
+        AreaServedFilter,
+        "conditions",
+        RareConditionFilter,
+        "vanguard",
+    ]
+    list_select_related = ["organisation", "vanguard"]
+    search_fields = ["name", "summary", "organisation__name"]
+    search_help_text = "Searches names, summaries and organisation names."
+    formfield_overrides = URL_FIELDS
+    autocomplete_fields = [
+        "organisation",
+        "areas",
+        "conditions",
+        "topics",
+        "population_groups",
+        "vanguard",
+    ]
+    radio_fields = {"status": admin.HORIZONTAL, "role": admin.VERTICAL}
+    readonly_fields = [
+        "funding_dependency",
+        "largest_share",
+        "nhs_share_display",
+        "location",
+        "last_verified_by",
+        "uuid",
+        "created_at",
+        "updated_at",
+        "suggestion_links",
+    ]
+    fieldsets = [
+        ("What it is", {"fields": ["name", "slug", "organisation", "summary", "description"]}),
+        (
+            "What it does and for whom",
+            {
+                "fields": [
+                    "role",
+                    "topics",
+                    "conditions",
+                    "population_groups",
+                    ("min_age", "max_age"),
+                ]
+            },
+        ),
+        ("Where", {"fields": ["areas", "national", "vanguard"]}),
+        (
+            "How to access",
+            {
+                "fields": [
+                    ("self_referral", "professional_referral", "drop_in", "membership"),
+                    "cost",
+                ]
+            },
+        ),
+        (
+            "Contact and location",
+            {"fields": ["website", "email", "phone", "address", "postcode", "location"]},
+        ),
+        (
+            "Funding (from the organisation's funding lines)",
+            {"fields": ["funding_dependency", "largest_share", "nhs_share_display"]},
+        ),
+        (
+            "Publication and source",
+            {
+                "fields": [
+                    "status",
+                    "last_verified_on",
+                    "last_verified_by",
+                    "source_note",
+                    "suggestion_links",
+                    "uuid",
+                    "created_at",
+                    "updated_at",
+                    # Hidden: refuses a save over someone else's newer one.
+                    "version",
+                ]
+            },
+        ),
+    ]
+    actions = ["publish", "archive", "mark_verified_today", export_selected_csv]
+
+    @admin.display(description="review due", boolean=True)
+    def is_review_due(self, obj) -> bool:
+        return obj.review_due
+
+    @admin.display(description="largest funder share")
+    def largest_share(self, obj) -> str:
+        return share_display(obj.largest_funder_share)
+
+    @admin.display(description="NHS share")
+    def nhs_share_display(self, obj) -> str:
+        return share_display(obj.nhs_share)
+
+    @admin.display(description="location")
+    def location(self, obj) -> str:
+        if obj.latitude is None or obj.longitude is None:
+            return "Not located yet (worked out from the postcode)"
+        return f"{obj.latitude:.5f}, {obj.longitude:.5f}"
+
+    def view_on_site(self, obj):
+        # Only published records have a public page.
+        if obj.status == Initiative.Status.PUBLISHED:
+            return obj.get_absolute_url()
+        return None
+
+    @admin.display(description="suggestions from the public")
+    def suggestion_links(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        suggestions = Suggestion.objects.filter(
+            models.Q(initiative=obj) | models.Q(created_initiative=obj)
+        ).order_by("-created_at")[:20]
+        if not suggestions:
+            return "None"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">{} ({}, {})</a></li>',
+                (
+                    (
+                        reverse("admin:initiatives_suggestion_change", args=[s.pk]),
+                        s.get_kind_display(),
+                        s.get_status_display().lower(),
+                        timezone.localtime(s.created_at).strftime("%d %b %Y"),
+                    )
+                    for s in suggestions
+                ),
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if "last_verified_on" in form.changed_data and obj.last_verified_on:
+            obj.last_verified_by = request.user
+        # One history record per save, written once the tags are saved too (log_change).
+        obj.skip_history_when_saving = True
+        super().save_model(request, obj, form, change)
+        warning = postcode_not_found_message(obj)
+        if warning is not None:
+            self.message_user(request, warning, messages.WARNING)
+
+    def log_addition(self, request, obj, message):
+        self._record_history(request, obj, "+")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._record_history(request, obj, "~")
+        return super().log_change(request, obj, message)
+
+    def _record_history(self, request, obj, history_type: str) -> None:
+        if hasattr(obj, "skip_history_when_saving"):
+            del obj.skip_history_when_saving
+            history_snapshot(
+                model=Initiative,
+                pks=[obj.pk],
+                user=request.user,
+                reason=getattr(request, "history_reason", ""),
+                history_type=history_type,
+            )
+
+    def changelist_view(self, request, extra_context=None):
+        counts = review_due_counts()
+        request.review_due_count = counts["total"]
+        changelist = reverse("admin:initiatives_initiative_changelist")
+        extra_context = {
+            **(extra_context or {}),
+            "review_due": counts,
+            "review_due_url": f"{changelist}?review_due=yes&status__exact=",
+            "review_due_days": settings.REVIEW_DUE_DAYS,
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(csrf_exempt(self.import_view)),
+                name="initiatives_initiative_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Upload a CSV in the export's format (loading/imports.py); checked in full first."""
+        from ..imports import import_initiatives_view
+
+        return import_initiatives_view(self, request)
+
+    def _save_each(self, request, queryset, change, done: str) -> int:
+        """Apply `change` to each record and save it, so that history records every edit."""
+        changed = 0
+        with transaction.atomic():
+            history_baseline(model=Initiative, pks=list(queryset.values_list("pk", flat=True)))
+            for initiative in queryset.select_related("organisation").iterator(chunk_size=500):
+                change(initiative)
+                initiative.save()
+                changed += 1
+        self.message_user(
+            request, f"{changed} {model_ngettext(self.opts, changed)} {done}.", messages.SUCCESS
+        )
+        return changed
+
+    def _set_status(self, request, queryset, status: str, done: str) -> None:
+        selected = queryset.count()
+
+        def change(initiative):
+            initiative.status = status
+
+        changed = self._save_each(request, queryset.exclude(status=status), change, done)
+        if selected > changed:
+            unchanged = selected - changed
+            self.message_user(
+                request,
+                f"{unchanged} {model_ngettext(self.opts, unchanged)} already {done}: "
+                "left as they were.",
+                messages.INFO,
+            )
+
+    @admin.action(description="Publish the selected initiatives", permissions=["change"])
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, Initiative.Status.PUBLISHED, "published")
+
+    @admin.action(description="Archive the selected initiatives", permissions=["change"])
+    def archive(self, request, queryset):
+        self._set_status(request, queryset, Initiative.Status.ARCHIVED, "archived")
+
+    @admin.action(
+        description="Mark the selected initiatives as verified today", permissions=["change"]
+    )
+    def mark_verified_today(self, request, queryset):
+        today = timezone.localdate()
+
+        def change(initiative):
+            initiative.last_verified_on = today
+            initiative.last_verified_by = request.user
+
+        self._save_each(request, queryset, change, "marked as verified today")

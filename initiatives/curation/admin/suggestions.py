@@ -1,0 +1,180 @@
+"""Admin for suggestions from the public: review, accept or reject."""
+
+from django.contrib import admin, messages
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from ...models import (
+    Suggestion,
+)
+from ..services import SuggestionError, suggestion_accept, suggestion_reject
+
+# Suggestions from the public ---------------------------------------------------
+
+
+class SuggestionStatusFilter(admin.SimpleListFilter):
+    """New, accepted or rejected, each with how many there are."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        counts = dict(Suggestion.objects.order_by().values_list("status").annotate(n=Count("pk")))
+        return [
+            (value, f"{label} ({counts.get(value, 0):,})")
+            for value, label in Suggestion.Status.choices
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in Suggestion.Status.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+def shown_value(name: str, value) -> str:
+    """A proposed or current value in words, for the review page (the template escapes it)."""
+    from ..suggestions import CHOICE_LABELS
+
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if name in CHOICE_LABELS:
+        return CHOICE_LABELS[name].get(value, str(value))
+    return str(value)
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(admin.ModelAdmin):
+    """The queue of suggestions: each opens on a review page to accept or reject it."""
+
+    list_display = ["__str__", "kind", "status", "created_at", "has_contact", "reviewed_by"]
+    list_display_links = ["__str__"]
+    list_filter = [SuggestionStatusFilter, "kind"]
+    list_select_related = ["initiative", "reviewed_by"]
+    search_fields = ["initiative__name", "message", "contact_email"]
+    search_help_text = "Searches the initiative's name, the note and the contact email."
+    list_per_page = 50
+
+    def get_ordering(self, request):
+        # New ones first, then the most recent.
+        waiting = Case(
+            When(status=Suggestion.Status.NEW, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return [waiting.asc(), "-created_at"]
+
+    @admin.display(description="contact email", boolean=True)
+    def has_contact(self, obj) -> bool:
+        return bool(obj.contact_email)
+
+    def has_add_permission(self, request):
+        # Suggestions come from the public form.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Kept once reviewed, as the record of what was asked; superusers may remove spam.
+        return request.user.is_superuser
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The review page: before and after for each field, accept or reject."""
+        from django.contrib.admin.utils import unquote
+        from django.core.exceptions import PermissionDenied
+
+        suggestion = self.get_object(request, unquote(object_id))
+        if suggestion is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, suggestion):
+            raise PermissionDenied
+        may_review = self.has_change_permission(request, suggestion)
+        error = None
+        ticked = set()
+        reason = ""
+        if request.method == "POST":
+            if not may_review:
+                raise PermissionDenied
+            action = request.POST.get("action")
+            ticked = set(request.POST.getlist("fields"))
+            reason = request.POST.get("reason", "")
+            queue = reverse("admin:initiatives_suggestion_changelist") + "?status=new"
+            try:
+                if action == "accept":
+                    correction = suggestion.kind == Suggestion.Kind.CORRECTION
+                    initiative = suggestion_accept(
+                        suggestion=suggestion,
+                        curator=request.user,
+                        fields=[n for n in suggestion.proposed if n in ticked]
+                        if correction
+                        else None,
+                    )
+                    if correction:
+                        applied = len(ticked & set(suggestion.proposed))
+                        self.message_user(
+                            request,
+                            f"Applied {applied} change{'s' * (applied != 1)} to "
+                            f"\u201c{initiative}\u201d.",
+                            messages.SUCCESS,
+                        )
+                        return HttpResponseRedirect(queue)
+                    self.message_user(
+                        request,
+                        f"Made the draft \u201c{initiative}\u201d from the suggestion. Finish it "
+                        "here, check every detail, and publish it when it is ready.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:initiatives_initiative_change", args=[initiative.pk])
+                    )
+                if action == "reject":
+                    suggestion_reject(suggestion=suggestion, curator=request.user, reason=reason)
+                    self.message_user(request, f"Rejected: {suggestion}.", messages.SUCCESS)
+                    return HttpResponseRedirect(queue)
+                error = "Choose whether to accept or reject the suggestion."
+            except SuggestionError as exc:
+                error = str(exc)
+            suggestion.refresh_from_db()
+
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "title": str(suggestion),
+            "subtitle": None,
+            "suggestion": suggestion,
+            "original": suggestion,
+            "rows": self.review_rows(suggestion),
+            "may_review": may_review and suggestion.status == Suggestion.Status.NEW,
+            "error": error,
+            "ticked": ticked,
+            "reason": reason,
+            "has_view_permission": True,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/initiatives/suggestion/review.html", context)
+
+    @staticmethod
+    def review_rows(suggestion: Suggestion) -> list[dict]:
+        """One row per proposed field: its label, the value now, the value proposed."""
+        from ..suggestions import LABELS, MODEL_FIELDS, NEW_ONLY_FIELDS
+
+        initiative = suggestion.initiative
+        rows = []
+        for name in [*MODEL_FIELDS, *NEW_ONLY_FIELDS]:
+            if name not in suggestion.proposed:
+                continue
+            proposed = suggestion.proposed[name]
+            row = {
+                "name": name,
+                "label": LABELS.get(name, name),
+                "after": shown_value(name, proposed),
+                "applied": name in (suggestion.applied_fields or []),
+            }
+            if suggestion.kind == Suggestion.Kind.CORRECTION and initiative is not None:
+                current = getattr(initiative, name)
+                row["before"] = shown_value(name, current)
+                row["same"] = current == proposed
+            rows.append(row)
+        return rows
