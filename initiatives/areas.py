@@ -12,6 +12,9 @@ area pages and the insights page each load one and ask it everything.
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+NATION = "nation"
 
 
 def walk(links: Mapping[int, Iterable[int]], start: int) -> set[int]:
@@ -66,6 +69,26 @@ class AreaTree:
                     self._parents[kid].append(parent)
         return walk(self._parents, pk) - {pk}
 
+    def place(self, pk: int) -> "ServedPlace":
+        """The area as a place that initiatives serve in tiers (see ServedPlace)."""
+        above = [self.areas[a] for a in self.ancestor_ids(pk) if a in self.areas]
+        depth = {a.pk: len(self.ancestor_ids(a.pk)) for a in above}
+        above.sort(key=lambda a: (-depth[a.pk], a.name))  # nearest first
+        area = self.areas[pk]
+        nations = tuple(a for a in above if a.kind == NATION)
+        if area.kind == NATION:
+            nations = (area,)
+        return ServedPlace(
+            area=area,
+            within=frozenset(self.descendant_ids(pk)),
+            covering=tuple(a for a in above if a.kind != NATION),
+            nations=nations,
+            all_nations=frozenset(a.pk for a in self.nations()),
+        )
+
+    def nations(self) -> list:
+        return [area for area in self.areas.values() if area.kind == NATION]
+
     def child_areas(self, pk: int) -> list:
         return [self.areas[child] for child in self.children.get(pk, ())]
 
@@ -101,3 +124,29 @@ class AreaTree:
             }
 
         return [build(root, frozenset({root})) for root in self.roots]
+
+
+@dataclass(frozen=True)
+class ServedPlace:
+    """A place as the register's tiers see it: the area itself, what lies within it,
+    what covers it short of a nation, and its nation.
+
+    An initiative serves the place "here" when one of its service areas is the area or
+    lies within it; "covering" when one covers it (an ICB, an NHS region, a health
+    board) but none is within it; "nation" when it serves the place's whole nation, or
+    the whole UK. Other nations' initiatives do not serve it.
+    """
+
+    area: object
+    within: frozenset[int]  # the area and everything below it
+    covering: tuple[object, ...]  # the areas above it, short of a nation, nearest first
+    nations: tuple[object, ...]  # its nation (two, were an area ever under two)
+    all_nations: frozenset[int]  # every nation's id: serving all of them is serving the UK
+
+    @property
+    def covering_ids(self) -> frozenset[int]:
+        return frozenset(area.pk for area in self.covering)
+
+    @property
+    def nation_ids(self) -> frozenset[int]:
+        return frozenset(area.pk for area in self.nations)

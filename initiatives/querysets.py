@@ -11,11 +11,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Cast, Concat, Round, Sqrt
+from django.db.models.functions import Cast, Coalesce, Sqrt
 from django.utils import timezone
 
 from .areas import AreaTree
 from .search import search_initiatives
+
+# The tiers in which initiatives serve a place (see InitiativeQuerySet.serving).
+TIER_HERE, TIER_COVERING, TIER_NATION = 1, 2, 3
 
 # How far "near" reaches when a search gives a postcode but no distance.
 DEFAULT_DISTANCE_KM = Decimal(10)
@@ -29,6 +32,14 @@ class AreaQuerySet(models.QuerySet):
         )
         links = self.model.other_parents.through.objects.values_list("from_area_id", "to_area_id")
         return AreaTree(areas, links)
+
+    def place_of_district(self, code: str):
+        """The place (areas.ServedPlace) of the local authority with this official code,
+        as a postcode gives it, or None when no such area is recorded."""
+        if not code:
+            return None
+        local = self.filter(code=code, kind="local_authority").only("pk").first()
+        return self.tree().place(local.pk) if local is not None else None
 
     def descendant_ids(self, area) -> set[int]:
         """The area's own id and the ids of every area below it."""
@@ -98,83 +109,163 @@ class InitiativeQuerySet(models.QuerySet):
             .annotate(distance_m=Sqrt("grid_distance_sq"))
         )
 
-    def serving_point(self, postcode, distance_km: float = DEFAULT_DISTANCE_KM):
-        """Initiatives that serve a postcode: by area served, nationally, or within distance_km.
+    def serving(self, place):
+        """The initiatives that serve `place` (an areas.ServedPlace), in tiers.
 
-        `postcode` is a places.models.Postcode. Each row is annotated with
-        `serving_reason` for the page ("serves Halton", "national", "2.3 km away";
-        the most specific area served wins), `served_area` (that area's name or
-        None) and `distance_m` (None where either end has no location).
+        Each row is annotated with `tier` (TIER_HERE: a service area at or within the
+        place; TIER_COVERING: one that covers it, short of a nation; TIER_NATION: its
+        nation, or the whole UK), `served_area` (the name of the service area that
+        puts it in its tier, the most specific first) and `nations_linked` (how many
+        nations it is linked to, to tell UK-wide from nation-wide). Initiatives of other
+        nations only are not there.
         """
-        Area = self.model.areas.field.related_model
-        areas = []
-        if postcode.local_authority_code:
-            local = Area.objects.filter(
-                code=postcode.local_authority_code, kind=Area.Kind.LOCAL_AUTHORITY
-            ).first()
-            if local is not None:
-                above = Area.objects.ancestor_ids(local)
-                areas = [local, *Area.objects.filter(pk__in=above)]
-        # The local authority first, then its ICB, region and nation.
-        depth = {kind: n for n, kind in enumerate(["local_authority", "icb", "nhs_region"])}
-        areas.sort(key=lambda area: depth.get(area.kind, len(depth)))
-        area_ids = [area.pk for area in areas]
+        return self._tiered(self.filter(pk__in=self._serving_ids(place)), place)
+
+    def in_tier(self, place, tier: int):
+        """The initiatives serving `place` in one tier, as `serving` tiers them, by
+        EXISTS on the link table's area index (for lists and counts of one tier, where
+        computing every row's tier first reads far more)."""
         through = self.model.areas.through
-        serves = through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=area_ids)
+
+        def linked(ids):
+            return models.Exists(
+                through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=sorted(ids))
+            )
+
+        if tier == TIER_HERE:
+            return self.filter(linked(place.within))
+        if tier == TIER_COVERING:
+            if not place.covering:
+                return self.none()
+            return self.filter(linked(place.covering_ids)).exclude(linked(place.within))
+        nearer = place.within | place.covering_ids
+        # One UNION of two indexed parts (the nation's links; national and tied to no
+        # area): an OR of the two would read every published row.
+        unlinked = (
+            self.model.objects.filter(national=True)
+            .exclude(models.Exists(through.objects.filter(initiative_id=models.OuterRef("pk"))))
+            .order_by()
+            .values("pk")
+        )
+        nations = sorted(place.nation_ids - place.within)
+        if nations:
+            links = through.objects.filter(area_id__in=nations).order_by()
+            unlinked = links.values("initiative_id").union(unlinked)
+        return self.filter(pk__in=unlinked).exclude(linked(nearer))
+
+    def _serving_ids(self, place, near=None):
+        """Ids of the initiatives serving the place, and of those `near` it (a queryset),
+        as one UNION: each part uses its own index (the link table's area index, the
+        partial index on national, the grid index), where an OR of them would make the
+        database read every published row."""
+        through = self.model.areas.through
+        any_link = models.Exists(through.objects.filter(initiative_id=models.OuterRef("pk")))
+        parts = [self.model.objects.filter(national=True).exclude(any_link).order_by().values("pk")]
+        if place is not None:
+            ids = place.within | place.covering_ids | place.nation_ids
+            linked = through.objects.filter(area_id__in=sorted(ids)).order_by()
+            parts.append(linked.values("initiative_id"))
+        if near is not None:
+            parts.append(near.order_by().values("pk"))
+        return parts[0].union(*parts[1:])
+
+    @staticmethod
+    def _tiered(queryset, place, *, near_m: float | None = None):
+        """`queryset` with the annotations `serving` adds; with `near_m`, an initiative
+        located within that many metres (its `distance_m`) is "here" too. Besides the
+        tier: `served_within` (a service area at or within the place), `place_name`
+        and `uk_wide` (serving every nation, or national with no area), for the words
+        that say why each is there."""
+        queryset = queryset.annotate(**queryset._tiers(place, near_m=near_m))
+        nations = len(place.all_nations) if place is not None else 4
+        return queryset.annotate(
+            uk_wide=models.Case(
+                models.When(nations_linked__gte=nations, then=models.Value(True)),
+                models.When(national=True, served_area__isnull=True, then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+    def _tiers(self, place, *, near_m: float | None = None) -> dict:
+        through = self.model.areas.through
+
+        def linked(ids):
+            return models.Exists(
+                through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=sorted(ids))
+            )
+
+        here = [models.When(distance_m__lte=near_m, then=models.Value(TIER_HERE))] if near_m else []
+        if place is None:
+            return {
+                "tier": models.Case(
+                    *here, default=models.Value(TIER_NATION), output_field=models.IntegerField()
+                ),
+                "served_area": models.Value(None, output_field=models.CharField()),
+                "served_within": models.Value(False),
+                "place_name": models.Value(None, output_field=models.CharField()),
+                "nations_linked": models.Value(0),
+            }
+        order = [place.area.pk, *sorted(place.within - {place.area.pk})]
+        order += [area.pk for area in place.covering] + sorted(place.nation_ids)
         specific_first = models.Case(
-            *[models.When(area_id=pk, then=models.Value(n)) for n, pk in enumerate(area_ids)],
-            default=models.Value(len(area_ids)),
+            *[models.When(area_id=pk, then=models.Value(n)) for n, pk in enumerate(order)],
+            default=models.Value(len(order)),
             output_field=models.IntegerField(),
         )
+        serves = through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=order)
+        nation_links = (
+            through.objects.filter(
+                initiative_id=models.OuterRef("pk"), area_id__in=sorted(place.all_nations)
+            )
+            .order_by()
+            .values("initiative_id")
+            .annotate(count=models.Count("pk"))
+            .values("count")
+        )
+        return {
+            "tier": models.Case(
+                models.When(linked(place.within), then=models.Value(TIER_HERE)),
+                *here,
+                *(
+                    [models.When(linked(place.covering_ids), then=models.Value(TIER_COVERING))]
+                    if place.covering
+                    else []
+                ),
+                default=models.Value(TIER_NATION),
+                output_field=models.IntegerField(),
+            ),
+            "served_area": models.Subquery(
+                serves.order_by(specific_first).values("area__name")[:1]
+            ),
+            "served_within": linked(place.within),
+            "place_name": models.Value(place.area.name, output_field=models.CharField()),
+            "nations_linked": Coalesce(models.Subquery(nation_links[:1]), models.Value(0)),
+        }
+
+    def serving_point(self, postcode, distance_km: float = DEFAULT_DISTANCE_KM, *, place=None):
+        """Initiatives that serve a postcode, in tiers: those serving the area it lies in
+        (`place`, an areas.ServedPlace found from the postcode's local authority, or None
+        when it is not known), and those located within distance_km, which are "here".
+
+        `postcode` is a places.models.Postcode. Rows carry `tier`, `served_area` and
+        `nations_linked` as `serving` gives them, and `distance_m` (None where either end
+        has no location).
+        """
         located = postcode.easting is not None and postcode.northing is not None
         queryset = self
+        near = None
         if located:
             queryset = queryset.alias(
                 grid_distance_sq=self._squared_distance(postcode.easting, postcode.northing)
             )
             distance = Sqrt("grid_distance_sq")
+            near = self.model.objects.near(postcode.easting, postcode.northing, distance_km)
         else:
             distance = models.Value(None, output_field=models.FloatField())
-        within_km = distance_km if located else None
-        return (
-            queryset.filter(pk__in=self._serving_ids(area_ids, postcode, within_km))
-            .annotate(
-                served_area=models.Subquery(
-                    serves.order_by(specific_first).values("area__name")[:1]
-                ),
-                distance_m=distance,
-            )
-            .annotate(
-                serving_reason=models.Case(
-                    models.When(
-                        served_area__isnull=False,
-                        then=Concat(models.Value("serves "), "served_area"),
-                    ),
-                    models.When(national=True, then=models.Value("national")),
-                    models.When(distance_m__lt=100, then=models.Value("under 0.1 km away")),
-                    default=Concat(
-                        Cast(Round(models.F("distance_m") / 1000, 1), models.CharField()),
-                        models.Value(" km away"),
-                    ),
-                    output_field=models.CharField(),
-                )
-            )
-        )
-
-    def _serving_ids(self, area_ids: list[int], postcode, distance_km: float | None):
-        """Ids of the initiatives serving the areas, the national ones, and those within
-        distance_km of the postcode, as one UNION: each part uses its own index (the link
-        table's area index, the partial index on national, the grid index), where an OR
-        of the three would make the database read every published row."""
-        parts = [self.model.objects.filter(national=True).order_by().values("pk")]
-        if area_ids:
-            through = self.model.areas.through
-            linked = through.objects.filter(area_id__in=area_ids).order_by()
-            parts.append(linked.values("initiative_id"))
-        if distance_km is not None:
-            near = self.model.objects.near(postcode.easting, postcode.northing, distance_km)
-            parts.append(near.order_by().values("pk"))
-        return parts[0].union(*parts[1:])
+        near_m = self._radius_m(distance_km) if located else None
+        queryset = queryset.filter(pk__in=self._serving_ids(place, near))
+        return self._tiered(queryset.annotate(distance_m=distance), place, near_m=near_m)
 
     def search(self, q: str):
         """Full-text search; the backend is chosen in initiatives.search alone."""

@@ -160,7 +160,7 @@ def area_detail(request, slug):
         },
         {
             "key": "national",
-            "heading": "Serving the whole UK",
+            "heading": f"Serving {served.nation_words()}",
             "page": page("national", served.national()),
             "empty": "None recorded.",
         },

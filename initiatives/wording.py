@@ -2,6 +2,7 @@
 dependency, distances, and a user's own text shortened for a message."""
 
 from .models import FundingDependency, Initiative
+from .querysets import TIER_COVERING, TIER_HERE
 
 DEPENDENCY_IN_WORDS = {
     FundingDependency.DIVERSE: "Diverse: no single funder gives a quarter or more of its income.",
@@ -55,3 +56,40 @@ def distance_in_words(distance_m: float) -> str:
     if distance_m < 100:
         return "under 0.1 km away"
     return f"{distance_m / 1000:.1f} km away"
+
+
+# Annotations of InitiativeQuerySet.serving and serving_point that the words below read.
+SERVING_FIELDS = ("tier", "served_area", "served_within", "place_name", "uk_wide", "distance_m")
+
+
+def serving_reason(
+    *,
+    tier: int | None,
+    served_area: str | None,
+    served_within: bool,
+    place_name: str | None,
+    uk_wide: bool,
+    distance_m: float | None = None,
+) -> str:
+    """Why an initiative serves a place, in plain words: "Serves Halton, 1.9 km away",
+    "Based 5.0 km away", "Covers North West, which includes Halton", "Serves everyone
+    in England", "Serves the whole UK". A distance only where it has a location."""
+    distance = distance_in_words(distance_m) if distance_m is not None else ""
+    if tier == TIER_HERE:
+        if served_within and served_area:
+            return f"Serves {served_area}" + (f", {distance}" if distance else "")
+        return f"Based {distance}" if distance else "Serves this place"
+    if tier == TIER_COVERING and served_area:
+        includes = f", which includes {place_name}" if place_name else ""
+        return f"Covers {served_area}{includes}"
+    if uk_wide or not served_area:
+        return "Serves the whole UK"
+    return f"Serves everyone in {served_area}"
+
+
+def reason_for(initiative) -> str:
+    """serving_reason for a row that carries the serving annotations."""
+    values = {name: getattr(initiative, name, None) for name in SERVING_FIELDS}
+    values["served_within"] = bool(values["served_within"])
+    values["uk_wide"] = bool(values["uk_wide"])
+    return serving_reason(**values)

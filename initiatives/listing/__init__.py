@@ -19,6 +19,7 @@ from django.http import QueryDict
 
 from ..caching import cached, query_params
 from ..models import Initiative
+from ..wording import SERVING_FIELDS
 from .facets import ListingFacets
 from .filters import SORT_CHOICES, InitiativeFilter
 from .notices import error_notices, why_listed
@@ -89,18 +90,18 @@ class Listing:
 
     def _add_reasons(self, rows: list) -> None:
         """Why each result of a postcode search is there, with its distance."""
-        if rows and not hasattr(rows[0], "serving_reason"):
+        if rows and not hasattr(rows[0], "tier"):
             # The page's rows came without the search's annotations: fetch them by id.
             found = {
                 row["pk"]: row
                 for row in self.results()
                 .order_by()
                 .filter(pk__in=[row.pk for row in rows])
-                .values("pk", "serving_reason", "distance_m")
+                .values("pk", *SERVING_FIELDS)
             }
             for row in rows:
-                row.serving_reason = found.get(row.pk, {}).get("serving_reason")
-                row.distance_m = found.get(row.pk, {}).get("distance_m")
+                for name in SERVING_FIELDS:
+                    setattr(row, name, found.get(row.pk, {}).get(name))
         for initiative in rows:
             initiative.why_listed = why_listed(initiative)
 

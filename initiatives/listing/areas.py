@@ -1,11 +1,9 @@
 """What serves one area, in three sections: the area and below, a wider area
-around it, and the whole UK. The area page lists them; each is a queryset in
-name order."""
-
-from django.db.models import Exists, OuterRef
+around it, and its nation or the whole UK. The area page lists them."""
 
 from ..areas import AreaTree
 from ..models import Area, Initiative
+from ..querysets import TIER_COVERING, TIER_HERE, TIER_NATION
 
 AREA_SECTIONS = ("here", "wider", "national")
 KIND_ORDER = {
@@ -17,42 +15,33 @@ KIND_ORDER = {
 
 
 class AreaSections:
-    """The published initiatives serving `area`, split into the three sections."""
+    """The published initiatives serving `area`, in the three tiers of
+    InitiativeQuerySet.serving: here (the area or within it), covering it (short of
+    a nation), and its nation or the whole UK. Other nations' initiatives are not
+    there."""
 
     def __init__(self, area: Area, tree: AreaTree):
         self.area = area
         self.tree = tree
-        self.below = tree.descendant_ids(area.pk)
+        self.place = tree.place(area.pk)
+        self.below = set(self.place.within)
         # The same as Area.objects.ancestor_ids(area), from the tree already loaded.
         self.above = tree.ancestor_ids(area.pk)
+        self.published = Initiative.objects.published()
 
     def here(self):
-        return Initiative.objects.published().in_area(self.area, below=self.below)
+        return self.published.in_tier(self.place, TIER_HERE)
 
     def wider(self):
-        """Serving an area above, and not already listed under "here": no link to the
-        area or below (a per-row check on the link table, rather than the whole of
-        "here" computed first)."""
-        through = Initiative.areas.through
-        return (
-            Initiative.objects.published()
-            .filter(
-                Exists(through.objects.filter(initiative_id=OuterRef("pk"), area_id__in=self.above))
-            )
-            .exclude(
-                Exists(through.objects.filter(initiative_id=OuterRef("pk"), area_id__in=self.below))
-            )
-        )
+        return self.published.in_tier(self.place, TIER_COVERING)
 
     def national(self):
-        """UK-wide: national and tied to no area (one tied to a nation is listed under
-        that nation)."""
-        through = Initiative.areas.through
-        return (
-            Initiative.objects.published()
-            .filter(national=True)
-            .exclude(Exists(through.objects.filter(initiative_id=OuterRef("pk"))))
-        )
+        return self.published.in_tier(self.place, TIER_NATION)
+
+    def nation_words(self) -> str:
+        """ "everyone in England or the whole UK" (the whole UK for a place with no nation)."""
+        names = " or ".join(nation.name for nation in self.place.nations)
+        return f"everyone in {names} or the whole UK" if names else "the whole UK"
 
     def ancestors(self) -> list[Area]:
         """The areas above, nation first."""

@@ -127,7 +127,8 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_postcode(self, queryset, name, value):
         # value is a places.lookup.Place: the postcode, or the sector or district standing in.
-        return queryset.serving_point(value.postcode, self.distance_km_value())
+        place = Area.objects.place_of_district(value.postcode.local_authority_code)
+        return queryset.serving_point(value.postcode, self.distance_km_value(), place=place)
 
     def filter_distance_km(self, queryset, name, value):
         # Read by filter_postcode; a distance on its own filters nothing.
@@ -148,8 +149,9 @@ class InitiativeFilter(django_filters.FilterSet):
         near = data.get("postcode") is not None
         if sort == "distance" or (near and not searching and not sort):
             if near:
-                # Initiatives serving the place without a location of their own come last.
-                return queryset.order_by(F("distance_m").asc(nulls_last=True), "name", "pk")
+                # Tier by tier (here, covering, nation-wide); within a tier the located
+                # ones by distance, then those without a location of their own by name.
+                return queryset.order_by("tier", F("distance_m").asc(nulls_last=True), "name", "pk")
             return queryset.order_by("name", "pk")
         if sort == "-last_verified_on":
             return queryset.order_by(F("last_verified_on").desc(nulls_last=True), "name", "pk")

@@ -7,7 +7,7 @@ from django.http import QueryDict
 from ..areas import AreaTree
 from ..models import Area
 from ..querysets import DEFAULT_DISTANCE_KM
-from ..wording import distance_in_words, short_label, shown
+from ..wording import reason_for, short_label, shown
 from .facets import ListingFacets
 from .links import without
 from .params import MULTIPLE_PARAMS, PARAM_NOUNS
@@ -138,10 +138,5 @@ def matching_areas(tree: AreaTree, q: str) -> list[Area]:
 
 
 def why_listed(initiative) -> str:
-    """Why a result of a postcode search is there, with its distance where it has one:
-    "serves Halton, 2.3 km away", "national", "0.4 km away"."""
-    reason = getattr(initiative, "serving_reason", None) or ""
-    distance = getattr(initiative, "distance_m", None)
-    if distance is None or reason.endswith("km away"):
-        return reason
-    return f"{reason}, {distance_in_words(distance)}"
+    """Why a result of a postcode search is there (wording.serving_reason)."""
+    return reason_for(initiative)

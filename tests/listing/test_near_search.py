@@ -85,11 +85,11 @@ class TestPostcodeSearch:
         ]
         why = {i.name: i.why_listed for i in response.context["page"]}
         assert why == {
-            "Halton Ukulele Club": "serves Halton, 1.9 km away",
-            "Widnes Walking Group": "5.0 km away",
-            "Halton Litter Pickers": "serves Halton",
-            "North West Carers Voice": "serves North West",
-            "Patient View Survey": "national",
+            "Halton Ukulele Club": "Serves Halton, 1.9 km away",
+            "Widnes Walking Group": "Based 5.0 km away",
+            "Halton Litter Pickers": "Serves Halton",
+            "North West Carers Voice": "Covers North West, which includes Halton",
+            "Patient View Survey": "Serves the whole UK",
         }
         page = text(response)
         assert "Why it is here" in page

@@ -52,7 +52,7 @@ class TestAreaPage:
         page = text(response)
         assert "Serving Halton" in page
         assert "Serving a wider area that includes Halton" in page
-        assert "Serving the whole UK" in page
+        assert "Serving everyone in England or the whole UK" in page
         assert "Halton Draft Group" not in page
         assert "Halton Closed Group" not in page
         assert 'href="/initiatives/?area=halton"' in page

@@ -1,0 +1,100 @@
+"""What serves a place, in tiers (here, covering, nation or UK-wide), on the shared
+sample register: the area page and the postcode search give the same answer."""
+
+import pytest
+
+from initiatives.models import Area, Initiative
+from initiatives.querysets import TIER_COVERING, TIER_HERE, TIER_NATION
+from initiatives.wording import reason_for
+
+from ..factories import AreaFactory, InitiativeFactory, PostcodeFactory
+
+pytestmark = pytest.mark.django_db
+
+HALTON_OFFICES = ("WA8 7QF", "E06000006", 351233, 385402)
+
+
+@pytest.fixture
+def others(reg):
+    """Initiatives of England only, of Wales only, national in Northern Ireland, and
+    serving all four nations."""
+    ni = AreaFactory(name="Northern Ireland", kind=Area.Kind.NATION, code="N92000002")
+    scotland = AreaFactory(name="Scotland", kind=Area.Kind.NATION, code="S92000003")
+    nations = [reg.areas["england"], reg.areas["wales"], scotland, ni]
+    return {
+        "england": InitiativeFactory(name="England Carers Line", areas=[reg.areas["england"]]),
+        "wales": InitiativeFactory(name="Wales Only Walks", areas=[reg.areas["wales"]]),
+        "ni": InitiativeFactory(name="Aware Ulster", national=True, areas=[ni]),
+        "uk": InitiativeFactory(name="Four Nations Network", national=True, areas=nations),
+    }
+
+
+def tiers_of(place_slug: str) -> dict[str, tuple[int, str]]:
+    tree = Area.objects.tree()
+    place = tree.place(tree.by_slug(place_slug).pk)
+    return {
+        row.name: (row.tier, reason_for(row))
+        for row in Initiative.objects.published().serving(place)
+    }
+
+
+def test_each_initiative_is_in_one_tier_with_a_reason(reg, others):
+    tiers = tiers_of("halton")
+    assert tiers["Halton Ukulele Club"] == (TIER_HERE, "Serves Halton")
+    assert tiers["North West Carers Voice"] == (
+        TIER_COVERING,
+        "Covers North West, which includes Halton",
+    )
+    assert tiers["England Carers Line"] == (TIER_NATION, "Serves everyone in England")
+    assert tiers["Patient View Survey"] == (TIER_NATION, "Serves the whole UK")
+    assert tiers["Four Nations Network"] == (TIER_NATION, "Serves the whole UK")
+
+
+def test_other_nations_initiatives_never_serve_the_place(reg, others):
+    tiers = tiers_of("halton")
+    assert "Wales Only Walks" not in tiers
+    assert "Aware Ulster" not in tiers
+    assert "Oldham Arts on Prescription" not in tiers  # another district, same region
+    assert "Wales Only Walks" in tiers_of("wrexham")
+
+
+def test_a_nation_is_served_here_by_what_serves_it(reg, others):
+    tiers = tiers_of("england")
+    assert tiers["England Carers Line"][0] == TIER_HERE
+    assert tiers["Halton Ukulele Club"] == (TIER_HERE, "Serves Halton")
+    assert "Aware Ulster" not in tiers
+
+
+def test_the_area_page_lists_the_tiers(client, reg, others):
+    response = client.get("/areas/halton/")
+    sections = {
+        section["key"]: {i.name for i in section["page"]}
+        for section in response.context["sections"]
+    }
+    tiers = tiers_of("halton")
+    expected = {
+        key: {name for name, (tier, _) in tiers.items() if tier == number}
+        for key, number in (("here", TIER_HERE), ("wider", TIER_COVERING), ("national", 3))
+    }
+    assert sections == expected
+    assert "England Carers Line" in sections["national"]
+    assert "Serving everyone in England or the whole UK" in response.content.decode()
+
+
+def test_a_postcode_search_gives_the_same_tiers_as_its_area(client, reg, others):
+    PostcodeFactory(
+        postcode=HALTON_OFFICES[0],
+        local_authority_code=HALTON_OFFICES[1],
+        easting=HALTON_OFFICES[2],
+        northing=HALTON_OFFICES[3],
+    )
+    response = client.get("/initiatives/", {"postcode": "WA8 7QF"})
+    rows = list(response.context["page"])
+    # None of the sample records has a location, so the place's tiers are the whole answer.
+    assert {row.name: row.tier for row in rows} == {
+        name: tier for name, (tier, _) in tiers_of("halton").items()
+    }
+    assert [row.tier for row in rows] == sorted(row.tier for row in rows)
+    why = {row.name: row.why_listed for row in rows}
+    assert why["England Carers Line"] == "Serves everyone in England"
+    assert "Aware Ulster" not in why
