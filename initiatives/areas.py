@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 NATION = "nation"
+# The tiers in which initiatives serve a place (see ServedPlace).
+TIER_HERE, TIER_COVERING, TIER_NATION = 1, 2, 3
 
 
 def walk(links: Mapping[int, Iterable[int]], start: int) -> set[int]:
@@ -150,3 +152,36 @@ class ServedPlace:
     @property
     def nation_ids(self) -> frozenset[int]:
         return frozenset(area.pk for area in self.nations)
+
+    def nation_words(self) -> str:
+        """ "everyone in England or the whole UK" (the whole UK for a place with no nation)."""
+        names = " or ".join(nation.name for nation in self.nations)
+        return f"everyone in {names} or the whole UK" if names else "the whole UK"
+
+    def tier_headings(self) -> dict[int, str]:
+        """What each tier is called on a page about this place."""
+        name = self.area.name
+        return {
+            TIER_HERE: f"Serving {name} or a place within it",
+            TIER_COVERING: f"Serving a wider area that includes {name}",
+            TIER_NATION: f"Serving {self.nation_words()}",
+        }
+
+    def tier(self, areas: list, *, national: bool) -> tuple[int | None, object, bool]:
+        """For an initiative's service areas (Area rows) and national flag: its tier for
+        this place (None when it does not serve it), the area that puts it there (None
+        for the whole UK) and whether it serves the whole UK. The same rule as
+        InitiativeQuerySet.serving, for rows already in memory."""
+        linked = {area.pk for area in areas}
+        uk_wide = national and (not areas or self.all_nations <= linked)
+        inside = sorted((a for a in areas if a.pk in self.within), key=lambda a: a.name)
+        if inside:
+            first = next((a for a in inside if a.pk == self.area.pk), inside[0])
+            return TIER_HERE, first, uk_wide
+        covering = next((a for a in self.covering if a.pk in linked), None)
+        if covering is not None:
+            return TIER_COVERING, covering, uk_wide
+        nation = next((a for a in self.nations if a.pk in linked), None)
+        if nation is not None or (national and not areas):
+            return TIER_NATION, nation, uk_wide
+        return None, None, False

@@ -14,11 +14,8 @@ from django.db import models
 from django.db.models.functions import Cast, Coalesce, Sqrt
 from django.utils import timezone
 
-from .areas import AreaTree
+from .areas import TIER_COVERING, TIER_HERE, TIER_NATION, AreaTree
 from .search import search_initiatives
-
-# The tiers in which initiatives serve a place (see InitiativeQuerySet.serving).
-TIER_HERE, TIER_COVERING, TIER_NATION = 1, 2, 3
 
 # How far "near" reaches when a search gives a postcode but no distance.
 DEFAULT_DISTANCE_KM = Decimal(10)
@@ -121,6 +118,15 @@ class InitiativeQuerySet(models.QuerySet):
         """
         return self._tiered(self.filter(pk__in=self._serving_ids(place)), place)
 
+    def serving_area(self, place):
+        """The initiatives serving `place` (an areas.ServedPlace) in any tier, without the
+        annotations (the listing orders them with `tier_of`)."""
+        return self.filter(pk__in=self.model.objects.all()._serving_ids(place))
+
+    def tier_of(self, place):
+        """An expression for each row's tier for `place` (as `serving` gives it)."""
+        return self._tiers(place)["tier"]
+
     def in_tier(self, place, tier: int):
         """The initiatives serving `place` in one tier, as `serving` tiers them, by
         EXISTS on the link table's area index (for lists and counts of one tier, where
@@ -180,7 +186,7 @@ class InitiativeQuerySet(models.QuerySet):
         nations = len(place.all_nations) if place is not None else 4
         return queryset.annotate(
             uk_wide=models.Case(
-                models.When(nations_linked__gte=nations, then=models.Value(True)),
+                models.When(national=True, nations_linked__gte=nations, then=models.Value(True)),
                 models.When(national=True, served_area__isnull=True, then=models.Value(True)),
                 default=models.Value(False),
                 output_field=models.BooleanField(),
@@ -245,13 +251,16 @@ class InitiativeQuerySet(models.QuerySet):
 
     def serving_point(self, postcode, distance_km: float = DEFAULT_DISTANCE_KM, *, place=None):
         """Initiatives that serve a postcode, in tiers: those serving the area it lies in
-        (`place`, an areas.ServedPlace found from the postcode's local authority, or None
-        when it is not known), and those located within distance_km, which are "here".
+        (`place`, an areas.ServedPlace; by default the one of the postcode's local
+        authority, when it is recorded), and those located within distance_km, which are "here".
 
         `postcode` is a places.models.Postcode. Rows carry `tier`, `served_area` and
         `nations_linked` as `serving` gives them, and `distance_m` (None where either end
         has no location).
         """
+        if place is None:
+            Area = self.model.areas.field.related_model
+            place = Area.objects.place_of_district(postcode.local_authority_code)
         located = postcode.easting is not None and postcode.northing is not None
         queryset = self
         near = None

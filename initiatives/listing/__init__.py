@@ -17,13 +17,14 @@ from functools import cached_property
 
 from django.http import QueryDict
 
+from ..areas import TIER_HERE
 from ..caching import cached, query_params
 from ..models import Initiative
-from ..wording import SERVING_FIELDS
+from ..wording import SERVING_FIELDS, serving_reason
 from .facets import ListingFacets
 from .filters import SORT_CHOICES, InitiativeFilter
 from .notices import error_notices, why_listed
-from .pages import IdsFirstPaginator
+from .pages import IdsFirstPaginator, TieredPaginator
 from .params import COUNTED_PARAMS, parse_page
 
 PER_PAGE = 20
@@ -73,10 +74,69 @@ class Listing:
         """Add the notices for the params the FilterSet refused (needs the facets' options)."""
         self.notices += error_notices(self.filterset, self.params, facets, self.tree)
 
+    @cached_property
+    def area_place(self):
+        """The chosen area as a place served in tiers, when the results come tier by tier
+        (an area without a postcode, and not "here only"), else None."""
+        if self.place is not None or self.filterset.only_here():
+            return None
+        return self.filterset.area_place()
+
+    def tier_counts(self) -> dict[int, int]:
+        """How many results in each tier (from the figures cache)."""
+        place = self.area_place
+
+        def count():
+            # Every filter but the area's, which each tier stands in for.
+            results = self.facets.queryset_without("area")
+            return {tier: results.in_tier(place, tier).count() for tier in place.tier_headings()}
+
+        return cached("listing-tiers", query_params(self.params, COUNTED_PARAMS), count)
+
+    def tier_parts(self) -> list[tuple[int, object, int]]:
+        """Each tier's results in the order asked for, with its count, for the pages."""
+        place, counts = self.area_place, self.tier_counts()
+        unordered = self.facets.queryset_without("area")
+        data = self.data
+        return [
+            (
+                tier,
+                self.filterset.sort_queryset_within_tier(
+                    unordered.in_tier(place, tier), data.get("sort") or "", bool(self.q.strip())
+                ),
+                counts[tier],
+            )
+            for tier in place.tier_headings()
+        ]
+
+    def tier_groups(self, page) -> list[dict]:
+        """The page's rows under their tiers' headings, each with the tier's whole count."""
+        place = self.area_place
+        if place is None:
+            return []
+        headings, counts = place.tier_headings(), self.tier_counts()
+        groups: list[dict] = []
+        for index, row in enumerate(page.object_list):
+            if not groups or groups[-1]["tier"] != row.tier:
+                groups.append(
+                    {
+                        "tier": row.tier,
+                        "heading": headings.get(row.tier, ""),
+                        "count": counts.get(row.tier, 0),
+                        "start": page.start_index() + index,
+                        "rows": [],
+                    }
+                )
+            groups[-1]["rows"].append(row)
+        return groups
+
     def page(self):
         """The asked-for page (or the nearest one, with a notice), each row with its reason."""
-        paginator = IdsFirstPaginator(self.results(), PER_PAGE)
-        paginator.count = self.count
+        if self.area_place is not None:
+            paginator = TieredPaginator(self.tier_parts(), PER_PAGE)
+        else:
+            paginator = IdsFirstPaginator(self.results(), PER_PAGE)
+            paginator.count = self.count
         number, page_notice = parse_page(self.params.get("page"), paginator.num_pages)
         if page_notice:
             self.notices.append(page_notice)
@@ -86,6 +146,18 @@ class Listing:
             self._add_reasons(rows)
             if self.place.note:
                 self.notices.append(self.place.note)
+        elif self.area_place is not None:
+            page.object_list = rows = list(page.object_list)
+            place = self.area_place
+            for row in rows:
+                tier, area, uk_wide = place.tier(list(row.areas.all()), national=row.national)
+                row.why_listed = serving_reason(
+                    tier=tier,
+                    served_area=area.name if area is not None else None,
+                    served_within=tier == TIER_HERE,
+                    place_name=place.area.name,
+                    uk_wide=uk_wide,
+                )
         return page
 
     def _add_reasons(self, rows: list) -> None:

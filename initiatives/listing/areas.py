@@ -39,9 +39,7 @@ class AreaSections:
         return self.published.in_tier(self.place, TIER_NATION)
 
     def nation_words(self) -> str:
-        """ "everyone in England or the whole UK" (the whole UK for a place with no nation)."""
-        names = " or ".join(nation.name for nation in self.place.nations)
-        return f"everyone in {names} or the whole UK" if names else "the whole UK"
+        return self.place.nation_words()
 
     def ancestors(self) -> list[Area]:
         """The areas above, nation first."""

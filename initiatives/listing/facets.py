@@ -114,7 +114,7 @@ class ListingFacets:
     def tree(self) -> AreaTree:
         """The area hierarchy, loaded when first needed (the area facet, notices)."""
         if self._tree is None:
-            self._tree = Area.objects.tree()
+            self._tree = self.filterset.tree
         return self._tree
 
     # Querysets -------------------------------------------------------------

@@ -5,12 +5,14 @@ valid still apply, so the page shows what it can.
 """
 
 from decimal import Decimal
+from functools import cached_property
 
 import django_filters
 from django.db.models import Exists, F, OuterRef
 
 from places.forms import PlaceField
 
+from ..areas import AreaTree
 from ..models import (
     Area,
     Condition,
@@ -21,7 +23,7 @@ from ..models import (
     Topic,
     VanguardSite,
 )
-from ..querysets import DEFAULT_DISTANCE_KM
+from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
 
 MAX_QUERY_LENGTH = 200
 
@@ -98,6 +100,7 @@ class InitiativeFilter(django_filters.FilterSet):
         choices=Organisation.LegalForm.choices,
         label="Legal form",
     )
+    here_only = django_filters.BooleanFilter(method="filter_here_only", label="Here only")
     postcode = PlaceFilter(method="filter_postcode", label="Postcode")
     distance_km = django_filters.NumberFilter(
         method="filter_distance_km",
@@ -117,8 +120,36 @@ class InitiativeFilter(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
 
+    @cached_property
+    def tree(self) -> AreaTree:
+        """The area hierarchy, loaded once for the request (the listing's facets use it too)."""
+        return Area.objects.tree()
+
+    def area_place(self):
+        """The chosen area as a place served in tiers (areas.ServedPlace), or None."""
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        area = data.get("area")
+        if area is None or area.pk not in self.tree.areas:
+            return None
+        return self.tree.place(area.pk)
+
+    def only_here(self) -> bool:
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        return bool(data.get("here_only"))
+
     def filter_area(self, queryset, name, value):
-        return queryset.in_area(value)
+        """What serves the area: here (the area or within it), covering it, and its nation
+        or the whole UK; with here_only, here alone."""
+        place = self.area_place()
+        if place is None:
+            return queryset.in_area(value)
+        if self.only_here():
+            return queryset.in_tier(place, TIER_HERE)
+        return queryset.serving_area(place)
+
+    def filter_here_only(self, queryset, name, value):
+        # Read by filter_area; on its own it filters nothing.
+        return queryset
 
     def distance_km_value(self) -> Decimal:
         """The distance asked for, or the default when none (or a refused one) was given."""
@@ -127,8 +158,7 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_postcode(self, queryset, name, value):
         # value is a places.lookup.Place: the postcode, or the sector or district standing in.
-        place = Area.objects.place_of_district(value.postcode.local_authority_code)
-        return queryset.serving_point(value.postcode, self.distance_km_value(), place=place)
+        return queryset.serving_point(value.postcode, self.distance_km_value())
 
     def filter_distance_km(self, queryset, name, value):
         # Read by filter_postcode; a distance on its own filters nothing.
@@ -153,6 +183,16 @@ class InitiativeFilter(django_filters.FilterSet):
                 # ones by distance, then those without a location of their own by name.
                 return queryset.order_by("tier", F("distance_m").asc(nulls_last=True), "name", "pk")
             return queryset.order_by("name", "pk")
+        place = None if near or self.only_here() else self.area_place()
+        if place is not None:
+            # Tier by tier (here, covering, nation-wide), each in the order asked for.
+            ordered = self.sort_queryset_within_tier(queryset, sort, searching)
+            return ordered.alias(place_tier=ordered.tier_of(place)).order_by(
+                "place_tier", *ordered.query.order_by
+            )
+        return self.sort_queryset_within_tier(queryset, sort, searching)
+
+    def sort_queryset_within_tier(self, queryset, sort: str, searching: bool):
         if sort == "-last_verified_on":
             return queryset.order_by(F("last_verified_on").desc(nulls_last=True), "name", "pk")
         if sort == "name" or not searching:

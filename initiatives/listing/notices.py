@@ -23,6 +23,7 @@ CHIP_LABELS = {
     "population": "Who it is for",
     "legal_form": "Legal form",
     "postcode": "Near",
+    "here_only": "Here only",
 }
 # Areas offered for a place name typed in the search box.
 MAX_AREA_MATCHES = 3
@@ -83,6 +84,8 @@ def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
                     "url": without(copy, "postcode"),
                 }
             )
+        elif name == "here_only":
+            chips.append({"label": "Here only", "url": without(params, name)})
         elif name in MULTIPLE_PARAMS:
             for option in facets[name].selected:
                 chips.append(

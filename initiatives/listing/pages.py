@@ -67,3 +67,40 @@ def fill_pages(pages) -> None:
     rows = Initiative.objects.for_listing().in_bulk(ids) if ids else {}
     for page in pages:
         page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+
+
+class TieredPaginator(Paginator):
+    """Pages over several ordered lists shown one after the other (the tiers of a place),
+    each with its count known: a page takes the ids it needs from each list in turn,
+    so no row's tier has to be computed to order the whole answer."""
+
+    def __init__(self, parts: list[tuple[int, object, int]], per_page: int):
+        """`parts`: (tier, ordered queryset, its count), in the order they are shown."""
+        super().__init__([], per_page)
+        self.parts = parts
+
+    @cached_property
+    def count(self):
+        return sum(count for _tier, _queryset, count in self.parts)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ids: list[int] = []
+        tier_of: dict[int, int] = {}
+        offset = 0
+        for tier, queryset, count in self.parts:
+            low, high = max(bottom - offset, 0), min(top - offset, count)
+            if low < high:
+                part = IdsFirstPaginator(queryset, self.per_page)
+                part.count = count
+                found = list(part._ordered().values_list("pk", flat=True)[low:high])
+                ids += found
+                tier_of.update(dict.fromkeys(found, tier))
+            offset += count
+        page = self._get_page(ids, number, self)
+        fill_pages([page])
+        for row in page.object_list:
+            row.tier = tier_of[row.pk]
+        return page

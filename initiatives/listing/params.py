@@ -22,6 +22,7 @@ FILTER_PARAMS = (
     "population",
     "legal_form",
     "postcode",
+    "here_only",
 )
 MULTIPLE_PARAMS = ("condition", "topic", "population")
 
@@ -47,6 +48,7 @@ PARAM_NOUNS = {
     "population": "population group",
     "legal_form": "legal form",
     "postcode": "postcode",
+    "here_only": "here only",
     "distance_km": "distance",
     "sort": "sort order",
     "page": "page",

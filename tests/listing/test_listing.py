@@ -48,9 +48,21 @@ class TestResults:
                 "Halton Ukulele Club",
                 "North West Carers Voice",
                 "Oldham Arts on Prescription",
+                # Tier by tier: what serves the whole UK comes after what serves the place.
+                "Patient View Survey",
             ],
         ),
-        ({"area": "wales"}, ["Wrexham Community Allotments"]),
+        (
+            {"area": "north-west", "here_only": "true"},
+            [
+                "Halton Litter Pickers",
+                "Halton Ukulele Club",
+                "North West Carers Voice",
+                "Oldham Arts on Prescription",
+            ],
+        ),
+        ({"area": "wales"}, ["Wrexham Community Allotments", "Patient View Survey"]),
+        ({"area": "wales", "here_only": "true"}, ["Wrexham Community Allotments"]),
         (
             {"condition": ["diabetes", "huntingtons"]},
             ["Halton Ukulele Club", "Oldham Arts on Prescription", "Patient View Survey"],
@@ -106,10 +118,11 @@ class TestResults:
 class TestFacetCounts:
     def test_each_facet_counts_with_every_other_filter_applied(self, client, reg):
         response = client.get(LIST, {"role": "service_provider", "area": "north-west"})
-        # Role counts ignore the role filter but keep the area.
+        # Role counts ignore the role filter but keep the area (and what serves the
+        # whole UK, which serves the area too).
         assert facet_counts(response, "role") == {
             "service_provider": 2,
-            "campaigning": 1,
+            "campaigning": 2,
             "both": 1,
         }
         # Condition counts keep both the role and the area.

@@ -98,3 +98,44 @@ def test_a_postcode_search_gives_the_same_tiers_as_its_area(client, reg, others)
     why = {row.name: row.why_listed for row in rows}
     assert why["England Carers Line"] == "Serves everyone in England"
     assert "Aware Ulster" not in why
+
+
+def test_the_listing_for_an_area_comes_tier_by_tier_with_reasons(client, reg, others):
+    response = client.get("/initiatives/", {"area": "halton"})
+    groups = response.context["tier_groups"]
+    assert [g["heading"] for g in groups] == [
+        "Serving Halton or a place within it",
+        "Serving a wider area that includes Halton",
+        "Serving everyone in England or the whole UK",
+    ]
+    tiers = tiers_of("halton")
+    for group in groups:
+        for row in group["rows"]:
+            assert (row.tier, row.why_listed) == tiers[row.name]
+        assert group["count"] == sum(1 for tier, _ in tiers.values() if tier == group["tier"])
+    page = response.content.decode()
+    assert "Covers North West, which includes Halton" in page
+    assert "Wales Only Walks" not in page
+
+    here = client.get(response.context["here_only_url"])
+    assert {row.name for row in here.context["page"]} == {
+        name for name, (tier, _) in tiers.items() if tier == TIER_HERE
+    }
+    assert here.context["tier_groups"] == []
+    assert any(chip["label"] == "Here only" for chip in here.context["chips"])
+
+
+def test_the_listing_the_area_page_and_the_csv_give_the_same_records(client, reg, others):
+    import csv
+    import io
+
+    listing = client.get("/initiatives/", {"area": "halton"})
+    listed = {row.name for row in listing.context["page"]}
+    area_page = client.get("/areas/halton/")
+    on_area_page = {i.name for s in area_page.context["sections"] for i in s["page"]}
+    export = client.get("/initiatives/export.csv", {"area": "halton"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    exported = {row["Name"] for row in rows}
+    api = client.get("/api/v1/services", {"area": "halton"}).json()
+    from_api = {item["name"] for item in api["contents"]}
+    assert listed == on_area_page == exported == from_api == set(tiers_of("halton"))

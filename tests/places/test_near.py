@@ -3,6 +3,7 @@
 import pytest
 
 from initiatives.models import Area, Initiative
+from initiatives.wording import reason_for
 from places.models import Postcode
 
 from ..factories import AreaFactory, InitiativeFactory, PostcodeFactory
@@ -87,13 +88,13 @@ def test_serving_point_gives_each_initiative_a_reason(halton_areas, django_asser
             i.name: i
             for i in Initiative.objects.published().serving_point(postcode, distance_km=10)
         }
-    assert {name: i.serving_reason for name, i in rows.items()} == {
-        "Local": "serves Halton",
-        "ICB-wide, far away": "serves NHS Cheshire and Merseyside ICB",
-        "England": "serves England",
-        "National": "national",
-        "Nearby, serving Wrexham": "2.3 km away",
-        "Round the corner": "under 0.1 km away",
+    assert {name: reason_for(i) for name, i in rows.items()} == {
+        "Local": "Serves Halton",
+        "ICB-wide, far away": "Covers NHS Cheshire and Merseyside ICB, which includes Halton",
+        "England": "Serves everyone in England",
+        "National": "Serves the whole UK",
+        "Nearby, serving Wrexham": "Based 2.3 km away",
+        "Round the corner": "Based under 0.1 km away",
     }
     assert rows["Nearby, serving Wrexham"].distance_m == pytest.approx(2300)
     assert rows["ICB-wide, far away"].distance_m == pytest.approx(50_000)
@@ -113,8 +114,8 @@ def test_serving_point_for_a_postcode_without_location_or_known_area(halton_area
     placed("National", None, None, national=True)
     placed("Nearby", E, N)
     rows = list(Initiative.objects.serving_point(guernsey))
-    assert [(i.name, i.serving_reason, i.distance_m) for i in rows] == [
-        ("National", "national", None)
+    assert [(i.name, reason_for(i), i.distance_m) for i in rows] == [
+        ("National", "Serves the whole UK", None)
     ]
 
 
