@@ -115,8 +115,8 @@ class InitiativeQuerySet(models.QuerySet):
             if local is not None:
                 above = Area.objects.ancestor_ids(local)
                 areas = [local, *Area.objects.filter(pk__in=above)]
-        # The local authority first, then its ICB, region and nation.
-        depth = {kind: n for n, kind in enumerate(["local_authority", "icb", "nhs_region"])}
+        # The local authority first, then its ICB, health board or trust, region and nation.
+        depth = {kind: n for n, kind in enumerate(reversed(Area.Kind.values))}
         areas.sort(key=lambda area: depth.get(area.kind, len(depth)))
         area_ids = [area.pk for area in areas]
         through = self.model.areas.through
