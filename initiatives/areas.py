@@ -1,7 +1,8 @@
-"""The area hierarchy in memory: nations, NHS regions, ICBs and districts.
+"""The area hierarchy in memory: nations; NHS England regions and ICBs; Scottish and
+Welsh health boards and Northern Irish trusts; and local authorities.
 
-Areas form a tree with a few extra links: a district split between ICBs lies
-under each of them (`Area.other_parents`). Every question about "what is below"
+Areas form a tree with a few extra links: a district split between ICBs (or between
+trusts) lies under each of them (`Area.other_parents`). Every question about "what is below"
 or "what is above" an area is answered here, by one iterative walk over those
 links that visits each area at most once, so a loop in the data can never make
 it run forever.

@@ -95,9 +95,12 @@ class SluggedModel(models.Model):
 
 class Area(SluggedModel):
     class Kind(models.TextChoices):
+        # From the widest to the most local: pages and filters list kinds in this order.
         NATION = "nation", "Nation"
         NHS_REGION = "nhs_region", "NHS England region"
         ICB = "icb", "Integrated care board"
+        HEALTH_BOARD = "health_board", "Health board"
+        HSC_TRUST = "hsc_trust", "Health and social care trust"
         LOCAL_AUTHORITY = "local_authority", "Local authority"
 
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)

@@ -97,7 +97,8 @@ def initiative_detail(request, slug):
 
 
 def area_list(request):
-    """Every area, as the hierarchy: nations, NHS regions, ICBs, districts."""
+    """Every area, as the hierarchy: nations, NHS regions, ICBs, health boards and
+    trusts, local authorities."""
     return render(request, "initiatives/area_list.html", {"tree": Area.objects.tree().nested()})
 
 

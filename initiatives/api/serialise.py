@@ -4,6 +4,7 @@ Each initiative is a `service`, its organisation an `organization`; its terms ar
 linked to it as `attributes`. Empty optional fields are left out rather than null.
 """
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -16,6 +17,9 @@ from .ids import linked_id, stable_id
 from .taxonomies import TAXONOMIES, Taxonomy, Term
 
 ONS_GEOGRAPHY_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
+# An ONS (GSS) code, such as E06000006 or S08000031. Northern Ireland's trusts carry
+# the Department of Health's own codes (BHSCT), which have no ONS page.
+GSS_CODE = re.compile(r"[EKLMNSW]\d{8}")
 
 
 def present(**fields) -> dict:
@@ -139,7 +143,7 @@ def service_area_json(initiative: Initiative) -> list[dict]:
         | present(
             name=area.name,
             service_area=f"{area.name} ({area.get_kind_display()})",
-            uri=f"{ONS_GEOGRAPHY_URI}{area.code}" if area.code else None,
+            uri=f"{ONS_GEOGRAPHY_URI}{area.code}" if GSS_CODE.fullmatch(area.code) else None,
         )
         for area in initiative.area_list
     ]

@@ -25,6 +25,8 @@ from .tables import Table
 # The order areas are offered in: the ones commissioners look at most first.
 AREA_GROUPS = [
     (Area.Kind.ICB, "Integrated care boards"),
+    (Area.Kind.HEALTH_BOARD, "Health boards (Scotland and Wales)"),
+    (Area.Kind.HSC_TRUST, "Health and social care trusts (Northern Ireland)"),
     (Area.Kind.LOCAL_AUTHORITY, "Local authorities"),
     (Area.Kind.NHS_REGION, "NHS England regions"),
     (Area.Kind.NATION, "Nations"),

@@ -6,12 +6,8 @@ from ..models import Area, Initiative
 from ..querysets import TIER_COVERING, TIER_HERE, TIER_NATION
 
 AREA_SECTIONS = ("here", "wider", "national")
-KIND_ORDER = {
-    Area.Kind.NATION: 0,
-    Area.Kind.NHS_REGION: 1,
-    Area.Kind.ICB: 2,
-    Area.Kind.LOCAL_AUTHORITY: 3,
-}
+# Widest first, as Area.Kind declares them.
+KIND_ORDER = {kind: n for n, kind in enumerate(Area.Kind)}
 
 
 class AreaSections:

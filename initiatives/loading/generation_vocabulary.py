@@ -294,7 +294,7 @@ def load_vocabulary() -> Vocabulary:
         )
         created["vanguard sites"] += len(FALLBACK_VANGUARDS)
 
-    local, icbs, boards = [], [], {}
+    local, icbs, boards, devolved = [], [], {}, {}
     for pk, name, kind, parent_id in Area.objects.order_by("slug").values_list(
         "pk", "name", "kind", "parent_id"
     ):
@@ -304,6 +304,11 @@ def load_vocabulary() -> Vocabulary:
             icbs.append(LocalArea(pk, place_name(name), parent_id))
         if kind in (Area.Kind.ICB, Area.Kind.NATION):
             boards[pk] = place_name(name)
+        elif kind in (Area.Kind.HEALTH_BOARD, Area.Kind.HSC_TRUST):
+            devolved[pk] = parent_id
+    # Below a Scottish or Welsh health board or a Northern Irish trust, the NHS body
+    # named is the nation's ("NHS Wales").
+    boards.update({pk: boards[nation] for pk, nation in devolved.items() if nation in boards})
     neighbours: dict[int | None, list[int]] = {}
     for area in local:
         neighbours.setdefault(area.parent_id, []).append(area.pk)

@@ -1,14 +1,11 @@
 """The seed files and `manage.py load_seeds`: what they load, and that loading is safe."""
 
 import csv
-import io
 import shutil
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from initiatives.models import (
     Area,
@@ -21,18 +18,12 @@ from initiatives.models import (
     Topic,
     VanguardSite,
 )
-from initiatives.search import rebuild_search_index
+
+from .seeding import SEEDS, load
 
 pytestmark = pytest.mark.django_db
 
-SEEDS = Path(settings.BASE_DIR) / "seeds"
 ROLE_ERROR = '"servce_provider" is not one of service_provider, campaigning, both.'
-
-
-def load(directory: Path = SEEDS) -> str:
-    out = io.StringIO()
-    call_command("load_seeds", "--dir", str(directory), stdout=out)
-    return out.getvalue()
 
 
 def snapshot() -> dict:
@@ -88,34 +79,9 @@ def seed_copy(tmp_path) -> Path:
     return directory
 
 
-def remove_everything_loaded() -> None:
-    """Delete what a load wrote, dependants first (areas and organisations are protected)."""
-    Initiative.objects.all().delete()
-    FundingLine.objects.all().delete()
-    Organisation.objects.all().delete()
-    for model in (VanguardSite, Condition, Topic, PopulationGroup):
-        model.objects.all().delete()
-    Area.objects.update(parent=None)
-    Area.objects.all().delete()
-    # The search's word list (PostgreSQL) only grows: rebuilt, it holds no seed words
-    # that a later test's misspelling could be corrected to.
-    rebuild_search_index(connection)
-
-
-@pytest.fixture(scope="class")
-def loaded(django_db_setup, django_db_blocker):
-    """The seeds, loaded once for a class of tests that only read them."""
-    with django_db_blocker.unblock():
-        load()
-        try:
-            yield
-        finally:
-            remove_everything_loaded()
-
-
 @pytest.mark.usefixtures("loaded")
 class TestWhatIsLoaded:
-    def test_the_four_nations_regions_icbs_and_districts(self):
+    def test_the_four_nations_and_every_area_below_them(self):
         kinds = Area.Kind
         assert set(Area.objects.filter(kind=kinds.NATION).values_list("code", flat=True)) == {
             "E92000001",
@@ -127,8 +93,23 @@ class TestWhatIsLoaded:
         assert Area.objects.filter(kind=kinds.ICB, parent__kind=kinds.NHS_REGION).count() == 42
         districts = Area.objects.filter(kind=kinds.LOCAL_AUTHORITY)
         assert districts.filter(code__startswith="E", parent__kind=kinds.ICB).count() == 296
-        assert districts.filter(code__startswith="W06", parent__slug="wales").count() == 22
-        assert Area.objects.count() == 4 + 7 + 42 + 296 + 22
+        assert (
+            districts.filter(code__startswith="W06", parent__kind=kinds.HEALTH_BOARD).count() == 22
+        )
+        assert (
+            districts.filter(code__startswith="S12", parent__kind=kinds.HEALTH_BOARD).count() == 32
+        )
+        assert districts.filter(code__startswith="N09", parent__kind=kinds.HSC_TRUST).count() == 11
+        boards = Area.objects.filter(kind=kinds.HEALTH_BOARD)
+        assert boards.filter(parent__slug="scotland").count() == 14
+        assert boards.filter(parent__slug="wales").count() == 7
+        assert (
+            Area.objects.filter(kind=kinds.HSC_TRUST, parent__slug="northern-ireland").count() == 5
+        )
+        # Nothing else sits directly under a devolved nation.
+        nations = ["wales", "scotland", "northern-ireland"]
+        assert not districts.filter(parent__slug__in=nations).exists()
+        assert Area.objects.count() == 4 + 7 + 42 + 296 + (7 + 22) + (14 + 32) + (5 + 11)
 
     def test_halton_lies_in_cheshire_and_merseyside_in_the_north_west(self):
         halton = Area.objects.get(slug="halton")
@@ -149,16 +130,89 @@ class TestWhatIsLoaded:
             icb = Area.objects.get(slug=slug)
             assert north_yorkshire.pk in Area.objects.descendant_ids(icb), slug
         assert north_yorkshire.parent.slug == icbs[0]
-        assert Area.objects.filter(other_parents__isnull=False).distinct().count() == 13
+        split = Area.objects.filter(other_parents__isnull=False).distinct()
+        assert split.filter(code__startswith="E").count() == 13
+        assert split.count() == 13 + 5  # and five Northern Irish districts
+
+    def test_scotland_has_fourteen_health_boards_above_its_thirty_two_council_areas(self):
+        scotland = Area.objects.get(slug="scotland")
+        boards = Area.objects.filter(parent=scotland)
+        assert boards.count() == 14
+        assert set(boards.values_list("kind", flat=True)) == {Area.Kind.HEALTH_BOARD}
+        councils = Area.objects.filter(parent__in=boards)
+        assert councils.count() == 32
+        assert set(councils.values_list("kind", flat=True)) == {Area.Kind.LOCAL_AUTHORITY}
+        assert all(code.startswith("S12") for code in councils.values_list("code", flat=True))
+        assert set(councils.values_list("pk", flat=True)) < Area.objects.descendant_ids(scotland)
+        glasgow = Area.objects.get(slug="glasgow-city")
+        assert (glasgow.code, glasgow.parent.name) == ("S12000049", "NHS Greater Glasgow and Clyde")
+        assert glasgow.parent.code == "S08000031"
+        assert Area.objects.get(slug="highland").parent.name == "NHS Highland"
+
+    def test_wales_has_seven_health_boards_above_its_twenty_two_councils(self):
+        wales = Area.objects.get(slug="wales")
+        boards = Area.objects.filter(parent=wales)
+        assert boards.count() == 7
+        assert set(boards.values_list("kind", flat=True)) == {Area.Kind.HEALTH_BOARD}
+        assert set(boards.values_list("ods_code", flat=True)) == {f"7A{n}" for n in range(1, 8)}
+        councils = Area.objects.filter(parent__in=boards)
+        assert councils.count() == 22
+        assert all(code.startswith("W06") for code in councils.values_list("code", flat=True))
+        wrexham = Area.objects.get(slug="wrexham")
+        assert wrexham.parent.name == "Betsi Cadwaladr University Health Board"
+        assert wrexham.parent.code == "W11000023"
+        cardiff = Area.objects.get(slug="cardiff")
+        assert cardiff.parent.name == "Cardiff and Vale University Health Board"
+        # Each board holds its councils and no more: Powys's board is Powys alone.
+        powys_board = Area.objects.get(slug="powys-teaching-health-board")
+        assert list(powys_board.children.values_list("slug", flat=True)) == ["powys"]
+
+    def test_northern_ireland_has_five_trusts_and_eleven_districts_five_of_them_split(self):
+        northern_ireland = Area.objects.get(slug="northern-ireland")
+        trusts = Area.objects.filter(parent=northern_ireland)
+        assert set(trusts.values_list("code", "kind")) == {
+            (code, Area.Kind.HSC_TRUST) for code in ("BHSCT", "NHSCT", "SEHSCT", "SHSCT", "WHSCT")
+        }
+        districts = Area.objects.filter(parent__in=trusts)
+        assert districts.count() == 11
+        assert all(code.startswith("N09") for code in districts.values_list("code", flat=True))
+        by_code = {trust.code: trust for trust in trusts}
+        # Each split district lies under its larger part and also under its second trust.
+        split = {
+            "belfast": ("BHSCT", "SEHSCT"),
+            "causeway-coast-and-glens": ("NHSCT", "WHSCT"),
+            "lisburn-and-castlereagh": ("SEHSCT", "BHSCT"),
+            "mid-ulster": ("NHSCT", "SHSCT"),
+            "newry-mourne-and-down": ("SHSCT", "SEHSCT"),
+        }
+        for slug, (parent, other) in split.items():
+            district = Area.objects.get(slug=slug)
+            assert district.parent.code == parent, slug
+            assert [a.code for a in district.other_parents.all()] == [other], slug
+            for code in (parent, other):
+                assert district.pk in Area.objects.descendant_ids(by_code[code]), (slug, code)
+        assert set(
+            districts.filter(other_parents__isnull=False).values_list("slug", flat=True)
+        ) == set(split)
+        derry = Area.objects.get(slug="derry-city-and-strabane")
+        assert (derry.parent.code, derry.other_parents.count()) == ("WHSCT", 0)
+
+    def test_every_area_row_names_its_source(self):
+        assert not Area.objects.filter(source_note="").exists()
+        glasgow = Area.objects.get(slug="glasgow-city")
+        assert "Public Health Scotland" in glasgow.source_note
+        assert "UA22_LHB22_WA_LU" in Area.objects.get(slug="cardiff").source_note
+        assert "162 of 175" in Area.objects.get(slug="belfast").source_note
 
     def test_initiatives_are_found_under_the_areas_above_them(self):
         cheshire = Area.objects.get(slug="nhs-cheshire-and-merseyside-icb")
         found = set(Initiative.objects.in_area(cheshire).values_list("slug", flat=True))
         assert {"sew-halton", "teeny-treasures", "well-halton"} <= found
-        wales = Area.objects.get(slug="wales")
-        assert "keyring-network-wrexham" in set(
-            Initiative.objects.in_area(wales).values_list("slug", flat=True)
-        )
+        for slug in ("wales", "betsi-cadwaladr-university-health-board"):
+            area = Area.objects.get(slug=slug)
+            assert "keyring-network-wrexham" in set(
+                Initiative.objects.in_area(area).values_list("slug", flat=True)
+            ), slug
 
     def test_fifty_vanguards_six_of_them_social_movement_sites(self):
         assert VanguardSite.objects.count() == 50
@@ -209,12 +263,45 @@ class TestWhatIsLoaded:
 class TestRunningAgain:
     def test_a_second_run_changes_nothing(self):
         first = load()
-        assert "areas: 371 created, 0 updated, 0 unchanged" in first
+        assert "areas: 440 created, 0 updated, 0 unchanged" in first
         before = snapshot()
         second = load()
         assert snapshot() == before
-        assert "areas: 0 created, 0 updated, 371 unchanged" in second
+        assert "areas: 0 created, 0 updated, 440 unchanged" in second
         assert "initiatives: 0 created, 0 updated" in second
+
+    def test_a_register_seeded_before_the_devolved_areas_is_brought_up_to_date(self, seed_copy):
+        """The earlier files had Welsh councils straight under Wales, and nothing below
+        Scotland or Northern Ireland: loading today's files adds the rest and moves the
+        Welsh councils under their boards, keeping every record and link."""
+        path = seed_copy / "areas.csv"
+        header, rows = read_rows(path)
+        devolved_kinds = {"health_board", "hsc_trust"}
+        earlier = [
+            row
+            for row in rows
+            if row["kind"] not in devolved_kinds and not row["code"].startswith(("S12", "N09"))
+        ]
+        for row in earlier:
+            if row["code"].startswith("W06"):
+                row["parent_slug"] = "wales"
+        write_rows(path, header, earlier)
+        assert "areas: 371 created" in load(seed_copy)
+        wrexham = Area.objects.get(slug="wrexham")
+        assert wrexham.parent.slug == "wales"
+        keyring = Initiative.objects.get(slug="keyring-network-wrexham")
+
+        output = load()
+        assert "areas: 69 created, 22 updated, 349 unchanged" in output
+        assert Area.objects.count() == 440
+        moved = Area.objects.get(slug="wrexham")
+        assert moved.pk == wrexham.pk
+        assert moved.parent.slug == "betsi-cadwaladr-university-health-board"
+        assert moved.parent.parent.slug == "wales"
+        assert list(keyring.areas.values_list("slug", flat=True)) == ["wrexham"]
+        board = moved.parent
+        assert keyring in Initiative.objects.in_area(board)
+        assert "areas: 0 created, 0 updated, 440 unchanged" in load()
 
     def test_a_changed_cell_updates_only_its_row(self, seed_copy):
         load()
@@ -321,8 +408,6 @@ class TestBadSeedFiles:
 def test_if_empty_leaves_a_register_with_initiatives_alone(tmp_path):
     """`make run` must not overwrite a curator's edits to seeded records."""
     from io import StringIO
-
-    from django.core.management import call_command
 
     from initiatives.models import Area
 
