@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
 from .listing.filters import InitiativeFilter
 from .listing.params import FILTER_PARAMS, normalise_params
 from .models import FundingDependency, Initiative, Organisation, VanguardSite
+from .wording import reason_for, serving_reason
 
 EXPORT_CHUNK_SIZE = 2000
 # Rows joined into one piece of the response: fewer, larger writes to the socket.
@@ -226,6 +228,19 @@ COLUMNS: list[Column] = [
         "Date and UK time of the record's last change (YYYY-MM-DD HH:MM:SS).",
         _last_updated,
     ),
+    Column(
+        "serves_place",
+        "Serves the place",
+        "In a file for an area or a postcode: Here (the place or within it), Covering "
+        "(a wider area that includes it) or Nation or UK-wide; empty otherwise.",
+        lambda i: getattr(i, "tier_words", ""),
+    ),
+    Column(
+        "why_listed",
+        "Why it is listed",
+        "In a file for an area or a postcode: why it serves that place, in words.",
+        lambda i: getattr(i, "why_listed", ""),
+    ),
 ]
 
 HEADERS = [column.header for column in COLUMNS]
@@ -319,14 +334,21 @@ def export_lines(initiatives: Iterable[Initiative], *, base_url: str) -> Iterato
         yield "".join(batch)
 
 
-def csv_response(queryset, *, filename: str, base_url: str) -> StreamingHttpResponse:
-    """Stream the queryset's initiatives as a CSV download, a chunk of rows at a time."""
+TIER_WORDS = {TIER_HERE: "Here", TIER_COVERING: "Covering", TIER_NATION: "Nation or UK-wide"}
+
+
+def csv_response(queryset, *, filename: str, base_url: str, place=None) -> StreamingHttpResponse:
+    """Stream the queryset's initiatives as a CSV download, a chunk of rows at a time.
+
+    With `place` (an areas.ServedPlace), or rows of a postcode search, each row says
+    how it serves that place, as the listing does."""
     # The long texts the file leaves out stay in the database.
     rows = (
         queryset.for_export()
         .defer("description", "source_note")
         .iterator(chunk_size=EXPORT_CHUNK_SIZE)
     )
+    rows = with_reasons(rows, place)
     response = StreamingHttpResponse(
         export_lines(rows, base_url=base_url), content_type="text/csv; charset=utf-8"
     )
@@ -335,6 +357,25 @@ def csv_response(queryset, *, filename: str, base_url: str) -> StreamingHttpResp
 
 
 MAX_FILENAME_PART = 40
+
+
+def with_reasons(rows: Iterable[Initiative], place) -> Iterator[Initiative]:
+    """Each row with `tier_words` and `why_listed` for the place it was found for."""
+    for row in rows:
+        if place is not None:
+            tier, area, uk_wide = place.tier(row.area_list, national=row.national)
+            row.tier_words = TIER_WORDS.get(tier, "")
+            row.why_listed = serving_reason(
+                tier=tier,
+                served_area=area.name if area is not None else None,
+                served_within=tier == TIER_HERE,
+                place_name=place.area.name,
+                uk_wide=uk_wide,
+            )
+        elif getattr(row, "tier", None) is not None:  # a postcode search's annotations
+            row.tier_words = TIER_WORDS.get(row.tier, "")
+            row.why_listed = reason_for(row)
+        yield row
 
 
 def export_filename(params, cleaned_data: dict, *, today: date | None = None) -> str:
@@ -367,8 +408,10 @@ def export_csv(request):
     params, _notices, _had_empty = normalise_params(request.GET)
     filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
     queryset = filterset.qs
-    filename = export_filename(params, getattr(filterset.form, "cleaned_data", {}))
-    return csv_response(queryset, filename=filename, base_url=site_base_url(request))
+    cleaned = getattr(filterset.form, "cleaned_data", {})
+    filename = export_filename(params, cleaned)
+    place = None if cleaned.get("postcode") else filterset.area_place()
+    return csv_response(queryset, filename=filename, base_url=site_base_url(request), place=place)
 
 
 @admin.action(description="Export selected to CSV")

@@ -59,6 +59,8 @@ DERIVED_COLUMNS = {
     "funding_dependency",
     "largest_funder_share",
     "nhs_share",
+    "serves_place",
+    "why_listed",
 }
 REQUIRED_COLUMNS = ["uuid", "name", "role"]
 ORGANISATION_COLUMNS = {

@@ -213,6 +213,9 @@ def test_a_full_record_fills_every_column(client):
         "Postcode": "WA7 1AB",
         "Last verified": "2025-03-01",
         "Last updated": row["Last updated"],
+        # Filled only in a file for an area or a postcode (tests/listing/test_serving.py).
+        "Serves the place": "",
+        "Why it is listed": "",
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row["Last updated"])
 

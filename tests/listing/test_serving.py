@@ -139,3 +139,22 @@ def test_the_listing_the_area_page_and_the_csv_give_the_same_records(client, reg
     api = client.get("/api/v1/services", {"area": "halton"}).json()
     from_api = {item["name"] for item in api["contents"]}
     assert listed == on_area_page == exported == from_api == set(tiers_of("halton"))
+
+
+def test_the_csv_says_how_each_row_serves_the_place(client, reg, others):
+    import csv
+    import io
+
+    export = client.get("/initiatives/export.csv", {"area": "halton"})
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    rows = {row["Name"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert rows["Halton Ukulele Club"]["Serves the place"] == "Here"
+    assert rows["Halton Ukulele Club"]["Why it is listed"] == "Serves Halton"
+    assert rows["North West Carers Voice"]["Serves the place"] == "Covering"
+    assert rows["England Carers Line"]["Why it is listed"] == "Serves everyone in England"
+    assert rows["Patient View Survey"]["Serves the place"] == "Nation or UK-wide"
+    # Without a place, the two columns are empty rather than guessed.
+    plain = client.get("/initiatives/export.csv", {"q": "ukulele"})
+    text = b"".join(plain.streaming_content).decode("utf-8-sig")
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["Serves the place"] == row["Why it is listed"] == ""
