@@ -13,8 +13,11 @@ from .routers import use_primary
 
 request_logger = logging.getLogger("directory.request")
 
-# An incoming X-Request-ID (from the load balancer) is kept when it looks like an id.
-SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+# An incoming X-Request-ID (from the load balancer) is kept only when it is a UUID-like
+# token: 8 to 64 letters, digits and hyphens. Anything else (dots, colons, slashes, spaces,
+# markup, a longer string) gets a fresh id, so nothing a client sends reaches a log line,
+# a response header or an error report unless it is plainly an id.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
