@@ -39,6 +39,12 @@ def test_the_areas_index_lists_every_area_of_a_loop(client, django_assert_max_nu
         # Under the region, and under the one area it also lies in: twice, never more.
         assert page.count(f'href="/areas/{area.slug}/"') == 2
     assert page.count('href="/areas/looping-region/"') == 1
+    # An area of the loop has its page: everything in the loop lies both above and below it.
+    response = client.get("/areas/loop-3/")
+    assert response.status_code == 200
+    assert {a.slug for a in response.context["ancestors"]} == {"looping-region"} | {
+        area.slug for area in areas if area.slug != "loop-3"
+    }
 
 
 def test_areas_whose_parents_loop_are_still_listed(client):
