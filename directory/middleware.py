@@ -8,13 +8,17 @@ import uuid
 import sentry_sdk
 from django.conf import settings
 
+from .errors import api_error, body_too_large, is_api
 from .logging import request_id_var
 from .routers import use_primary
 
 request_logger = logging.getLogger("directory.request")
 
-# An incoming X-Request-ID (from the load balancer) is kept when it looks like an id.
-SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+# An incoming X-Request-ID (from the load balancer) is kept only when it is a UUID-like
+# token: 8 to 64 letters, digits and hyphens. Anything else (dots, colons, slashes, spaces,
+# markup, a longer string) gets a fresh id, so nothing a client sends reaches a log line,
+# a response header or an error report unless it is plainly an id.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -80,6 +84,31 @@ class HealthCheckMiddleware:
         if request.path_info == "/healthz" and request.method in {"GET", "HEAD"}:
             return self.healthz(request)
         return self.get_response(request)
+
+
+class ApiErrorsMiddleware:
+    """Under /api/, errors fit the client: JSON in the API's error shape, always.
+
+    A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with a 413 before anything
+    reads it (the CSRF check would otherwise read it first). Any answer of 400 or more
+    that is not JSON (a page from Django, from a middleware or from a library) is
+    replaced by the shape, with the same status. Other paths pass untouched.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_api(request):
+            return self.get_response(request)
+        if body_too_large(request):
+            return api_error(413)
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return api_error(response.status_code)
+        return response
 
 
 class PermissionsPolicyMiddleware:

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "directory.middleware.PermissionsPolicyMiddleware",
     # Before anything that checks the host: probes come over plain HTTP to an IP address.
     "directory.middleware.HealthCheckMiddleware",
+    # Before the CSRF check, which reads the body: an over-large one is refused unread.
+    "directory.middleware.ApiErrorsMiddleware",
     "directory.middleware.PrimaryDatabaseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,6 +112,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "directory.urls"
+# JSON for the API, Django's page elsewhere (directory/errors.py).
+CSRF_FAILURE_VIEW = "directory.views.csrf_failure"
 # Where curators sign in; a less obvious path keeps password-guessing bots away.
 ADMIN_PATH = os.environ.get("DJANGO_ADMIN_PATH", "admin/").strip().strip("/") + "/"
 if ADMIN_PATH == "/":

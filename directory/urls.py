@@ -12,5 +12,7 @@ urlpatterns = [
     path("", include("initiatives.urls")),
 ]
 
+handler400 = "directory.views.bad_request"
+handler403 = "directory.views.permission_denied"
 handler404 = "directory.views.page_not_found"
 handler500 = "directory.views.server_error"

@@ -1,13 +1,19 @@
-"""Site-wide views: home page, health check, error pages."""
+"""Site-wide views: home page, health check, error pages (JSON for the API: see errors.py)."""
+
+import sys
 
 from django.db import DatabaseError, connection
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 
+from initiatives.api.errors import error_response
 from initiatives.caching import cached
 from initiatives.models import Area, Initiative
+
+from .errors import CSRF_MESSAGE, api_error, is_api
 
 
 def role_shares(counts: dict[str, int], total: int) -> list[dict]:
@@ -81,8 +87,35 @@ def healthz(request):
 
 
 def page_not_found(request, exception):
+    if is_api(request):
+        return api_error(404, exception)
     return render(request, "404.html", status=404)
 
 
 def server_error(request):
+    """500, or for the API a JSON 500 (503 when the database is not answering).
+
+    Django calls this while it handles the exception, after logging it, so
+    sys.exc_info() still names it."""
+    if is_api(request):
+        return api_error(500, sys.exc_info()[1])
     return render(request, "500.html", status=500)
+
+
+def bad_request(request, exception):
+    if is_api(request):
+        return api_error(400, exception)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if is_api(request):
+        return api_error(403, exception)
+    return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: JSON for the API (which takes no writes), Django's page elsewhere."""
+    if is_api(request):
+        return error_response(403, CSRF_MESSAGE)
+    return csrf.csrf_failure(request, reason)

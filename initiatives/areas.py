@@ -1,23 +1,29 @@
 """The area hierarchy in memory: nations; NHS England regions and ICBs; Scottish and
 Welsh health boards and Northern Irish trusts; and local authorities.
 
-Areas form a tree with a few extra links: a district split between ICBs (or between
-trusts) lies under each of them (`Area.other_parents`). Every question about "what is below"
-or "what is above" an area is answered here, by one iterative walk over those
-links that visits each area at most once, so a loop in the data can never make
-it run forever.
+Areas form a tree with a few extra links: a district split between ICBs (or
+between trusts) lies under each of them (`Area.other_parents`). So they are a DAG at most: the admin
+and the seed loader refuse a parent that would make an area lie inside itself
+(`path_between` finds the chain that would close the loop, `loop_message` says
+it). Every question about "what is below" or "what is above" an area is answered
+here by iterative walks that visit each area at most once, so a loop written
+behind their backs can never make one run forever, and a deep DAG costs one entry
+per link, not one per path.
 
 `AreaTree` is built from two queries by `Area.objects.tree()`; the listing, the
 area pages and the insights page each load one and ask it everything.
 """
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 NATION = "nation"
 # The tiers in which initiatives serve a place (see ServedPlace).
 TIER_HERE, TIER_COVERING, TIER_NATION = 1, 2, 3
+
+# How deep the areas index nests its lists; a longer branch is listed flat below it.
+NESTED_DEPTH = 12
 
 
 def walk(links: Mapping[int, Iterable[int]], start: int) -> set[int]:
@@ -31,6 +37,43 @@ def walk(links: Mapping[int, Iterable[int]], start: int) -> set[int]:
                 found.add(nxt)
                 stack.append(nxt)
     return found
+
+
+def path_between(links: Mapping, start, targets) -> list | None:
+    """The shortest chain [start, ..., target] following `links` to any of `targets`
+    ([start] when it is one of them), or None. Breadth first, each id visited once.
+
+    Asked with the links that lead down (children) and an area's proposed parents,
+    a chain means those parents already lie within the area: taking them as parents
+    would close a loop."""
+    if start in targets:
+        return [start]
+    came_from = {start: None}
+    queue = deque([start])
+    while queue:
+        current = queue.popleft()
+        for nxt in links.get(current, ()):
+            if nxt in came_from:
+                continue
+            came_from[nxt] = current
+            if nxt in targets:
+                chain = [nxt]
+                while came_from[chain[-1]] is not None:
+                    chain.append(came_from[chain[-1]])
+                return chain[::-1]
+            queue.append(nxt)
+    return None
+
+
+def loop_message(names: list[str]) -> str:
+    """Why an area cannot take a parent: `names` is the chain from the area down to that
+    parent (path_between's answer, as names)."""
+    if len(names) == 1:
+        return f"{names[0]} cannot lie inside itself."
+    return (
+        f"{names[-1]} already lies within {names[0]} ({' > '.join(names)}), so {names[0]} "
+        f"cannot also lie in {names[-1]}: areas cannot loop."
+    )
 
 
 class AreaTree:
@@ -92,41 +135,74 @@ class AreaTree:
     def nations(self) -> list:
         return [area for area in self.areas.values() if area.kind == NATION]
 
+    def loop_if_under(self, pk: int, parent_ids: Iterable[int]) -> list | None:
+        """The areas (from this one down) that would loop if `pk` took one of
+        `parent_ids` as a parent; None when none of them lies at or below it."""
+        chain = path_between(self.children, pk, set(parent_ids))
+        return None if chain is None else [self.areas[step] for step in chain]
+
     def child_areas(self, pk: int) -> list:
         return [self.areas[child] for child in self.children.get(pk, ())]
 
     def in_order(self) -> list[tuple[object, int]]:
-        """Each area once, with its depth, parents before children (for a select)."""
+        """Each area once, with its depth, parents before children (for a select).
+
+        A split district is listed under its own parent only; an area that no root
+        reaches (its parents loop) is listed at depth 0."""
         ordered: list[tuple[object, int]] = []
         seen: set[int] = set()
-
-        def visit(pk: int, depth: int) -> None:
-            if pk in seen:
-                return
-            seen.add(pk)
-            ordered.append((self.areas[pk], depth))
-            for child in self.children.get(pk, ()):
-                # Under its own parent only: a split district is listed once.
-                if self.areas[child].parent_id == pk:
-                    visit(child, depth + 1)
-
-        for root in self.roots:
-            visit(root, 0)
-        for pk in self.areas:  # anything unreachable (a cycle) still gets listed
-            visit(pk, 0)
+        for start in self._starts():
+            stack = [(start, 0)]
+            while stack:
+                pk, depth = stack.pop()
+                if pk in seen:
+                    continue
+                seen.add(pk)
+                ordered.append((self.areas[pk], depth))
+                stack.extend((child, depth + 1) for child in reversed(self._own_children(pk)))
         return ordered
 
     def nested(self) -> list[dict]:
-        """The hierarchy as nested dicts {"area", "children"}, for the areas index."""
+        """The hierarchy as nested dicts {"area", "children"}, for the areas index.
 
-        def build(pk: int, path: frozenset) -> dict:
-            kids = [c for c in self.children.get(pk, ()) if c not in path]
-            return {
-                "area": self.areas[pk],
-                "children": [build(child, path | {child}) for child in kids],
-            }
+        Every area is listed under each of its parents, once; its own children are
+        listed only where it lies under its own parent (`parent`), so a split area
+        costs one entry per parent however deep the links go, and a loop is never
+        followed. An area that no root reaches (its parents loop) starts a tree of its
+        own. Below NESTED_DEPTH levels the rest of a branch is listed flat, so the
+        page's nested lists stay shallow whatever the data holds.
+        """
+        expanded: set[int] = set()
+        top: list[dict] = []
+        for start in self._starts():
+            if start in expanded:
+                continue
+            expanded.add(start)
+            root = {"area": self.areas[start], "children": []}
+            top.append(root)
+            # (area id, its depth, the list its children go in)
+            stack = [(start, 0, root["children"])]
+            while stack:
+                pk, depth, into = stack.pop()
+                for child in self.children.get(pk, ()):
+                    entry = {"area": self.areas[child], "children": []}
+                    into.append(entry)
+                    if child in expanded or self.areas[child].parent_id != pk:
+                        continue
+                    expanded.add(child)
+                    below = entry["children"] if depth + 1 < NESTED_DEPTH else into
+                    stack.append((child, depth + 1, below))
+        return top
 
-        return [build(root, frozenset({root})) for root in self.roots]
+    def _own_children(self, pk: int) -> list[int]:
+        """The areas whose own parent is `pk` (not those also lying in it)."""
+        return [c for c in self.children.get(pk, ()) if self.areas[c].parent_id == pk]
+
+    def _starts(self):
+        """The roots, then every area in name order: a walk from each that has not yet
+        been reached lists the areas whose parents loop, which no root leads to."""
+        yield from self.roots
+        yield from self.areas
 
 
 @dataclass(frozen=True)

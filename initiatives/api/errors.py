@@ -5,6 +5,7 @@ An ApiError raised anywhere below a view becomes a JSON body with `status`, `err
 """
 
 from functools import wraps
+from http import HTTPStatus
 
 from django.http import HttpResponse, JsonResponse
 
@@ -19,14 +20,41 @@ class ApiError(Exception):
         self.errors = errors or {}
 
 
-ERROR_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}
+ERROR_TITLES = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Content too large",
+    429: "Too many requests",
+    500: "Server error",
+    503: "Service unavailable",
+}
+
+
+def error_title(status: int) -> str:
+    """The `error` of the shape: the status in words, in sentence case."""
+    if status in ERROR_TITLES:
+        return ERROR_TITLES[status]
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+    return phrase[:1] + phrase[1:].lower()
 
 
 def error_response(status: int, message: str, errors: dict | None = None) -> JsonResponse:
-    body = {"status": status, "error": ERROR_TITLES.get(status, "Error"), "message": message}
+    """An error in the API's one shape: `status`, `error`, `message` and maybe `errors`.
+
+    Also what the site answers for /api/ paths when Django itself refuses a request
+    (directory.views and directory.middleware.ApiErrorsMiddleware), so every answer
+    under /api/ is JSON, open to every origin."""
+    body = {"status": status, "error": error_title(status), "message": message}
     if errors:
         body["errors"] = errors
-    return JsonResponse(body, status=status)
+    response = JsonResponse(body, status=status)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def api_view(view):

@@ -6,16 +6,13 @@ The views only read the params, cache and answer; the figures, tables and charts
 come from Insights (the page module).
 """
 
-import csv
-import io
-
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.caching import cached, query_params
-from initiatives.exports import BYTE_ORDER_MARK, neutralise, to_text
+from initiatives.exports import rows_csv_response
 from initiatives.models import Area, VanguardSite
 
 from .page import TABLES, Insights, page_charts
@@ -107,12 +104,4 @@ def insights_csv(request, table):
         {"table": table, **scope.params()},
         lambda: [list(row) for row in Insights(scope).table(table).csv_rows()],
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)  # the "excel" dialect, as the listing export
-    for row in rows:
-        writer.writerow([neutralise(to_text(value)) for value in row])
-    response = HttpResponse(
-        BYTE_ORDER_MARK + buffer.getvalue(), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{insights_filename(table, scope)}"'
-    return response
+    return rows_csv_response(rows, filename=insights_filename(table, scope))

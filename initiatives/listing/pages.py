@@ -18,7 +18,8 @@ class IdsFirstPaginator(Paginator):
 
     A deep page's OFFSET then skips ids rather than whole joined rows. With
     `cache_as` (params naming the list), the count and each page's ids are kept in the
-    figures cache (initiatives/caching.py); the rows themselves are always read afresh.
+    figures cache (initiatives/caching.py); the rows themselves are always read afresh,
+    and only while they are still published.
     """
 
     def __init__(self, object_list, per_page, *, cache_as: dict | None = None):
@@ -62,9 +63,15 @@ class IdsFirstPaginator(Paginator):
 
 
 def fill_pages(pages) -> None:
-    """Replace each page's ids with its rows and their relations, in one set of queries."""
+    """Replace each page's ids with its rows and their relations, in one set of queries.
+
+    The ids may come from the figures cache, counted before another worker archived
+    one of them (a change this worker heard no signal of), so the rows are read
+    through published() again: a record no longer published is left out of its page
+    rather than shown.
+    """
     ids = [pk for page in pages for pk in page.object_list]
-    rows = Initiative.objects.for_listing().in_bulk(ids) if ids else {}
+    rows = Initiative.objects.published().for_listing().in_bulk(ids) if ids else {}
     for page in pages:
         page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
 

@@ -12,6 +12,19 @@ from dataclasses import dataclass
 
 # How many problems a refusal's message lists; the rest are counted.
 MAX_REPORTED_PROBLEMS = 50
+# A problem's message and column as shown: a message may quote a cell, and a cell (or
+# a header) may be megabytes long. The middle goes, so the quoted value's start and
+# the explanation after it stay.
+MAX_MESSAGE_CHARS = 500
+MAX_COLUMN_CHARS = 100
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text`, or its start and end around an ellipsis when it is over `limit` characters."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 3
+    return f"{text[: limit - tail - 1]}\u2026{text[-tail:]}"
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,11 @@ class Problem:
     column: str | None
     message: str
     file: str | None = None
+
+    def brief(self) -> Problem:
+        """The problem with its message and column shortened for showing."""
+        column = None if self.column is None else shorten(self.column, MAX_COLUMN_CHARS)
+        return Problem(self.row, column, shorten(self.message, MAX_MESSAGE_CHARS), self.file)
 
     def __str__(self) -> str:
         if self.file is None:
@@ -53,7 +71,7 @@ class Refused(Exception):
 
     @staticmethod
     def describe(problems: list[Problem]) -> str:
-        lines = [str(problem) for problem in problems[:MAX_REPORTED_PROBLEMS]]
+        lines = [str(problem.brief()) for problem in problems[:MAX_REPORTED_PROBLEMS]]
         if len(problems) > MAX_REPORTED_PROBLEMS:
             lines.append(f"... and {len(problems) - MAX_REPORTED_PROBLEMS} more problems.")
         return "\n".join(lines)

@@ -19,6 +19,7 @@ from pathlib import Path
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
+from initiatives.areas import loop_message, path_between
 from initiatives.caching import bump_version
 from initiatives.models import (
     Area,
@@ -259,11 +260,10 @@ class SeedLoader:
             )
             record.extra["parent"] = row.reference("parent_slug", known, "area")
             record.extra["other_parents"] = row.references("other_parent_slugs", known, "area")
-            if record.key in record.extra["other_parents"]:
-                row.problem("other_parent_slugs", "an area cannot lie inside itself.")
             records.append(record)
         self.keyed(file, records)
         self.check_area_codes(records)
+        self.check_area_loops(records)
         records = self.parents_first(records)
         self.validate(Area, records, exclude=["parent"])
         file.raise_problems()
@@ -313,6 +313,37 @@ class SeedLoader:
                 )
 
     @staticmethod
+    def check_area_loops(records: list[Record]) -> None:
+        """A problem on each row whose parent or other parents already lie within it,
+        in the hierarchy the load would leave: the file's rows, and the areas in the
+        database that the file does not name. Areas are a tree with a few extra links,
+        never a loop."""
+        in_file = {record.key: record for record in records}
+        children: dict[str, list[str]] = defaultdict(list)
+        for slug, parent in Area.objects.exclude(slug__in=list(in_file)).values_list(
+            "slug", "parent__slug"
+        ):
+            if parent:
+                children[parent].append(slug)
+        links = Area.other_parents.through.objects.exclude(from_area__slug__in=list(in_file))
+        for slug, parent in links.values_list("from_area__slug", "to_area__slug"):
+            children[parent].append(slug)
+        for record in records:
+            for parent in [record.extra["parent"], *record.extra["other_parents"]]:
+                if parent:
+                    children[parent].append(record.key)
+        for record in records:
+            parents = {
+                "parent_slug": [record.extra["parent"]] if record.extra["parent"] else [],
+                "other_parent_slugs": record.extra["other_parents"],
+            }
+            for column, slugs in parents.items():
+                for slug in slugs:
+                    chain = path_between(children, record.key, {slug})
+                    if chain is not None:
+                        record.row.problem(column, loop_message(chain))
+
+    @staticmethod
     def parents_first(records: list[Record]) -> list[Record]:
         """The records ordered so that every parent in the file comes before its children."""
         by_key = {record.key: record for record in records}
@@ -326,8 +357,7 @@ class SeedLoader:
                 chain.append(current)
                 parent = by_key.get(current.extra["parent"])
                 if parent is not None and state.get(parent.key) == "visiting":
-                    current.row.problem("parent_slug", "the chain of parents loops back here.")
-                    parent = None
+                    parent = None  # a loop: check_area_loops has reported it
                 current = parent
             for item in reversed(chain):
                 state[item.key] = "done"

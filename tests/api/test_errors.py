@@ -1,5 +1,6 @@
 """Bad input: every client error is a JSON 4xx that says what was wrong; none gives a 5xx."""
 
+import json
 import uuid
 from urllib.parse import quote, urlencode
 
@@ -88,6 +89,89 @@ def test_cors_preflight(client):
     response = client.options(f"{API}/services")
     assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] == "*"
+
+
+# Errors raised outside the views: still JSON, in the same shape -------------------
+
+
+def error_json(response, status: int) -> dict:
+    """The API's error shape: JSON whatever went wrong, and open to every origin."""
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    body = json.loads(response.content)
+    assert body["status"] == status
+    assert body["error"] and body["message"]
+    assert "<" not in response.content.decode()
+    return body
+
+
+def test_a_post_without_a_csrf_token_is_a_json_403():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(f"{API}/services", {"name": "x"})
+    body = error_json(response, 403)
+    assert body["error"] == "Forbidden"
+    assert "read-only" in body["message"]
+
+
+def test_too_many_params_are_a_json_400(client, settings):
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    query = "&".join(f"p{n}=1" for n in range(limit + 1))
+    body = error_json(client.get(f"{API}/services?{query}"), 400)
+    assert f"{limit:,}" in body["message"]
+
+
+def test_a_body_over_the_limit_is_a_json_413(client, settings):
+    body = b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = client.post(f"{API}/services", body, content_type="application/octet-stream")
+    assert error_json(response, 413)["error"] == "Content too large"
+
+
+def test_a_method_not_allowed_is_a_json_405(client):
+    assert error_json(client.delete(f"{API}/services"), 405)["error"] == "Method not allowed"
+
+
+def test_an_unexpected_error_is_a_json_500_and_is_logged(monkeypatch, caplog):
+    from django.test import Client
+
+    from initiatives.api import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the register broke")
+
+    monkeypatch.setattr(views, "filtered_services", broken)
+    response = Client(raise_request_exception=False).get(f"{API}/services")
+    body = error_json(response, 500)
+    assert "the register broke" not in body["message"]
+    assert any("the register broke" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+
+def test_a_database_outage_is_a_json_503(monkeypatch):
+    from django.db import OperationalError
+    from django.db.backends.utils import CursorWrapper
+    from django.test import Client
+
+    def down(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(CursorWrapper, "execute", down)
+    response = Client(raise_request_exception=False).get(f"{API}/services")
+    body = error_json(response, 503)
+    assert body["error"] == "Service unavailable"
+    assert "connect" not in body["message"]
+
+
+def test_an_html_error_from_anywhere_becomes_the_json_shape(rf):
+    from django.http import HttpResponse
+
+    from directory.middleware import ApiErrorsMiddleware
+
+    middleware = ApiErrorsMiddleware(lambda request: HttpResponse("<h1>Slow down</h1>", status=429))
+    body = error_json(middleware(rf.get(f"{API}/services")), 429)
+    assert body["error"] == "Too many requests"
+    page = middleware(rf.get("/initiatives/"))
+    assert page.content == b"<h1>Slow down</h1>"
 
 
 # No input gives a 5xx -------------------------------------------------------------

@@ -467,3 +467,67 @@ def test_curator_group_permissions():
         assert {f"add_{model}", f"change_{model}", f"view_{model}"} <= codenames
         assert f"delete_{model}" not in codenames
     assert {"delete_fundingline", "delete_topic", "delete_condition"} <= codenames
+
+
+class TestAreaLoops:
+    """Areas are a tree with a few extra links: the admin refuses any that would loop."""
+
+    def post(self, client, area, **changes):
+        from django.forms.models import model_to_dict
+
+        data = {
+            key: ("" if value is None else value)
+            for key, value in model_to_dict(area).items()
+            if key in ("name", "slug", "kind", "code", "ods_code", "parent", "source_note")
+        }
+        data["other_parents"] = [a.pk for a in area.other_parents.all()]
+        data.update(changes)
+        return client.post(url(Area, "change", area.pk), data)
+
+    @pytest.fixture
+    def chain(self):
+        region = AreaFactory(name="North West", kind="nhs_region")
+        icb = AreaFactory(name="Cheshire and Merseyside", kind="icb", parent=region)
+        district = AreaFactory(name="Halton", kind="local_authority", parent=icb)
+        return region, icb, district
+
+    def test_an_other_parent_below_the_area_is_refused_naming_the_areas(
+        self, client, superuser, chain
+    ):
+        client.force_login(superuser)
+        region, icb, district = chain
+        response = self.post(client, region, other_parents=[district.pk])
+        assert response.status_code == 200
+        [message] = response.context["adminform"].form.errors["other_parents"]
+        assert message == (
+            "Halton already lies within North West (North West > Cheshire and Merseyside > "
+            "Halton), so North West cannot also lie in Halton: areas cannot loop."
+        )
+        assert "Halton already lies within North West" in text(response)
+        assert not region.other_parents.exists()
+
+    def test_a_parent_below_the_area_is_refused(self, client, superuser, chain):
+        client.force_login(superuser)
+        region, icb, _district = chain
+        response = self.post(client, region, parent=icb.pk)
+        assert "Cheshire and Merseyside already lies within North West" in " ".join(
+            response.context["adminform"].form.errors["parent"]
+        )
+        region.refresh_from_db()
+        assert region.parent_id is None
+
+    def test_an_area_cannot_be_its_own_parent(self, client, superuser, chain):
+        client.force_login(superuser)
+        _region, icb, _district = chain
+        response = self.post(client, icb, other_parents=[icb.pk])
+        assert response.context["adminform"].form.errors["other_parents"] == [
+            "Cheshire and Merseyside cannot lie inside itself."
+        ]
+
+    def test_a_split_district_may_lie_in_a_second_icb(self, client, superuser, chain):
+        client.force_login(superuser)
+        region, _icb, district = chain
+        other = AreaFactory(name="Greater Manchester", kind="icb", parent=region)
+        response = self.post(client, district, other_parents=[other.pk])
+        assert response.status_code == 302
+        assert list(district.other_parents.all()) == [other]

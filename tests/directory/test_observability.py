@@ -54,15 +54,30 @@ def test_the_request_log_leaves_out_the_query_string(client, log_lines):
     assert "SW1A" not in json.dumps(log_lines())
 
 
-def test_a_sane_incoming_request_id_is_kept(client, log_lines):
-    response = client.get("/healthz", HTTP_X_REQUEST_ID="lb-5f0c2a9e-77d1")
-    assert response["X-Request-ID"] == "lb-5f0c2a9e-77d1"
-    assert log_lines()[-1]["request_id"] == "lb-5f0c2a9e-77d1"
+@pytest.mark.parametrize(
+    "incoming",
+    ["lb-5f0c2a9e-77d1", "5f0c2a9e-77d1-4c1e-9a0b-3d2f1e0c9b8a", "5f0c2a9e77d14c1e", "A" * 64],
+)
+def test_a_sane_incoming_request_id_is_kept(client, log_lines, incoming):
+    response = client.get("/healthz", HTTP_X_REQUEST_ID=incoming)
+    assert response["X-Request-ID"] == incoming
+    assert log_lines()[-1]["request_id"] == incoming
 
 
 @pytest.mark.parametrize(
     "incoming",
-    ["short", "x" * 200, "has spaces in it", '"><script>alert(1)</script>', "id\u202eevil"],
+    [
+        "short",
+        "x" * 200,
+        "a" * 65,
+        "has spaces in it",
+        '"><script>alert(1)</script>',
+        "id\u202eevil",
+        "trace.id.12345678",
+        "lb:5f0c2a9e:77d1",
+        "lb_5f0c2a9e_77d1",
+        "../../etc/passwd",
+    ],
 )
 def test_an_odd_incoming_request_id_is_replaced(client, incoming):
     response = client.get("/healthz", HTTP_X_REQUEST_ID=incoming)

@@ -82,6 +82,21 @@ def test_results_are_never_cached_only_the_counts(client):
     assert "Running group" in page and "Walking group" not in page
 
 
+def test_an_area_page_never_lists_a_record_archived_behind_the_cache(client):
+    """Another worker's change arrives with no signal in this one: its cached ids are
+    read again through published(), so an archived record is never shown."""
+    area = AreaFactory(name="Halton", slug="halton")
+    kept = InitiativeFactory(name="Kept walking group", areas=[area])
+    archived = InitiativeFactory(name="Archived running club", areas=[area])
+    page = client.get("/areas/halton/").content.decode()
+    assert kept.name in page and archived.name in page
+    Initiative.objects.filter(pk=archived.pk).update(status=Initiative.Status.ARCHIVED)
+    page = client.get("/areas/halton/").content.decode()
+    assert kept.name in page
+    assert archived.name not in page
+    assert f"/initiatives/{archived.slug}/" not in page
+
+
 def test_bulk_writers_bump_the_version(client):
     area = AreaFactory(name="Halton")
     InitiativeFactory(role="campaigning", areas=[area])

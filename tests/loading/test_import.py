@@ -448,3 +448,87 @@ class TestAdminUpload:
         upload = SimpleUploadedFile("x.csv", to_csv(rows), content_type="text/csv")
         assert client.post(IMPORT_URL, {"file": upload}).status_code == 403
         assert not Initiative.objects.filter(name="Sneaky").exists()
+
+
+PROBLEMS_CSV_URL = "/admin/initiatives/initiative/import/problems.csv"
+
+
+class TestManyProblems:
+    """A file with hundreds of problems, each quoting a huge cell: the page lists the first
+    100, shortened, with the total; the CSV download has every one."""
+
+    ROWS = 250
+    HUGE = "x" * 20_000
+
+    def upload(self, client, *, header_extra: str = ""):
+        rows = [{"UUID": "", "Name": f"Group {n}", "Role": self.HUGE} for n in range(self.ROWS)]
+        data = to_csv(rows)
+        if header_extra:
+            first, rest = data.split(b"\n", 1)
+            data = first.rstrip(b"\r") + header_extra.encode() + b"\r\n" + rest
+        upload = SimpleUploadedFile("many problems.csv", data, content_type="text/csv")
+        return curator_post(client, upload)
+
+    def test_the_page_lists_the_first_hundred_and_counts_them_all(self, curator_client, register):
+        response = self.upload(curator_client)
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert f"Nothing was imported: {self.ROWS} problems found." in body
+        assert "The first 100 are listed below" in body
+        assert body.count("<tr><td>") == 100
+        assert f'href="{PROBLEMS_CSV_URL}"' in body
+        assert f"all {self.ROWS} problems as CSV" in body
+        # Never the file echoed back: 250 cells of 20,000 characters, and a page of 100 KB.
+        assert "x" * 1000 not in body
+        assert len(body) < 100_000
+        assert Initiative.objects.count() == 2
+
+    def download(self, client) -> list[list[str]]:
+        response = client.get(PROBLEMS_CSV_URL)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert 'filename="import-problems-many-problems.csv"' in response["Content-Disposition"]
+        rows = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
+        assert rows[0] == ["Row", "Column", "Problem"]
+        return rows[1:]
+
+    def test_the_download_has_every_problem(self, curator_client, register):
+        self.upload(curator_client)
+        rows = self.download(curator_client)
+        assert len(rows) == self.ROWS
+        assert [row[0] for row in rows] == [str(n) for n in range(2, self.ROWS + 2)]
+        assert {row[1] for row in rows} == {"Role"}
+        assert all(len(row[2]) <= 500 for row in rows)
+        assert all(row[2].endswith("Campaigning group, Both.") for row in rows)
+
+    def test_the_download_cells_cannot_run_as_formulas(self, curator_client, register):
+        self.upload(curator_client, header_extra=',"=HYPERLINK(""http://evil.example"")"')
+        [row] = self.download(curator_client)
+        assert row[:2] == ["1", '\'=HYPERLINK("http://evil.example")']
+
+    def test_a_longer_list_is_kept_up_to_its_cap(self, curator_client, register, monkeypatch):
+        from initiatives.curation import imports
+
+        monkeypatch.setattr(imports, "PROBLEMS_KEPT", 10)
+        body = self.upload(curator_client).content.decode()
+        assert "the first 10 problems as CSV" in body
+        rows = list(csv.reader(io.StringIO(curator_client.get(PROBLEMS_CSV_URL).content.decode())))
+        assert len(rows) == 1 + 10 + 1
+        assert rows[-1][2].startswith(f"... and {self.ROWS - 10} more problems")
+
+    def test_a_good_upload_forgets_the_last_problems(self, curator_client, register):
+        self.upload(curator_client)
+        upload = SimpleUploadedFile("same.csv", export().encode(), content_type="text/csv")
+        curator_post(curator_client, upload)
+        response = curator_client.get(PROBLEMS_CSV_URL, follow=True)
+        assert response.redirect_chain[-1][0] == IMPORT_URL
+        assert "There is no list of problems to download" in response.content.decode()
+
+    def test_the_download_needs_a_curator(self, client, register):
+        response = client.get(PROBLEMS_CSV_URL)
+        assert response.status_code == 302
+        assert "login" in response["Location"]
+
+
+def curator_post(client, upload):
+    return client.post(IMPORT_URL, {"file": upload})

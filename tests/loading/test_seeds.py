@@ -400,6 +400,46 @@ class TestBadSeedFiles:
             str(exc.value)
         )
 
+    def test_an_other_parent_that_lies_within_the_area_is_refused(self, seed_copy):
+        row = edit_cell(seed_copy, "areas", "north-west", "other_parent_slugs", "halton")
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        assert (
+            f"areas.csv, row {row}, column other_parent_slugs: halton already lies within "
+            "north-west (north-west > nhs-cheshire-and-merseyside-icb > halton), so north-west "
+            "cannot also lie in halton: areas cannot loop."
+        ) in str(exc.value)
+        assert Area.objects.count() == 0
+
+    def test_a_loop_of_parents_is_refused_on_each_of_its_rows(self, seed_copy):
+        row = edit_cell(seed_copy, "areas", "england", "parent_slug", "north-west")
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        message = str(exc.value)
+        assert f"areas.csv, row {row}, column parent_slug: north-west already lies within " in (
+            message
+        )
+        assert "column parent_slug: england already lies within north-west" in message
+
+    def test_a_loop_through_an_area_only_in_the_database_is_refused(self, seed_copy):
+        load()
+        outpost = Area.objects.create(
+            name="Outpost",
+            slug="outpost",
+            kind="local_authority",
+            parent=Area.objects.get(slug="halton"),
+        )
+        row = edit_cell(seed_copy, "areas", "wales", "other_parent_slugs", "outpost")
+        assert load(seed_copy)  # Wales does not contain Outpost: no loop
+        Area.objects.filter(pk=outpost.pk).update(parent=Area.objects.get(slug="wrexham"))
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        assert (
+            f"areas.csv, row {row}, column other_parent_slugs: outpost already lies within "
+            "wales (wales > betsi-cadwaladr-university-health-board > wrexham > outpost)"
+        ) in str(exc.value)
+        assert list(Area.objects.get(slug="wales").other_parents.all()) == [outpost]
+
     def test_a_missing_folder_is_reported(self, tmp_path):
         with pytest.raises(CommandError, match="is not a folder"):
             load(tmp_path / "nowhere")

@@ -302,6 +302,11 @@ class InitiativeAdmin(HistoryAdmin):
                 self.admin_site.admin_view(csrf_exempt(self.import_view)),
                 name="initiatives_initiative_import",
             ),
+            path(
+                "import/problems.csv",
+                self.admin_site.admin_view(self.import_problems_view),
+                name="initiatives_initiative_import_problems",
+            ),
             *super().get_urls(),
         ]
 
@@ -310,6 +315,12 @@ class InitiativeAdmin(HistoryAdmin):
         from ..imports import import_initiatives_view
 
         return import_initiatives_view(self, request)
+
+    def import_problems_view(self, request):
+        """The last refused upload's problems, as CSV."""
+        from ..imports import import_problems_csv_view
+
+        return import_problems_csv_view(self, request)
 
     def _save_each(self, request, queryset, change, done: str) -> int:
         """Apply `change` to each record and save it, so that history records every edit."""

@@ -1,8 +1,10 @@
 """Admin for the vocabularies (conditions, topics, population groups), areas and
 vanguard sites."""
 
+from django import forms
 from django.contrib import admin
 
+from ...areas import loop_message
 from ...models import (
     Area,
     Condition,
@@ -56,14 +58,54 @@ class PopulationGroupAdmin(VocabularyAdmin):
 # Areas and vanguards --------------------------------------------------------
 
 
+AREA_FIELDS = [
+    "name",
+    "slug",
+    "kind",
+    "code",
+    "ods_code",
+    "parent",
+    "other_parents",
+    "source_note",
+]
+
+
+class AreaForm(forms.ModelForm):
+    """Refuses a parent or other parent that already lies within the area: areas are a
+    tree with a few extra links, never a loop."""
+
+    class Meta:
+        model = Area
+        fields = AREA_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned  # nothing lies within an area not yet saved
+        chosen = {
+            "parent": [cleaned["parent"]] if cleaned.get("parent") else [],
+            "other_parents": list(cleaned.get("other_parents") or []),
+        }
+        if not any(chosen.values()):
+            return cleaned
+        tree = Area.objects.tree()
+        for field, parents in chosen.items():
+            for parent in parents:
+                chain = tree.loop_if_under(self.instance.pk, [parent.pk])
+                if chain is not None:
+                    self.add_error(field, loop_message([area.name for area in chain]))
+        return cleaned
+
+
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
+    form = AreaForm
     list_display = ["name", "kind", "code", "parent"]
     list_filter = ["kind"]
     list_select_related = ["parent"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["parent", "other_parents"]
-    fields = ["name", "slug", "kind", "code", "ods_code", "parent", "other_parents", "source_note"]
+    fields = AREA_FIELDS
 
 
 @admin.register(VanguardSite)
