@@ -276,12 +276,13 @@ class InitiativeQuerySet(models.QuerySet):
         queryset = queryset.filter(pk__in=self._serving_ids(place, near))
         return self._tiered(queryset.annotate(distance_m=distance), place, near_m=near_m)
 
-    def search(self, q: str):
-        """Full-text search; the backend is chosen in initiatives.search alone."""
+    def search(self, q: str, *, correct: bool = True):
+        """Full-text search; the backend is chosen in initiatives.search alone. With
+        `correct` False, misspelt words are searched as typed."""
         q = (q or "").strip()
         if not q:
             return self
-        return search_initiatives(self, q)
+        return search_initiatives(self, q, correct=correct)
 
     def review_due(self):
         cutoff = timezone.localdate() - timedelta(days=settings.REVIEW_DUE_DAYS)

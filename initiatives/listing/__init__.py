@@ -20,6 +20,7 @@ from django.http import QueryDict
 from ..areas import TIER_HERE
 from ..caching import cached, query_params
 from ..models import Initiative
+from ..search import suggest_correction
 from ..wording import SERVING_FIELDS, serving_reason
 from .facets import ListingFacets
 from .filters import SORT_CHOICES, InitiativeFilter
@@ -176,6 +177,21 @@ class Listing:
                     setattr(row, name, found.get(row.pk, {}).get(name))
         for initiative in rows:
             initiative.why_listed = why_listed(initiative)
+
+    @cached_property
+    def correction(self) -> str | None:
+        """The search as its misspelt words were corrected ("dementia" for "demntia"), or
+        None when the words matched as typed (kept in the figures cache)."""
+        if not self.q or self.data.get("as_typed"):
+            return None
+        return (
+            cached(
+                "search-correction",
+                {"q": self.q},
+                lambda: suggest_correction(Initiative.objects.published(), self.q) or "",
+            )
+            or None
+        )
 
     @cached_property
     def default_sort(self) -> str:

@@ -101,6 +101,7 @@ class InitiativeFilter(django_filters.FilterSet):
         label="Legal form",
     )
     here_only = django_filters.BooleanFilter(method="filter_here_only", label="Here only")
+    as_typed = django_filters.BooleanFilter(method="filter_as_typed", label="Words as typed")
     postcode = PlaceFilter(method="filter_postcode", label="Postcode")
     distance_km = django_filters.NumberFilter(
         method="filter_distance_km",
@@ -118,7 +119,12 @@ class InitiativeFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_q(self, queryset, name, value):
-        return queryset.search(value)
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        return queryset.search(value, correct=not data.get("as_typed"))
+
+    def filter_as_typed(self, queryset, name, value):
+        # Read by filter_q; on its own it filters nothing.
+        return queryset
 
     @cached_property
     def tree(self) -> AreaTree:

@@ -24,6 +24,7 @@ CHIP_LABELS = {
     "legal_form": "Legal form",
     "postcode": "Near",
     "here_only": "Here only",
+    "as_typed": "Words as typed",
 }
 # Areas offered for a place name typed in the search box.
 MAX_AREA_MATCHES = 3
@@ -84,8 +85,8 @@ def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
                     "url": without(copy, "postcode"),
                 }
             )
-        elif name == "here_only":
-            chips.append({"label": "Here only", "url": without(params, name)})
+        elif name in ("here_only", "as_typed"):
+            chips.append({"label": CHIP_LABELS[name], "url": without(params, name)})
         elif name in MULTIPLE_PARAMS:
             for option in facets[name].selected:
                 chips.append(

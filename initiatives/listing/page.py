@@ -75,6 +75,8 @@ def listing_context(listing: Listing) -> dict:
         "chips": chips,
         "page": page,
         "tier_groups": listing.tier_groups(page),
+        "correction": listing.correction,
+        "as_typed_url": with_param(effective, "as_typed", "true"),
         "tier_place": listing.area_place.area.name if listing.area_place else "",
         "here_only_url": with_param(effective, "here_only", "true"),
         "page_links": page_links(page, effective) if page.paginator.num_pages > 1 else [],

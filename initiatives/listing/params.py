@@ -23,6 +23,7 @@ FILTER_PARAMS = (
     "legal_form",
     "postcode",
     "here_only",
+    "as_typed",
 )
 MULTIPLE_PARAMS = ("condition", "topic", "population")
 
@@ -49,6 +50,7 @@ PARAM_NOUNS = {
     "legal_form": "legal form",
     "postcode": "postcode",
     "here_only": "here only",
+    "as_typed": "search as typed",
     "distance_km": "distance",
     "sort": "sort order",
     "page": "page",

@@ -51,12 +51,13 @@ __all__ = [
 ]
 
 
-def search_initiatives(queryset, q: str):
+def search_initiatives(queryset, q: str, *, correct: bool = True):
     """The queryset filtered to records matching `q`, best match first.
 
     Annotates `search_exact` (1 for an exact name match) and `search_rank`
     (higher is better). When the full text finds nothing, misspelt words are
-    replaced by the closest words of the records and the search runs again.
+    replaced by the closest words of the records and the search runs again
+    (unless `correct` is False: the words as typed, for "Search for ... instead").
     Never raises on user input: anything that is not a searchable word is ignored.
     """
     text = clean_query(q)
@@ -69,7 +70,7 @@ def search_initiatives(queryset, q: str):
     backend = _backend(queryset)
     if backend is None:
         return icontains_search(queryset, parsed, text)
-    return _search(queryset, parsed, text, backend)
+    return _search(queryset, parsed, text, backend, correct=correct)
 
 
 def suggest_correction(queryset, q: str) -> str | None:
@@ -91,10 +92,10 @@ def suggest_correction(queryset, q: str) -> str | None:
     return corrected.websearch()
 
 
-def _search(queryset, parsed: ParsedQuery, text: str, backend):
+def _search(queryset, parsed: ParsedQuery, text: str, backend, *, correct: bool = True):
     """Full-text matches, ranked; when there are none, the same for the corrected query."""
     found, rank = backend.matches(queryset, parsed, text)
-    if not correctable_words(parsed) or backend.has_rows(found):
+    if not correct or not correctable_words(parsed) or backend.has_rows(found):
         return ranked(found, rank, text)
     corrected = correct_query(connections[queryset.db], parsed, vocabulary=backend.vocabulary)
     if corrected is None:
