@@ -31,7 +31,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from initiatives.areas import AreaTree
+from initiatives.areas import TIER_COVERING, TIER_NATION, AreaTree
 from initiatives.models import (
     Area,
     Condition,
@@ -312,8 +312,9 @@ class Conditions:
 
     @property
     def gaps(self) -> list[Condition]:
-        """Rare conditions with no initiative here."""
-        return [c for c in self.rows if c.is_rare and c.here == 0]
+        """Rare conditions that nothing here or covering the area serves (what serves the
+        whole nation or the UK is shown beside a gap, not counted against it)."""
+        return [c for c in self.rows if c.is_rare and c.here == 0 and c.covering == 0]
 
     @property
     def well_covered(self) -> list[Condition]:
@@ -322,15 +323,24 @@ class Conditions:
         return covered[:WELL_COVERED_SHOWN]
 
 
-def condition_figures(scope: Scope) -> Conditions:
+def condition_figures(scope: Scope, tree: AreaTree) -> Conditions:
     """Per condition: initiatives here and in the register (one grouped query), ICBs served."""
     published = Q(initiative__status=Initiative.Status.PUBLISHED)
+    place = tree.place(scope.area.pk) if scope.area is not None else None
+    covering = scope.in_tier(place, TIER_COVERING, "initiative__")
+    nationwide = scope.in_tier(place, TIER_NATION, "initiative__")
     counts = (
         Initiative.conditions.through.objects.filter(published)
         .values("condition_id")
         .annotate(
             register=Count("initiative_id"),
             here=Count("initiative_id", filter=scope.contains("initiative__")),
+            covering=Count(
+                "initiative_id", filter=scope.in_tier(place, TIER_COVERING, "initiative__")
+            ),
+            nationwide=Count(
+                "initiative_id", filter=scope.in_tier(place, TIER_NATION, "initiative__")
+            ),
         )
         .order_by()
     )
@@ -340,6 +350,8 @@ def condition_figures(scope: Scope) -> Conditions:
     for condition in conditions:
         row = by_condition.get(condition.pk, {})
         condition.here = row.get("here", 0)
+        condition.covering = row.get("covering", 0)
+        condition.nationwide = row.get("nationwide", 0)
         condition.register = row.get("register", 0)
         condition.icbs = icbs.get(condition.pk, 0)
     return Conditions(rows=conditions)

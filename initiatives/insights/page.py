@@ -72,7 +72,7 @@ class Insights:
 
     @cached_property
     def conditions(self) -> Conditions:
-        return condition_figures(self.scope)
+        return condition_figures(self.scope, self.tree)
 
     @cached_property
     def coverage(self) -> list[Area]:

@@ -307,10 +307,18 @@ def gaps_table(scope: Scope, conditions: Conditions) -> Table:
         title="Gaps: rare conditions with no initiative here",
         columns=[
             "Condition",
+            *(["Initiatives serving its nation or the whole UK"] if scope.area else []),
             "Initiatives in the whole register",
             "ICBs with one (whole register)",
         ],
-        rows=[_condition_row(scope, c, here=False) for c in conditions.gaps],
+        rows=[
+            [
+                *_condition_row(scope, c, here=False)[:1],
+                *([count_cell(c.nationwide)] if scope.area else []),
+                *_condition_row(scope, c, here=False)[1:],
+            ]
+            for c in conditions.gaps
+        ],
     )
 
 

@@ -288,12 +288,21 @@ class TestConditions:
 
     def test_gaps_beside_the_well_covered(self, world):
         insights = Insights(Scope(area=world.icb_a))
-        assert rows_of(insights.table("gaps")) == [["Rare two", 1, 1]]
+        # The second column: initiatives serving the nation or the whole UK, beside the gap.
+        assert rows_of(insights.table("gaps")) == [["Rare two", 0, 1, 1]]
         assert rows_of(insights.table("well-covered")) == [
             ["Common", 3, 3, 2],
             ["Rare one", 1, 1, 1],
         ]
-        assert rows_of(Insights(Scope(area=world.icb_b)).table("gaps")) == [["Rare one", 1, 1]]
+        assert rows_of(Insights(Scope(area=world.icb_b)).table("gaps")) == [["Rare one", 0, 1, 1]]
+
+    def test_a_gap_is_what_nothing_here_or_covering_serves(self, world):
+        """Issue 14: what covers the area (its region) fills a gap; what serves the whole
+        nation does not, and is counted beside it."""
+        InitiativeFactory(name="Regional rare two", areas=[world.region], conditions=[world.rare2])
+        InitiativeFactory(name="English rare one", areas=[world.england], conditions=[world.rare1])
+        assert rows_of(Insights(Scope(area=world.icb_a)).table("gaps")) == []
+        assert rows_of(Insights(Scope(area=world.icb_b)).table("gaps")) == [["Rare one", 1, 2, 1]]
 
 
 class TestCoverage:
@@ -494,7 +503,7 @@ class TestCsv:
     def test_formulas_are_neutralised(self, client, world):
         ConditionFactory(name='=HYPERLINK("http://evil")', slug="evil", is_rare=True)
         rows = read_csv(client.get("/insights/gaps.csv", {"area": "icb-a"}))
-        assert ['\'=HYPERLINK("http://evil")', "0", "0"] in rows
+        assert ['\'=HYPERLINK("http://evil")', "0", "0", "0"] in rows
 
     def test_unknown_table_is_a_404(self, client, world):
         assert client.get("/insights/nothing.csv").status_code == 404
