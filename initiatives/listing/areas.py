@@ -17,7 +17,7 @@ KIND_ORDER = {
 
 
 class AreaSections:
-    """The published initiatives serving `area`, split into the three sections."""
+    """The published initiatives serving `area` (ended ones left out), in three sections."""
 
     def __init__(self, area: Area, tree: AreaTree):
         self.area = area
@@ -27,7 +27,7 @@ class AreaSections:
         self.above = tree.ancestor_ids(area.pk)
 
     def here(self):
-        return Initiative.objects.published().in_area(self.area, below=self.below)
+        return Initiative.objects.published().current().in_area(self.area, below=self.below)
 
     def wider(self):
         """Serving an area above, and not already listed under "here": no link to the
@@ -36,6 +36,7 @@ class AreaSections:
         through = Initiative.areas.through
         return (
             Initiative.objects.published()
+            .current()
             .filter(
                 Exists(through.objects.filter(initiative_id=OuterRef("pk"), area_id__in=self.above))
             )
@@ -50,6 +51,7 @@ class AreaSections:
         through = Initiative.areas.through
         return (
             Initiative.objects.published()
+            .current()
             .filter(national=True)
             .exclude(Exists(through.objects.filter(initiative_id=OuterRef("pk"))))
         )

@@ -23,6 +23,7 @@ CHIP_LABELS = {
     "population": "Who it is for",
     "legal_form": "Legal form",
     "postcode": "Near",
+    "include_ended": "Including",
 }
 # Areas offered for a place name typed in the search box.
 MAX_AREA_MATCHES = 3
@@ -40,6 +41,12 @@ def error_notices(filterset, params: QueryDict, facets: dict, tree: AreaTree) ->
             notices.append(
                 f"We can\u2019t sort by \u201c{shown(raw[-1] if raw else '')}\u201d, "
                 f"so the results are sorted by {fallback}."
+            )
+            continue
+        if name == "include_ended":
+            notices.append(
+                f"\u201c{shown(raw[-1] if raw else '')}\u201d is not a choice for ended "
+                "initiatives, so they are left out. Use include_ended=1 to include them."
             )
             continue
         if name in ("postcode", "distance_km"):
@@ -83,6 +90,8 @@ def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
                     "url": without(copy, "postcode"),
                 }
             )
+        elif name == "include_ended":
+            chips.append({"label": f"{prefix}: ended initiatives", "url": without(params, name)})
         elif name in MULTIPLE_PARAMS:
             for option in facets[name].selected:
                 chips.append(

@@ -22,6 +22,7 @@ FILTER_PARAMS = (
     "population",
     "legal_form",
     "postcode",
+    "include_ended",
 )
 MULTIPLE_PARAMS = ("condition", "topic", "population")
 
@@ -47,6 +48,7 @@ PARAM_NOUNS = {
     "population": "population group",
     "legal_form": "legal form",
     "postcode": "postcode",
+    "include_ended": "choice about ended initiatives",
     "distance_km": "distance",
     "sort": "sort order",
     "page": "page",
