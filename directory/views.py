@@ -55,7 +55,8 @@ def home(request):
 
 def home_figures() -> dict:
     """The home page's figures: counted once per register version (initiatives/caching.py)."""
-    published = Initiative.objects.published()
+    # Ended initiatives stay on the register but are not counted as current provision.
+    published = Initiative.objects.published().current()
     counts = {
         row["role"]: row["n"] for row in published.order_by().values("role").annotate(n=Count("pk"))
     }

@@ -63,6 +63,7 @@ def _organisation(attribute: str) -> Callable[[Initiative], object]:
 # Choice labels by value: a dict lookup per cell, where get_FOO_display() costs far more.
 ROLE_LABELS = dict(Initiative.Role.choices)
 COST_LABELS = dict(Initiative.Cost.choices)
+LIFECYCLE_LABELS = dict(Initiative.Lifecycle.choices)
 DEPENDENCY_LABELS = dict(FundingDependency.choices)
 LEGAL_FORM_LABELS = dict(Organisation.LegalForm.choices)
 CARE_MODEL_LABELS = dict(VanguardSite.CareModel.choices)
@@ -179,13 +180,45 @@ COLUMNS: list[Column] = [
     Column(
         "how_to_access",
         "How to access",
-        "Self-referral, Professional referral, Drop-in, Membership: those that apply.",
+        "Self-referral, Professional referral, Drop-in, Membership: those recorded as "
+        "applying (empty when not recorded).",
         lambda i: i.access_routes,
         multiple=True,
     ),
-    Column("cost", "Cost", "Free, Some costs or Paid.", lambda i: COST_LABELS.get(i.cost, i.cost)),
-    Column("min_age", "Minimum age", "Youngest age served, in years.", lambda i: i.min_age),
-    Column("max_age", "Maximum age", "Oldest age served, in years.", lambda i: i.max_age),
+    Column(
+        "cost",
+        "Cost",
+        "Free, Some costs or Paid (empty when not recorded).",
+        lambda i: COST_LABELS.get(i.cost, i.cost),
+    ),
+    Column(
+        "min_age",
+        "Minimum age",
+        "Youngest age served, in years (empty when not recorded).",
+        lambda i: i.min_age,
+    ),
+    Column(
+        "max_age",
+        "Maximum age",
+        "Oldest age served, in years (empty when not recorded or no upper age).",
+        lambda i: i.max_age,
+    ),
+    Column(
+        "lifecycle",
+        "Lifecycle",
+        "Running, Paused, Ended or Planned (empty when not recorded).",
+        lambda i: LIFECYCLE_LABELS.get(i.lifecycle, i.lifecycle),
+    ),
+    Column(
+        "started_in", "Year started", "The year it started, where known.", lambda i: i.started_in
+    ),
+    Column(
+        "ended_in",
+        "Year ended",
+        "The year it ended, where known (ended initiatives are exported only with "
+        "include_ended=1).",
+        lambda i: i.ended_in,
+    ),
     Column(
         "funding_dependency",
         "Funding dependency",
@@ -202,14 +235,20 @@ COLUMNS: list[Column] = [
     Column(
         "nhs_share",
         "NHS share (%)",
-        "Share of the organisation's income from the NHS, in percent.",
+        "Share of the organisation's income from the NHS, in percent (empty when its "
+        "recorded funding leaves part of its income unaccounted for).",
         lambda i: i.nhs_share,
     ),
-    Column("members", "Members", "The organisation's number of members.", _organisation("members")),
+    Column(
+        "members",
+        "Members",
+        "The organisation's number of members (empty when not recorded).",
+        _organisation("members"),
+    ),
     Column(
         "volunteers",
         "Volunteers",
-        "The organisation's number of volunteers.",
+        "The organisation's number of volunteers (empty when not recorded).",
         _organisation("volunteers"),
     ),
     Column("website", "Website", "The initiative's website.", lambda i: i.website),
@@ -346,7 +385,7 @@ def csv_response(queryset, *, filename: str, base_url: str, place=None) -> Strea
     # The long texts the file leaves out stay in the database.
     rows = (
         queryset.for_export()
-        .defer("description", "source_note")
+        .defer("description", "source_note", "curator_note")
         .iterator(chunk_size=EXPORT_CHUNK_SIZE)
     )
     rows = with_reasons(rows, place)

@@ -29,6 +29,7 @@ from .validators import (
 MAX_AGE = 120
 SHARE_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 AGE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(MAX_AGE)]
+YEAR_VALIDATORS = [MinValueValidator(1900), MaxValueValidator(2100)]
 
 
 def unique_slug(instance: models.Model, value: str, *, max_length: int = 80) -> str:
@@ -283,13 +284,19 @@ class Organisation(Timestamped):
         lines = self.funding_lines.filter(year=latest)
         figures = lines.aggregate(
             largest=Max("share"),
+            total=Sum("share"),
             nhs=Sum("share", filter=Q(funder_type=FundingLine.FunderType.NHS)),
         )
         largest = figures["largest"]
+        nhs = figures["nhs"]
+        if nhs is None and figures["total"] >= 100:
+            # No NHS line among lines that account for all its income: truly none.
+            nhs = Decimal("0")
         return {
             "funding_year": latest,
             "largest_funder_share": largest,
-            "nhs_share": figures["nhs"] or Decimal("0"),
+            # None when the lines leave part of its income unaccounted for.
+            "nhs_share": nhs,
             "funding_dependency": FundingDependency.for_largest_share(largest),
         }
 
@@ -394,6 +401,14 @@ class Initiative(Timestamped):
         SOME_COSTS = "some_costs", "Some costs"
         PAID = "paid", "Paid"
 
+    class Lifecycle(models.TextChoices):
+        """Where it is in its life; blank when nobody has recorded it."""
+
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+        PLANNED = "planned", "Planned"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, blank=True)
@@ -425,11 +440,11 @@ class Initiative(Timestamped):
         on_delete=models.SET_NULL,
         related_name="initiatives",
     )
-    # How to access: any that apply.
-    self_referral = models.BooleanField(default=False)
-    professional_referral = models.BooleanField(default=False)
-    drop_in = models.BooleanField(default=False)
-    membership = models.BooleanField(default=False)
+    # How to access: yes, no, or None when nobody has recorded it.
+    self_referral = models.BooleanField(null=True, blank=True, default=None)
+    professional_referral = models.BooleanField(null=True, blank=True, default=None)
+    drop_in = models.BooleanField(null=True, blank=True, default=None)
+    membership = models.BooleanField(null=True, blank=True, default=None)
     cost = models.CharField(max_length=12, choices=Cost.choices, blank=True)
     min_age = models.PositiveSmallIntegerField(
         "minimum age", null=True, blank=True, validators=AGE_VALIDATORS
@@ -460,6 +475,26 @@ class Initiative(Timestamped):
         editable=False,
     )
     source_note = models.TextField("source", blank=True, help_text="How we know: links, documents.")
+    curator_note = models.TextField(
+        blank=True,
+        help_text=(
+            "For curators only: what is still to check, doubts, to-dos. Never published, "
+            "searched, exported or sent by the API."
+        ),
+    )
+    lifecycle = models.CharField(
+        max_length=10,
+        choices=Lifecycle.choices,
+        blank=True,
+        db_index=True,
+        help_text="Leave empty when no source says whether it is running.",
+    )
+    started_in = models.PositiveSmallIntegerField(
+        "year started", null=True, blank=True, validators=YEAR_VALIDATORS
+    )
+    ended_in = models.PositiveSmallIntegerField(
+        "year ended", null=True, blank=True, validators=YEAR_VALIDATORS
+    )
     # Copied from the organisation (see Organisation.recompute_funding).
     funding_dependency = models.CharField(
         max_length=20,
@@ -509,8 +544,23 @@ class Initiative(Timestamped):
         return reverse("initiatives:detail", args=[self.slug])
 
     def clean(self):
+        errors = {}
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
-            raise ValidationError({"min_age": "The minimum age must not be above the maximum age."})
+            errors["min_age"] = "The minimum age must not be above the maximum age."
+        errors |= self.lifecycle_problems(self.lifecycle, self.started_in, self.ended_in)
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def lifecycle_problems(
+        cls, lifecycle: str, started_in: int | None, ended_in: int | None
+    ) -> dict[str, str]:
+        """What is wrong with a lifecycle and its years, by field (empty when nothing)."""
+        if ended_in is not None and lifecycle != cls.Lifecycle.ENDED:
+            return {"ended_in": "A year ended is only for an initiative that has ended."}
+        if started_in is not None and ended_in is not None and started_in > ended_in:
+            return {"ended_in": "The year ended must not be before the year started."}
+        return {}
 
     def save(self, *args, **kwargs):
         if not self.slug:
@@ -536,9 +586,11 @@ class Initiative(Timestamped):
                 kwargs["update_fields"] = {*update_fields, *LOCATION_FIELDS}
         super().save(*args, **kwargs)
 
+    ACCESS_FIELDS = ("self_referral", "professional_referral", "drop_in", "membership")
+
     @property
     def access_routes(self) -> list[str]:
-        """How to access it, in words, in a fixed order."""
+        """The ways in recorded as open, in words, in a fixed order."""
         routes = [
             (self.self_referral, "Self-referral"),
             (self.professional_referral, "Professional referral"),
@@ -546,6 +598,15 @@ class Initiative(Timestamped):
             (self.membership, "Membership"),
         ]
         return [label for flag, label in routes if flag]
+
+    @property
+    def access_recorded(self) -> bool:
+        """Whether anyone has recorded how to access it (any of the four is yes or no)."""
+        return any(getattr(self, name) is not None for name in self.ACCESS_FIELDS)
+
+    @property
+    def ended(self) -> bool:
+        return self.lifecycle == self.Lifecycle.ENDED
 
     @property
     def review_due(self) -> bool:

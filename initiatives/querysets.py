@@ -51,6 +51,13 @@ class InitiativeQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=self.model.Status.PUBLISHED)
 
+    def current(self):
+        """Leaves out the initiatives recorded as ended (an unrecorded lifecycle stays in)."""
+        return self.exclude(lifecycle=self.model.Lifecycle.ENDED)
+
+    def ended(self):
+        return self.filter(lifecycle=self.model.Lifecycle.ENDED)
+
     def _areas(self):
         """The Area manager (the model of the areas served), without importing models."""
         return self.model.areas.field.related_model.objects

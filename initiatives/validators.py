@@ -57,3 +57,33 @@ def validate_company_number(value: str) -> None:
             "keep the leading zeros) or 2 letters and 6 digits (like SC158165).",
             code="invalid_company_number",
         )
+
+
+# Words that belong in a curator's note, not in text the public reads: "not confirmed",
+# "TODO", "source", "check" and their kin. A match is a warning, never a refusal: a
+# summary may rightly say "free health checks".
+NOTE_TO_SELF_RE = re.compile(
+    r"\b(not (?:yet )?confirmed|unconfirmed|unverified|unsourced|to ?do|tbc|tbd|fixme|xxx"
+    r"|(?:stored |no )?sources?|(?:to |please |double[- ])?check|verify|need(?:s)? checking)\b",
+    re.IGNORECASE,
+)
+# The public text fields a note to self must not slip into.
+PUBLIC_TEXT_FIELDS = ("summary", "description")
+
+
+def notes_to_self(text: str) -> list[str]:
+    """The phrases in `text` that read like a note to self, as written, each once."""
+    found = [match.group(0) for match in NOTE_TO_SELF_RE.finditer(text or "")]
+    return list(dict.fromkeys(found))
+
+
+def note_to_self_warning(field: str, text: str) -> str | None:
+    """A warning naming what in a public field reads like a note to self, or None."""
+    phrases = notes_to_self(text)
+    if not phrases:
+        return None
+    quoted = ", ".join(f"\u201c{phrase}\u201d" for phrase in phrases)
+    return (
+        f"The {field} is published but reads like a note to self ({quoted}). "
+        "Put notes for curators in the curator note, which is never published."
+    )

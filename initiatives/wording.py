@@ -29,16 +29,39 @@ ROLE_OTHERS = {
 }
 
 
+NOT_RECORDED = "Not recorded"
+
+
 def ages_in_words(min_age: int | None, max_age: int | None) -> str:
-    """ "18 and over", "Up to 25", "16 to 25" or "All ages"."""
-    from_birth = min_age is None or min_age == 0
-    if from_birth and max_age is None:
-        return "All ages"
+    """ "18 and over", "Up to 25", "16 to 25", "All ages" (from 0, no upper age) or
+    "Not recorded" (neither age recorded: nobody has said it is for all ages)."""
+    if min_age is None and max_age is None:
+        return NOT_RECORDED
     if max_age is None:
-        return f"{min_age} and over"
-    if from_birth:
+        return "All ages" if min_age == 0 else f"{min_age} and over"
+    if not min_age:
         return f"Up to {max_age}"
     return f"{min_age} to {max_age}"
+
+
+def lifecycle_in_words(initiative: Initiative) -> str:
+    """ "Running since 2012", "Ended in 2019", "Ended (year not recorded)", "Planned",
+    or "Not recorded"."""
+    lifecycle, started, ended = initiative.lifecycle, initiative.started_in, initiative.ended_in
+    Lifecycle = Initiative.Lifecycle
+    if lifecycle == Lifecycle.ENDED:
+        if ended is not None:
+            return f"Ended in {ended}" + (f" (started in {started})" if started else "")
+        return "Ended (year not recorded)" + (f"; started in {started}" if started else "")
+    if lifecycle == Lifecycle.RUNNING:
+        return f"Running since {started}" if started else "Running"
+    if lifecycle == Lifecycle.PAUSED:
+        return "Paused" + (f" (started in {started})" if started else "")
+    if lifecycle == Lifecycle.PLANNED:
+        return f"Planned to start in {started}" if started else "Planned"
+    if started:
+        return f"Started in {started}; whether it still runs is not recorded"
+    return NOT_RECORDED
 
 
 def shown(value: str, limit: int = 60) -> str:

@@ -80,6 +80,11 @@ SERVICE_FILTER_PARAMS = [
         "The organisation's legal form.",
         _choices(Organisation.LegalForm.choices),
     ),
+    Param(
+        "include_ended",
+        "1: include services that have ended (status defunct); they are left out otherwise.",
+        {"type": "string", "enum": ["1"]},
+    ),
 ]
 SERVICE_LIST_PARAMS = [
     SEARCH,

@@ -85,12 +85,32 @@ def organization_json(organisation: Organisation, *, full: bool) -> dict:
     return data
 
 
+# The profile's service status for each lifecycle. It is a required field: a record
+# whose lifecycle nobody recorded is on the register as current, so it is "active".
+SERVICE_STATUS = {
+    Initiative.Lifecycle.RUNNING: "active",
+    Initiative.Lifecycle.PAUSED: "temporarily closed",
+    Initiative.Lifecycle.ENDED: "defunct",
+    Initiative.Lifecycle.PLANNED: "inactive",
+}
+
+
+def service_alert(initiative: Initiative) -> str | None:
+    """ "Ended in 2019." for an ended initiative; None otherwise."""
+    if not initiative.ended:
+        return None
+    return f"Ended in {initiative.ended_in}." if initiative.ended_in else "Ended."
+
+
 def service_summary_json(initiative: Initiative) -> dict:
-    """The one-to-one fields of a service (the list item shape)."""
+    """The one-to-one fields of a service (the list item shape). The curator note is
+    never sent; unknown fields are left out."""
     organisation = initiative.organisation
     description = "\n\n".join(part for part in (initiative.summary, initiative.description) if part)
-    return {"id": str(initiative.uuid), "name": initiative.name, "status": "active"} | present(
+    status = SERVICE_STATUS.get(initiative.lifecycle, "active")
+    return {"id": str(initiative.uuid), "name": initiative.name, "status": status} | present(
         organization_id=str(organisation.uuid) if organisation else None,
+        alert=service_alert(initiative),
         description=description,
         url=initiative.website,
         email=initiative.email,

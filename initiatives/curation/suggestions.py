@@ -68,8 +68,8 @@ LABELS = {
 HINTS = {
     "summary": "At most 300 characters.",
     "description": "Who it helps, what happens, when and where. At most 5,000 characters.",
-    "min_age": "In years. Leave empty if it is for all ages.",
-    "max_age": "In years. Leave empty if there is no upper age.",
+    "min_age": "In years: 0 if it is for all ages. Leave empty if you do not know.",
+    "max_age": "In years. Leave empty if there is no upper age or you do not know.",
     "website": "For example, https://www.example.org",
     "postcode": "For example, WA7 1AB",
     "organisation_name": "The charity, company or group, if you know it.",
@@ -98,6 +98,9 @@ def _formfield(model_field, **kwargs):
             required=not model_field.blank,
             widget=forms.Textarea(attrs={"rows": 6 if model_field.name == "description" else 3}),
         )
+    if isinstance(model_field, models.BooleanField):
+        # A tick box (the model's field also allows "not recorded"; see proposed()).
+        return model_field.formfield(form_class=forms.BooleanField, **kwargs)
     if isinstance(model_field, models.URLField):
         # As in the admin: "example.org" means the secure site.
         kwargs["assume_scheme"] = "https"
@@ -172,6 +175,14 @@ class ProposalForm(forms.ModelForm):
 
 
 class NewInitiativeForm(ProposalForm):
+    def proposed(self) -> dict:
+        """As the form gives it, except that a way in left unticked is not recorded: the
+        person may not know, so it is not proposed as a "no"."""
+        proposed = super().proposed()
+        for name in self.ACCESS_FIELDS:
+            proposed[name] = True if proposed.get(name) else None
+        return proposed
+
     organisation_name = forms.CharField(
         label=LABELS["organisation_name"],
         help_text=HINTS["organisation_name"],

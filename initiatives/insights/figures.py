@@ -104,6 +104,9 @@ def organisation_sums(initiatives) -> dict[str, object]:
         volunteers_total=Sum("volunteers"),
         volunteers_known=Count("volunteers"),
         funding_known=Count("pk", filter=funded),
+        # Over the organisations whose NHS share is known (their funding lines account
+        # for all their income, or include the NHS).
+        nhs_known=Count("nhs_share", filter=funded),
         nhs_share_average=Avg("nhs_share", filter=funded),
         nhs_funded=Count("pk", filter=funded & Q(nhs_share__gt=0)),
     )
@@ -124,11 +127,15 @@ class Figures:
     volunteers_known: int
     funding_known: int
     nhs_share: Decimal | None
+    nhs_known: int
     nhs_funded: int
+    # Ended initiatives, kept on the register but not counted in any figure above.
+    ended: int = 0
 
     @classmethod
-    def of(cls, initiatives) -> Figures:
-        """The figures of these initiatives: two queries, whatever their number."""
+    def of(cls, initiatives, *, ended=None) -> Figures:
+        """The figures of these (current) initiatives, and the number of `ended` ones:
+        three queries, whatever their number."""
         counts = initiative_counts(initiatives)
         sums = organisation_sums(initiatives)
         return cls(
@@ -144,7 +151,9 @@ class Figures:
             volunteers_known=sums["volunteers_known"],
             funding_known=sums["funding_known"],
             nhs_share=whole_percent(sums["nhs_share_average"]),
+            nhs_known=sums["nhs_known"],
             nhs_funded=sums["nhs_funded"],
+            ended=ended.count() if ended is not None else 0,
         )
 
     @property
@@ -335,12 +344,8 @@ def condition_figures(scope: Scope, tree: AreaTree) -> Conditions:
         .annotate(
             register=Count("initiative_id"),
             here=Count("initiative_id", filter=scope.contains("initiative__")),
-            covering=Count(
-                "initiative_id", filter=scope.in_tier(place, TIER_COVERING, "initiative__")
-            ),
-            nationwide=Count(
-                "initiative_id", filter=scope.in_tier(place, TIER_NATION, "initiative__")
-            ),
+            covering=Count("initiative_id", filter=covering),
+            nationwide=Count("initiative_id", filter=nationwide),
         )
         .order_by()
     )

@@ -50,13 +50,14 @@ class Insights:
 
     @cached_property
     def here(self) -> Figures:
-        return Figures.of(self.scope.initiatives)
+        return Figures.of(self.scope.initiatives, ended=self.scope.ended)
 
     @cached_property
     def register(self) -> Figures:
         if self.scope.is_whole_register:
             return self.here
-        return Figures.of(Initiative.objects.published())
+        published = Initiative.objects.published()
+        return Figures.of(published.current(), ended=published.ended())
 
     @cached_property
     def tree(self) -> AreaTree:

@@ -1,7 +1,8 @@
 """Where the insights figures are counted: the scope a commissioner picked, and its links.
 
 A scope is the published initiatives in an area (the area and everything below it,
-Initiative.objects.in_area) and, optionally, of one vanguard site. With no area and
+Initiative.objects.in_area) and, optionally, of one vanguard site; its figures count
+the current ones, and those that have ended apart. With no area and
 no vanguard it is the whole register. A scope also makes the links behind each
 figure: the listing, the listing's CSV export and the insights page for the same
 area and vanguard site.
@@ -40,8 +41,8 @@ class Scope:
         return ", ".join(parts) if parts else "the whole register"
 
     @cached_property
-    def initiatives(self):
-        """The published initiatives here (one queryset, so in_area runs once)."""
+    def published(self):
+        """The published initiatives here, ended ones too (one queryset, so in_area runs once)."""
         queryset = Initiative.objects.published()
         if self.area is not None:
             queryset = queryset.in_area(self.area)
@@ -49,13 +50,23 @@ class Scope:
             queryset = queryset.filter(vanguard=self.vanguard)
         return queryset
 
+    @cached_property
+    def initiatives(self):
+        """The current provision here: published and not ended. Every figure counts these."""
+        return self.published.current()
+
+    @cached_property
+    def ended(self):
+        """The published initiatives here that have ended: counted apart."""
+        return self.published.ended()
+
     def in_tier(self, place, tier: int, path: str = "") -> Q:
         """A condition for rows whose initiative serves `place` (the scope's area, an
         areas.ServedPlace) in `tier` (see InitiativeQuerySet.serving), of the scope's
         vanguard site if one is chosen; without a place nothing matches."""
         if place is None:
             return Q(pk__in=[])
-        queryset = Initiative.objects.published().in_tier(place, tier)
+        queryset = Initiative.objects.published().current().in_tier(place, tier)
         if self.vanguard is not None:
             queryset = queryset.filter(vanguard=self.vanguard)
         lookup = f"{path}in" if path else "pk__in"
@@ -70,7 +81,9 @@ class Scope:
         if self.area is not None:
             lookup = f"{path}in" if path else "pk__in"
             return Q(**{lookup: self.initiatives.values("pk")})
-        condition = Q(**{f"{path}status": Initiative.Status.PUBLISHED})
+        condition = Q(**{f"{path}status": Initiative.Status.PUBLISHED}) & ~Q(
+            **{f"{path}lifecycle": Initiative.Lifecycle.ENDED}
+        )
         if self.vanguard is not None:
             condition &= Q(**{f"{path}vanguard": self.vanguard})
         return condition

@@ -96,6 +96,11 @@ def headline_table(scope: Scope, here: Figures, register: Figures) -> Table:
             count_cell(register.initiatives, register_listing_url()),
         ),
         row(
+            "Ended initiatives (kept on the register, not counted in these figures)",
+            count_cell(here.ended, scope.listing_url(include_ended="1")),
+            count_cell(register.ended, register_listing_url(include_ended="1")),
+        ),
+        row(
             "Organisations",
             count_cell(here.organisations, scope.listing_url()),
             count_cell(register.organisations, register_listing_url()),

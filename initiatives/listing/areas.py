@@ -11,10 +11,10 @@ KIND_ORDER = {kind: n for n, kind in enumerate(Area.Kind)}
 
 
 class AreaSections:
-    """The published initiatives serving `area`, in the three tiers of
-    InitiativeQuerySet.serving: here (the area or within it), covering it (short of
-    a nation), and its nation or the whole UK. Other nations' initiatives are not
-    there."""
+    """The published initiatives serving `area` (ended ones left out), in the three
+    tiers of InitiativeQuerySet.serving: here (the area or within it), covering it
+    (short of a nation), and its nation or the whole UK. Other nations' initiatives
+    are not there."""
 
     def __init__(self, area: Area, tree: AreaTree):
         self.area = area
@@ -23,7 +23,7 @@ class AreaSections:
         self.below = set(self.place.within)
         # The same as Area.objects.ancestor_ids(area), from the tree already loaded.
         self.above = tree.ancestor_ids(area.pk)
-        self.published = Initiative.objects.published()
+        self.published = Initiative.objects.published().current()
 
     def here(self):
         return self.published.in_tier(self.place, TIER_HERE)

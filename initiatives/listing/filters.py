@@ -34,6 +34,16 @@ SORT_CHOICES = [
     ("-last_verified_on", "Recently checked"),
 ]
 
+# The value that brings ended initiatives back into the results (the filter's checkbox).
+INCLUDE_ENDED = "1"
+INCLUDE_ENDED_CHOICES = [(INCLUDE_ENDED, "Include ended initiatives")]
+
+
+def includes_ended(data) -> bool:
+    """Whether the params ask for ended initiatives too (include_ended=1)."""
+    return data is not None and data.get("include_ended") == INCLUDE_ENDED
+
+
 MIN_DISTANCE_KM = Decimal("0.1")
 MAX_DISTANCE_KM = Decimal(200)
 DISTANCE_MESSAGE = "Give a distance in kilometres from 0.1 to 200, like 10"
@@ -113,10 +123,24 @@ class InitiativeFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="filter_sort", label="Sort by", empty_label=None
     )
+    include_ended = django_filters.ChoiceFilter(
+        choices=INCLUDE_ENDED_CHOICES, method="filter_include_ended", label="Include ended"
+    )
 
     class Meta:
         model = Initiative
         fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        # Ended initiatives stay on the register but leave the results unless asked for.
+        # The base queryset narrows, so the results, the counts and the facets agree.
+        if not includes_ended(self.data):
+            self.queryset = self.queryset.current()
+
+    def filter_include_ended(self, queryset, name, value):
+        # Applied to the base queryset in __init__.
+        return queryset
 
     def filter_q(self, queryset, name, value):
         data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
@@ -216,4 +240,4 @@ def clean_query_dict(querydict):
     return cleaned
 
 
-__all__ = ["InitiativeFilter", "clean_query_dict", "SORT_CHOICES"]
+__all__ = ["InitiativeFilter", "clean_query_dict", "includes_ended", "SORT_CHOICES"]

@@ -25,6 +25,7 @@ CHIP_LABELS = {
     "postcode": "Near",
     "here_only": "Here only",
     "as_typed": "Words as typed",
+    "include_ended": "Including",
 }
 # Areas offered for a place name typed in the search box.
 MAX_AREA_MATCHES = 3
@@ -42,6 +43,12 @@ def error_notices(filterset, params: QueryDict, facets: dict, tree: AreaTree) ->
             notices.append(
                 f"We can\u2019t sort by \u201c{shown(raw[-1] if raw else '')}\u201d, "
                 f"so the results are sorted by {fallback}."
+            )
+            continue
+        if name == "include_ended":
+            notices.append(
+                f"\u201c{shown(raw[-1] if raw else '')}\u201d is not a choice for ended "
+                "initiatives, so they are left out. Use include_ended=1 to include them."
             )
             continue
         if name in ("postcode", "distance_km"):
@@ -87,6 +94,8 @@ def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
             )
         elif name in ("here_only", "as_typed"):
             chips.append({"label": CHIP_LABELS[name], "url": without(params, name)})
+        elif name == "include_ended":
+            chips.append({"label": f"{prefix}: ended initiatives", "url": without(params, name)})
         elif name in MULTIPLE_PARAMS:
             for option in facets[name].selected:
                 chips.append(

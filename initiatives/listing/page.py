@@ -8,6 +8,7 @@ from places.source import ATTRIBUTION
 from ..caching import cached, query_params
 from ..querysets import DEFAULT_DISTANCE_KM
 from . import Listing
+from .filters import includes_ended
 from .links import export_path, page_links, with_page, with_param
 from .notices import active_chips, matching_areas, narrowest_filter
 from .params import COUNTED_PARAMS
@@ -33,6 +34,7 @@ def filters_and_html(listing: Listing) -> tuple[dict, str]:
                 "facets": facets,
                 "area_children": area_children,
                 "chosen_area": listing.data.get("area"),
+                "include_ended": includes_ended(listing.params),
             },
         )
         return facets, html

@@ -24,6 +24,7 @@ FILTER_PARAMS = (
     "postcode",
     "here_only",
     "as_typed",
+    "include_ended",
 )
 MULTIPLE_PARAMS = ("condition", "topic", "population")
 
@@ -51,6 +52,7 @@ PARAM_NOUNS = {
     "postcode": "postcode",
     "here_only": "here only",
     "as_typed": "search as typed",
+    "include_ended": "choice about ended initiatives",
     "distance_km": "distance",
     "sort": "sort order",
     "page": "page",

@@ -126,7 +126,10 @@ def funding_for(rng: random.Random, *, place: str, icb: str, latest_year: int):
         lines.extend(year_lines)
         latest = year_lines
     largest = max(line.share for line in latest)
-    nhs = sum((line.share for line in latest if line.funder_type == Funder.NHS), Decimal("0"))
+    nhs_lines = [line.share for line in latest if line.funder_type == Funder.NHS]
+    # As Organisation.funding_figures: 0% only when the lines account for all the income.
+    accounted = sum(line.share for line in latest) >= 100
+    nhs = sum(nhs_lines, Decimal("0")) if nhs_lines or accounted else None
     return lines, {
         "funding_year": latest_year,
         "largest_funder_share": largest,
@@ -367,6 +370,8 @@ class Generator:
             status=status,
             last_verified_on=verified,
             source_note=f"Synthetic record for benchmarks (seed {self.seed}).",
+            curator_note="",
+            lifecycle="",
             created_at=self.now,
             updated_at=self.now,
             funding_dependency=organisation.funding_dependency,

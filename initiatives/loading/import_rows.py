@@ -44,6 +44,7 @@ from .rows import (
     text_value,
     website,
     whole_number,
+    year,
     yes_no,
 )
 
@@ -231,6 +232,7 @@ class Lookups:
 
 ROLES = Choices(Initiative.Role.choices)
 COSTS = Choices(Initiative.Cost.choices)
+LIFECYCLES = Choices(Initiative.Lifecycle.choices)
 LEGAL_FORMS = Choices(Organisation.LegalForm.choices)
 
 
@@ -307,6 +309,9 @@ class RowReader:
         self.read_into(values, "cost", lambda t: choice(COSTS, t, what="cost"))
         self.read_into(values, "min_age", lambda t: whole_number(t, high=MAX_AGE))
         self.read_into(values, "max_age", lambda t: whole_number(t, high=MAX_AGE))
+        self.read_into(values, "lifecycle", lambda t: choice(LIFECYCLES, t, what="lifecycle"))
+        self.read_into(values, "started_in", year)
+        self.read_into(values, "ended_in", year)
         self.read_into(values, "website", website)
         self.read_into(values, "email", email)
         self.read_into(values, "phone", lambda t: text_value(t, max_length=40))
@@ -314,9 +319,9 @@ class RowReader:
         self.read_into(values, "postcode", postcode)
         self.read_into(values, "last_verified_on", a_date, column="last_verified")
         self.read_into(values, "vanguard_id", self.vanguard, column="vanguard")
-        access = self.row.parse("how_to_access", self.access)
-        if access is not None:
-            values.update(access)
+        listed = self.row.parse("how_to_access", self.access)
+        if listed is not None:
+            values.update(self.access_values(listed, current))
         ages = {
             name: values[name] if name in values else getattr(current, name, None)
             for name in ("min_age", "max_age")
@@ -327,6 +332,12 @@ class RowReader:
                 f"The minimum age ({ages['min_age']}) is above the maximum age "
                 f"({ages['max_age']}).",
             )
+        lifecycle = {
+            name: values[name] if name in values else getattr(current, name, default)
+            for name, default in (("lifecycle", ""), ("started_in", None), ("ended_in", None))
+        }
+        for name, message in Initiative.lifecycle_problems(**lifecycle).items():
+            self.row.problem(name, message)
         for column, (name, _) in M2M_COLUMNS.items():
             ids = self.row.parse(column, lambda t, c=column: self.terms(c, t))
             if ids is not None:
@@ -383,8 +394,9 @@ class RowReader:
         return pk
 
     @staticmethod
-    def access(text: str) -> dict[str, bool]:
-        flags = dict.fromkeys(ACCESS_LABELS.values(), False)
+    def access(text: str) -> set[str]:
+        """The ways in a "How to access" cell lists (field names)."""
+        listed = set()
         for part in split_values(text):
             name = ACCESS_LABELS.get(part.casefold())
             if name is None:
@@ -392,8 +404,22 @@ class RowReader:
                     f"Unknown way in \u201c{part}\u201d: use Self-referral, Professional "
                     "referral, Drop-in or Membership."
                 )
-            flags[name] = True
-        return flags
+            listed.add(name)
+        return listed
+
+    @staticmethod
+    def access_values(listed: set[str], current: Initiative | None) -> dict[str, bool | None]:
+        """Each way in: yes when listed; no when it was yes and is no longer listed.
+
+        The file lists only the ways that apply, so it cannot say "no" apart from "not
+        recorded": a way that is not listed keeps what the record says (not recorded,
+        for a new record) rather than becoming a "no" nobody gave.
+        """
+        values = {}
+        for name in ACCESS_LABELS.values():
+            was = getattr(current, name, None)
+            values[name] = True if name in listed else (False if was is True else was)
+        return values
 
     def terms(self, column: str, text: str) -> set[int]:
         known = self.lookups.terms[column]

@@ -126,12 +126,15 @@ class Row:
     def decimal(self, column: str) -> Decimal | None:
         return self._number(column, Decimal, InvalidOperation, "a number")
 
-    def integer(self, column: str) -> int | None:
-        return self._number(column, int, ValueError, "a whole number")
+    def integer(self, column: str, *, required: bool = True) -> int | None:
+        return self._number(column, int, ValueError, "a whole number", required=required)
 
-    def _number(self, column: str, parse, error: type[Exception], what: str):
-        """The required cell parsed by `parse`; a problem naming `what` when `error` is raised."""
-        value = self.text(column, required=True)
+    def _number(
+        self, column: str, parse, error: type[Exception], what: str, *, required: bool = True
+    ):
+        """The cell parsed by `parse` (None when empty and not required); a problem naming
+        `what` when `error` is raised."""
+        value = self.text(column, required=required)
         try:
             return parse(value) if value else None
         except error:
@@ -206,6 +209,11 @@ def whole_number(text: str, *, low: int = 0, high: int | None = None) -> int | N
         limit = f"between {low} and {high}" if high is not None else f"{low} or more"
         raise ValidationError(f"{number} is out of range: give a whole number {limit}.")
     return number
+
+
+def year(text: str) -> int | None:
+    """A calendar year such as 2019, or None for an empty cell."""
+    return whole_number(text, low=1900, high=2100)
 
 
 def yes_no(text: str) -> bool:

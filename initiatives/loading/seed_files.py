@@ -70,6 +70,10 @@ INITIATIVE_COLUMNS = [
     "status",
     "last_verified_on",
     "source_note",
+    "lifecycle",
+    "started_in",
+    "ended_in",
+    "curator_note",
 ]
 
 

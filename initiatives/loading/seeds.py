@@ -31,6 +31,7 @@ from initiatives.models import (
     Topic,
     VanguardSite,
 )
+from initiatives.validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
 
 from .problems import Problem, SeedError, Tally
 from .rows import Row
@@ -81,6 +82,8 @@ class SeedLoader:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.tallies: dict[str, Tally] = {}
+        # Worth a look but no reason to refuse the load (public text like a note to self).
+        self.warnings: list[Problem] = []
 
     def load(self) -> dict[str, Tally]:
         with transaction.atomic():
@@ -142,6 +145,16 @@ class SeedLoader:
             else:
                 # Keep the values as cleaning left them (e.g. normalised numbers).
                 record.values = {name: getattr(instance, name) for name in record.values}
+
+    def warn_notes_to_self(self, file: SeedFile, records: list[Record]) -> None:
+        """A warning for each public text cell that reads like a note to self."""
+        for record in records:
+            for name in PUBLIC_TEXT_FIELDS:
+                warning = note_to_self_warning(name, record.values.get(name, ""))
+                if warning is not None:
+                    self.warnings.append(
+                        Problem(record.row.number, name, warning, file=file.display)
+                    )
 
     def write(self, model, records, *, existing, resolve=None, prepare=None, bulk=False):
         """Create or update each record's row; returns key -> instance.
@@ -547,6 +560,12 @@ class SeedLoader:
                         "status": row.choice("status", Initiative.Status.choices),
                         "last_verified_on": row.date("last_verified_on"),
                         "source_note": row.text("source_note"),
+                        "lifecycle": row.choice(
+                            "lifecycle", Initiative.Lifecycle.choices, blank=True
+                        ),
+                        "started_in": row.integer("started_in", required=False),
+                        "ended_in": row.integer("ended_in", required=False),
+                        "curator_note": row.text("curator_note"),
                     },
                     links={
                         "topics": row.references("topic_slugs", topics, "topic"),
@@ -569,6 +588,7 @@ class SeedLoader:
         self.keyed(file, records)
         self.validate(Initiative, records, exclude=["organisation", "vanguard"])
         file.raise_problems()
+        self.warn_notes_to_self(file, records)
         by_pk = getattr(self, "organisations_by_pk", {})
         wanted = {r.values["organisation_id"] for r in records} - set(by_pk) - {None}
         by_pk = {**by_pk, **Organisation.objects.in_bulk(list(wanted))}
@@ -584,8 +604,14 @@ class SeedLoader:
         self.count("initiatives", records)
 
 
-def seeds_load(*, directory: Path) -> dict[str, Tally]:
-    """Load every seed file in `directory` in one transaction; raises SeedError on any problem."""
-    tallies = SeedLoader(directory).load()
+def seeds_load(*, directory: Path, warnings: list[Problem] | None = None) -> dict[str, Tally]:
+    """Load every seed file in `directory` in one transaction; raises SeedError on any problem.
+
+    What is worth a look but loads all the same is added to `warnings`, when given.
+    """
+    loader = SeedLoader(directory)
+    tallies = loader.load()
     bump_version()
+    if warnings is not None:
+        warnings.extend(loader.warnings)
     return tallies

@@ -119,6 +119,13 @@ class TestNewInitiative:
         assert len(suggestion.client_hash) == 64
         assert not Initiative.objects.exists()
 
+    def test_ways_in_left_unticked_are_proposed_as_not_recorded(self, client):
+        client.post(SUGGEST, new_initiative())
+        proposed = Suggestion.objects.get().proposed
+        assert proposed["self_referral"] is True
+        for name in ["professional_referral", "drop_in", "membership"]:
+            assert proposed[name] is None, name
+
     def test_the_confirmation_page_says_what_happens_next(self, client):
         response = client.post(SUGGEST, new_initiative(), follow=True)
         body = page(response)

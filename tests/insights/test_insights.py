@@ -171,12 +171,43 @@ class TestHeadline:
         assert register.members == 150  # not the draft organisation's 1000
         assert register.verified == 3
         assert register.verified_share == Decimal("60")
-        # NHS share over the three organisations with funding: (80 + 30 + 0) / 3.
-        assert (register.funding_known, register.nhs_share, register.nhs_funded) == (
-            3,
-            Decimal("37"),
-            2,
+        # Three organisations have funding; Four's one line (60% from the Lottery) leaves
+        # 40% of its income unaccounted for, so its NHS share is not known, not 0%:
+        # the average is over the other two, (80 + 30) / 2.
+        assert (
+            register.funding_known,
+            register.nhs_known,
+            register.nhs_share,
+            register.nhs_funded,
+        ) == (3, 2, Decimal("55"), 2)
+
+    def test_ended_initiatives_are_counted_apart_from_current_provision(self, client, world):
+        InitiativeFactory(
+            name="Old pilot",
+            organisation=OrganisationFactory(name="Pilot body", members=9000),
+            role=SP,
+            areas=[world.a1],
+            conditions=[ConditionFactory(name="Rare three", slug="rare-three", is_rare=True)],
+            lifecycle="ended",
         )
+        here = Insights(Scope(area=world.icb_a)).here
+        assert (here.initiatives, here.organisations, here.members, here.ended) == (3, 2, 100, 1)
+        assert here.by_role[SP] == 1
+        register = Insights(Scope()).here
+        assert (register.initiatives, register.ended) == (5, 1)
+        page = text(client.get("/insights/", {"area": "icb-a"}))
+        assert re.search(
+            r'href="/initiatives/\?area=icb-a&amp;include_ended=1">1</a> ended initiative,', page
+        )
+        rows = read_csv(client.get("/insights/headline.csv", {"area": "icb-a"}))
+        assert [
+            "Ended initiatives (kept on the register, not counted in these figures)",
+            "1",
+            "1",
+        ] in rows
+        # A rare condition that only the ended pilot served is a gap.
+        gaps = read_csv(client.get("/insights/gaps.csv", {"area": "icb-a"}))
+        assert "Rare three" in [row[0] for row in gaps]
 
     def test_members_nobody_reported_are_not_known_rather_than_zero(self, world):
         here = Insights(Scope(area=world.icb_b)).here
@@ -387,7 +418,7 @@ class TestPage:
     def test_empty_register_still_renders(self, client):
         response = client.get("/insights/")
         assert response.status_code == 200
-        assert "0</a> published initiatives" in text(response)
+        assert "0</a> current published initiatives" in text(response)
 
     def test_query_count_is_bounded_and_does_not_grow_with_the_data(
         self, client, world, django_assert_max_num_queries
@@ -498,7 +529,7 @@ class TestCsv:
         assert rows[0] == ["Figure", "Here (ICB Alpha)", "Whole register"]
         assert ["Published initiatives", "3", "5"] in rows
         assert ["Members (where known)", "100", "150"] in rows
-        assert ["Average NHS share of an organisation's income (%)", "55", "37"] in rows
+        assert ["Average NHS share of an organisation's income (%)", "55", "55"] in rows
 
     def test_formulas_are_neutralised(self, client, world):
         ConditionFactory(name='=HYPERLINK("http://evil")', slug="evil", is_rare=True)

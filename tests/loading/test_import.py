@@ -532,3 +532,45 @@ class TestManyProblems:
 
 def curator_post(client, upload):
     return client.post(IMPORT_URL, {"file": upload})
+
+
+class TestWhatIsNotRecorded:
+    def test_lifecycle_and_years_are_read_back(self, register):
+        rows = table(export())
+        rows[1]["Lifecycle"] = "Ended"
+        rows[1]["Year started"] = "2016"
+        rows[1]["Year ended"] = "2019"
+        import_initiatives(to_csv(rows), filename="ended.csv")
+        second = register["second"]
+        second.refresh_from_db()
+        assert (second.lifecycle, second.started_in, second.ended_in) == ("ended", 2016, 2019)
+
+    def test_a_year_ended_for_a_record_that_has_not_ended_is_refused(self, register):
+        rows = table(export())
+        rows[1]["Year ended"] = "2019"
+        rows[0]["Year started"] = "1066"
+        problems = problems_of(to_csv(rows), filename="bad.csv")
+        assert "Row 2, Year started: 1066 is out of range: give a whole number between 1900 " in (
+            "\n".join(problems)
+        )
+        assert "Row 3, Year ended: A year ended is only for an initiative that has ended." in (
+            problems
+        )
+
+    def test_a_way_in_the_file_does_not_list_is_not_made_a_no(self, register):
+        rows = table(export())
+        assert rows[0]["How to access"] == "Self-referral"
+        rows[0]["How to access"] = "Drop-in"
+        rows.append(rows[1] | {"UUID": "", "Name": "New group", "How to access": ""})
+        import_initiatives(to_csv(rows), filename="access.csv")
+        first = register["first"]
+        first.refresh_from_db()
+        # Self-referral was a yes and is no longer listed: a no. The others stay unrecorded.
+        assert [getattr(first, name) for name in Initiative.ACCESS_FIELDS] == [
+            False,
+            None,
+            True,
+            None,
+        ]
+        new = Initiative.objects.get(name="New group")
+        assert [getattr(new, name) for name in Initiative.ACCESS_FIELDS] == [None] * 4

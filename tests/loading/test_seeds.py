@@ -1,6 +1,7 @@
 """The seed files and `manage.py load_seeds`: what they load, and that loading is safe."""
 
 import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from initiatives.models import (
     Topic,
     VanguardSite,
 )
+from initiatives.validators import notes_to_self
 
 from .seeding import SEEDS, load
 
@@ -259,6 +261,51 @@ class TestWhatIsLoaded:
         assert food_train.company_number == "SC158165"
         assert "24843" in food_train.source_note
 
+    def test_public_text_holds_no_notes_to_self(self):
+        for initiative in Initiative.objects.all():
+            assert notes_to_self(initiative.summary) == [], initiative.slug
+        keyring = Initiative.objects.get(slug="keyring-network-wrexham")
+        assert "community allotments project" in keyring.summary
+        assert "conference write-up, 18 April 2011" in keyring.source_note
+        assert "Caia Community Gardens" in keyring.curator_note
+        # Allotments find it through what is published, and the note finds nothing.
+        found = set(
+            Initiative.objects.published().search("allotments").values_list("slug", flat=True)
+        )
+        assert "keyring-network-wrexham" in found
+        assert (
+            not Initiative.objects.published()
+            .search("Caia KeyRing")
+            .filter(slug="keyring-network-wrexham")
+        )
+
+    def test_the_halton_social_enterprises_are_recorded_with_what_is_missing_left_empty(self):
+        halton = Initiative.objects.get(slug="halton-health-creating-social-enterprises")
+        assert "ukulele lessons" in halton.summary and "litter" in halton.summary
+        assert list(halton.areas.values_list("slug", flat=True)) == ["halton"]
+        assert halton.organisation is None and halton.website == ""
+        assert not halton.population_groups.exists()
+        assert "On social models of health" in halton.source_note
+
+    def test_the_vanguard_era_pilots_are_ended_and_nothing_is_claimed_running(self):
+        assert set(Initiative.objects.ended().values_list("slug", flat=True)) == {
+            "buurtzorg-model-community-nursing-pilot-tower-hamlets",
+            "wellbeing-erewash-your-life-your-way",
+            "better-care-together",
+            "stockport-together",
+            "health-as-a-social-movement-programme",
+        }
+        pilot = Initiative.objects.get(slug="buurtzorg-model-community-nursing-pilot-tower-hamlets")
+        assert (pilot.started_in, pilot.ended_in) == (2017, 2018)
+        assert not Initiative.objects.exclude(lifecycle__in=["", "ended"]).exists()
+
+    def test_what_no_source_gives_is_left_unrecorded(self):
+        for name in Initiative.ACCESS_FIELDS:
+            assert not Initiative.objects.filter(**{f"{name}__isnull": False}).exists(), name
+        assert not Initiative.objects.exclude(cost="").exists()
+        assert not Initiative.objects.filter(min_age__isnull=False).exists()
+        assert not Initiative.objects.filter(max_age__isnull=False).exists()
+
 
 class TestRunningAgain:
     def test_a_second_run_changes_nothing(self):
@@ -458,3 +505,24 @@ def test_if_empty_leaves_a_register_with_initiatives_alone(tmp_path):
     call_command("load_seeds", "--if-empty", stdout=out)
     assert "seeds not loaded" in out.getvalue()
     assert not Area.objects.exists()
+
+
+class TestWarnings:
+    def test_public_text_like_a_note_to_self_loads_with_a_warning(self, seed_copy):
+        row = edit_cell(
+            seed_copy, "initiatives", "sew-halton", "summary", "Sewing group. TODO: check hours."
+        )
+        out, err = io.StringIO(), io.StringIO()
+        call_command("load_seeds", "--dir", str(seed_copy), stdout=out, stderr=err)
+        assert (
+            Initiative.objects.get(slug="sew-halton").summary == "Sewing group. TODO: check hours."
+        )
+        assert (
+            f"Warning: {seed_copy.name}/initiatives.csv, row {row}, column summary: The summary "
+            "is published but reads like a note to self (\u201cTODO\u201d, \u201ccheck\u201d)."
+        ) in err.getvalue().replace(str(seed_copy.parent) + "/", "")
+
+    def test_the_shipped_seeds_load_without_warnings(self):
+        err = io.StringIO()
+        call_command("load_seeds", "--dir", str(SEEDS), stdout=io.StringIO(), stderr=err)
+        assert err.getvalue() == ""

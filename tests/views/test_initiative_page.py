@@ -23,7 +23,6 @@ class TestInitiativePage:
             "Dementia",
             "18 and over",
             'href="/areas/wrexham/">Wrexham</a>',
-            "Not part of a vanguard site",
             "Self-referral",
             "Drop-in",
             "Free",
@@ -39,6 +38,8 @@ class TestInitiativePage:
             'href="/initiatives/?condition=dementia">Other initiatives for Dementia</a>',
         ]:
             assert expected in page, expected
+        # No vanguard recorded: the page makes no claim either way.
+        assert "<dt>Vanguard</dt>" not in page
 
     def test_funding_mix_for_the_latest_year_and_dependency_in_words(self, client, reg):
         response = client.get("/initiatives/wrexham-allotments/")

@@ -95,7 +95,8 @@ class TestErrorPages:
 @pytest.mark.parametrize(
     ("min_age", "max_age", "words"),
     [
-        (None, None, "All ages"),
+        # Neither age recorded is not a claim that it is for everyone.
+        (None, None, "Not recorded"),
         (0, None, "All ages"),
         (18, None, "18 and over"),
         (0, 25, "Up to 25"),

@@ -20,6 +20,7 @@ from ...models import (
     Suggestion,
 )
 from ...services import history_baseline, history_snapshot
+from ...validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
 from ..forms import (
     InitiativeAdminForm,
 )
@@ -119,6 +120,7 @@ class InitiativeAdmin(HistoryAdmin):
     ]
     list_filter = [
         "status",
+        "lifecycle",
         "role",
         ReviewDueFilter,
         "funding_dependency",
@@ -154,6 +156,7 @@ class InitiativeAdmin(HistoryAdmin):
     ]
     fieldsets = [
         ("What it is", {"fields": ["name", "slug", "organisation", "summary", "description"]}),
+        ("Lifecycle", {"fields": ["lifecycle", ("started_in", "ended_in")]}),
         (
             "What it does and for whom",
             {
@@ -192,6 +195,7 @@ class InitiativeAdmin(HistoryAdmin):
                     "last_verified_on",
                     "last_verified_by",
                     "source_note",
+                    "curator_note",
                     "suggestion_links",
                     "uuid",
                     "created_at",
@@ -260,9 +264,13 @@ class InitiativeAdmin(HistoryAdmin):
         # One history record per save, written once the tags are saved too (log_change).
         obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
-        warning = postcode_not_found_message(obj)
-        if warning is not None:
-            self.message_user(request, warning, messages.WARNING)
+        warnings = [postcode_not_found_message(obj)] + [
+            note_to_self_warning(Initiative._meta.get_field(name).verbose_name, getattr(obj, name))
+            for name in PUBLIC_TEXT_FIELDS
+        ]
+        for warning in warnings:
+            if warning is not None:
+                self.message_user(request, warning, messages.WARNING)
 
     def log_addition(self, request, obj, message):
         self._record_history(request, obj, "+")

@@ -42,11 +42,14 @@ class Command(BaseCommand):
         path = Path(directory) if directory else Path(settings.BASE_DIR) / "seeds"
         if not path.is_dir():
             raise CommandError(f"{path} is not a folder. Pass --dir with the seed files' folder.")
+        warnings = []
         try:
-            tallies = seeds_load(directory=path)
+            tallies = seeds_load(directory=path, warnings=warnings)
         except SeedError as exc:
             raise CommandError(
                 f"Nothing was loaded. Fix these problems in the seed files and run again:\n{exc}"
             ) from exc
         for label, tally in tallies.items():
             self.stdout.write(f"{label}: {tally}")
+        for warning in warnings:
+            self.stderr.write(f"Warning: {warning}")
