@@ -14,9 +14,10 @@ from .listing import Listing
 from .listing.areas import AREA_SECTIONS, AreaSections
 from .listing.filters import clean_query_dict
 from .listing.links import listing_url
+from .listing.notices import place_search
 from .listing.page import listing_context
 from .listing.pages import IdsFirstPaginator, fill_pages
-from .listing.params import normalise_params, parse_page, postcode_in_search
+from .listing.params import normalise_params, parse_page, place_in_search, postcode_in_search
 from .models import Area, FundingDependency, FundingLine, Initiative, VanguardSite
 from .wording import (
     DEPENDENCY_IN_WORDS,
@@ -35,11 +36,15 @@ def initiative_list(request):
     params, notices, had_empty = normalise_params(request.GET)
     if had_empty:
         return HttpResponseRedirect(listing_url(params))
-    moved = postcode_in_search(params)
+    moved = postcode_in_search(params) or place_in_search(params)
     if moved is not None:
         return HttpResponseRedirect(listing_url(moved))
     listing = Listing(params, notices=notices)
-    return render(request, "initiatives/list.html", listing_context(listing))
+    context = listing_context(listing)
+    context["place_search"] = found = place_search(listing, context["count"])
+    if found and not context["area_matches"]:
+        context["area_matches"] = found.get("area_matches", [])
+    return render(request, "initiatives/list.html", context)
 
 
 def funding_by_type(organisation) -> list[dict]:

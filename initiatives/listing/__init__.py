@@ -56,8 +56,9 @@ class Listing:
 
     @property
     def place(self):
-        """The place of a postcode search (places.lookup.Place), or None."""
-        return self.data.get("postcode")
+        """The place of a postcode search (places.lookup.Place), else of a search in a
+        town (places.gazetteer.GazetteerPlace), or None."""
+        return self.data.get("postcode") or self.data.get("place")
 
     def active(self) -> dict[str, object]:
         return self.facets.active()

@@ -144,7 +144,7 @@ class ListingFacets:
     def queryset_without(self, *excluded: str):
         """The results with every active filter applied except the excluded ones."""
         active = [name for name in self.active() if name not in excluded]
-        first = tuple(name for name in ("q", "area", "postcode") if name in active)
+        first = tuple(name for name in ("q", "area", "postcode", "place") if name in active)
         queryset = self._base(first)
         for name in active:
             if name not in first:

@@ -10,7 +10,7 @@ from functools import cached_property
 import django_filters
 from django.db.models import Exists, F, OuterRef
 
-from places.forms import PlaceField
+from places.forms import GazetteerField, PlaceField
 
 from ..areas import AreaTree
 from ..models import (
@@ -78,6 +78,12 @@ class PlaceFilter(django_filters.Filter):
     field_class = PlaceField
 
 
+class GazetteerFilter(django_filters.Filter):
+    """A town, city or village param, cleaned to a places.gazetteer.GazetteerPlace."""
+
+    field_class = GazetteerField
+
+
 class InitiativeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
@@ -113,6 +119,7 @@ class InitiativeFilter(django_filters.FilterSet):
     here_only = django_filters.BooleanFilter(method="filter_here_only", label="Here only")
     as_typed = django_filters.BooleanFilter(method="filter_as_typed", label="Words as typed")
     postcode = PlaceFilter(method="filter_postcode", label="Postcode")
+    place = GazetteerFilter(method="filter_place", label="Town, city or village")
     distance_km = django_filters.NumberFilter(
         method="filter_distance_km",
         label="Distance (km)",
@@ -190,8 +197,15 @@ class InitiativeFilter(django_filters.FilterSet):
         # value is a places.lookup.Place: the postcode, or the sector or district standing in.
         return queryset.serving_point(value.postcode, self.distance_km_value())
 
+    def filter_place(self, queryset, name, value):
+        """What serves a town, as a postcode search from its point and its district.
+        A postcode given as well is the finer place, so it is searched instead."""
+        if self.form.cleaned_data.get("postcode") is not None:
+            return queryset
+        return queryset.serving_point(value, self.distance_km_value())
+
     def filter_distance_km(self, queryset, name, value):
-        # Read by filter_postcode; a distance on its own filters nothing.
+        # Read by filter_postcode and filter_place; a distance on its own filters nothing.
         return queryset
 
     def filter_sort(self, queryset, name, value):
@@ -206,7 +220,7 @@ class InitiativeFilter(django_filters.FilterSet):
         data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
         sort = data.get("sort") or ""
         searching = bool((data.get("q") or "").strip())
-        near = data.get("postcode") is not None
+        near = data.get("postcode") is not None or data.get("place") is not None
         if sort == "distance" or (near and not searching and not sort):
             if near:
                 # Tier by tier (here, covering, nation-wide); within a tier the located

@@ -5,6 +5,7 @@ what the page showed."""
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from places import gazetteer
 from places.lookup import find_place
 
 from ..wording import shown
@@ -22,6 +23,7 @@ FILTER_PARAMS = (
     "population",
     "legal_form",
     "postcode",
+    "place",
     "here_only",
     "as_typed",
     "include_ended",
@@ -50,6 +52,7 @@ PARAM_NOUNS = {
     "population": "population group",
     "legal_form": "legal form",
     "postcode": "postcode",
+    "place": "place",
     "here_only": "here only",
     "as_typed": "search as typed",
     "include_ended": "choice about ended initiatives",
@@ -130,4 +133,95 @@ def postcode_in_search(params: QueryDict) -> QueryDict | None:
     moved.pop("page", None)
     if moved.get("sort") == "relevance":
         del moved["sort"]
+    return moved
+
+
+# Words that say the rest is a place: "in Widnes", "dementia near Runcorn".
+PLACE_PREPOSITIONS = ("in", "near", "around", "at")
+# The longest place name looked for among a search's words ("Newcastle upon Tyne").
+MAX_PLACE_WORDS = 4
+
+
+def _place_value(found: gazetteer.Found) -> str:
+    """The place param for what was found: its name, or its key when the name alone
+    would mean another place."""
+    chosen = found.chosen
+    if chosen is None:
+        return found.asked
+    return chosen.name if gazetteer.find(chosen.name).chosen == chosen else chosen.key
+
+
+def _as_place(words: list[str]) -> gazetteer.Found | None:
+    text = " ".join(words)
+    if len(gazetteer.normalise(text)) < 3 or any(w.startswith("-") or '"' in w for w in words):
+        return None
+    try:
+        gazetteer.check_place_text(text)
+    except ValidationError:
+        return None
+    found = gazetteer.find(text)
+    return found if found.places else None
+
+
+def split_place(q: str) -> tuple[str, gazetteer.Found] | None:
+    """A search's words and the place they name: "dementia Runcorn" is ("dementia",
+    Runcorn), "in Widnes" is ("", Widnes); None when no place is named. The longest
+    place name at the end wins, then one just after a leading preposition ("in Runcorn
+    dementia"); a preposition before the place goes with it. A quoted search is words
+    only, so a visitor can always search for a word that is also a place ("Runcorn")."""
+    words = q.split()
+    if not words or '"' in q:
+        return None
+
+    def rest(kept: list[str]) -> str:
+        while kept and kept[-1].casefold() in PLACE_PREPOSITIONS:
+            kept = kept[:-1]
+        while kept and kept[0].casefold() in PLACE_PREPOSITIONS:
+            kept = kept[1:]
+        return " ".join(kept)
+
+    for size in range(min(MAX_PLACE_WORDS, len(words)), 0, -1):
+        found = _as_place(words[-size:])
+        if found is not None:
+            return rest(words[:-size]), found
+    if words[0].casefold() not in PLACE_PREPOSITIONS:
+        return None
+    for size in range(min(MAX_PLACE_WORDS, len(words) - 2), 0, -1):
+        found = _as_place(words[1 : 1 + size])
+        if found is not None:
+            return rest(words[1 + size :]), found
+    return None
+
+
+def place_in_search(params: QueryDict) -> QueryDict | None:
+    """The params with a town named in the search box moved to `place`: "Runcorn",
+    "in Widnes" or "near Wrexham" become a place search, "dementia Runcorn" searches
+    "dementia" in Runcorn, and "in Atlantis" asks for a place we will say we do not
+    know; else None. A town typed in the box replaces the place
+    searched before; a postcode, the finer place, keeps the search box as words."""
+    q = params.get("q", "")
+    if "postcode" in params or not q.strip():
+        return None
+    split = split_place(q)
+    if split is None:
+        asked = q.split()
+        if not (asked[0].casefold() in PLACE_PREPOSITIONS and 1 < len(asked) <= MAX_PLACE_WORDS):
+            return None
+        # "in Atlantis" asks for a place: the place search says it knows none so called.
+        words, found = "", gazetteer.Found(asked=" ".join(asked[1:]), places=())
+    else:
+        words, found = split
+        if found.ambiguous or (words and split_place(words) is not None):
+            # Several places of the name (the page offers them), or two places named
+            # ("Runcorn Widnes"): the words are searched, and no place is guessed.
+            return None
+    moved = params.copy()
+    moved.pop("page", None)
+    if words:
+        moved["q"] = words
+    else:
+        del moved["q"]
+        if moved.get("sort") == "relevance":
+            del moved["sort"]
+    moved["place"] = _place_value(found)
     return moved
