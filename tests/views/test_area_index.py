@@ -127,3 +127,20 @@ class TestFind:
     def test_a_nul_inside_words_is_dropped(self, client, reg):
         response = client.get("/areas/", {"find": "hal\x00ton"})
         assert [m["area"].slug for m in response.context["find"].matches] == ["halton"]
+
+
+class TestWording:
+    def test_four_areas_are_all_named_and_more_are_counted_as_areas(self, client, reg):
+        a = reg.areas
+        four = [a["halton"], a["warrington"], a["oldham"], a["erewash"]]
+        InitiativeFactory(name="Four Places Group", areas=four)
+        InitiativeFactory(name="Five Places Group", areas=[*four, a["wrexham"]])
+        page = text(client.get("/initiatives/", {"q": "places group"}))
+        assert "<dd>Erewash, Halton, Oldham, Warrington</dd>" in page
+        assert re.search(r"<dd>(\w+, ){3}and 2 more areas</dd>", page)
+        assert "1 more" not in page
+
+    def test_an_empty_section_heading_reads_none_recorded(self, client, reg):
+        page = text(client.get("/areas/wales/"))
+        assert re.search(r'id="wider-heading">[^<]*<span class="count">None recorded</span>', page)
+        assert '<span class="count">0</span>' not in page
