@@ -57,7 +57,7 @@ class AreaSections:
 
 # The longest text the find-an-area box reads, and how many areas it lists at most.
 FIND_MAX_CHARS = 100
-FIND_MAX_RESULTS = 50
+FIND_MAX_RESULTS = 20
 
 
 def index_entries(tree: AreaTree) -> list[dict]:

@@ -102,6 +102,12 @@ class TestFind:
         response = client.get("/areas/?find=NHS  manchester")
         assert [m["area"].slug for m in response.context["find"].matches] == ["greater-manchester"]
 
+    def test_a_long_list_is_cut_with_how_many_more(self, client, reg, monkeypatch):
+        monkeypatch.setattr("initiatives.listing.areas.FIND_MAX_RESULTS", 1)
+        response = client.get("/areas/?find=nhs")
+        assert len(response.context["find"].matches) == 1
+        assert "And 2 more areas: type more of the name" in text(response)
+
     def test_nothing_matching_says_so(self, client, reg):
         page = text(client.get("/areas/?find=zzqx"))
         assert "No area\u2019s name contains \u201czzqx\u201d" in page
