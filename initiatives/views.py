@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from .http import not_found
 from .listing import Listing
-from .listing.areas import AREA_SECTIONS, AreaSections
+from .listing.areas import AREA_SECTIONS, AreaSections, find_areas, index_entries, served_counts
 from .listing.filters import clean_query_dict
 from .listing.links import listing_url
 from .listing.notices import place_search
@@ -104,9 +104,18 @@ def initiative_detail(request, slug):
 
 
 def area_list(request):
-    """Every area, as the hierarchy: nations, NHS regions, ICBs, health boards and
-    trusts, local authorities."""
-    return render(request, "initiatives/area_list.html", {"tree": Area.objects.tree().nested()})
+    """The nations with their regions, health boards and trusts, each with how many
+    initiatives serve it; `find` lists the areas whose names hold its words."""
+    tree = Area.objects.tree()
+    entries = index_entries(tree)
+    counts = served_counts(tree, [a.pk for e in entries for a in (e["area"], *e["children"])])
+    for entry in entries:
+        entry["count"] = counts[entry["area"].pk]
+        entry["children"] = [{"area": a, "count": counts[a.pk]} for a in entry["children"]]
+    context = {"tree": entries, "find": None}
+    if "find" in request.GET:
+        context["find"] = find_areas(tree, request.GET.get("find", ""))
+    return render(request, "initiatives/area_list.html", context)
 
 
 def section_page(request, key: str, queryset, notices: list[str], *, area: Area):

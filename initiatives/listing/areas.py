@@ -1,7 +1,17 @@
 """What serves one area, in three sections: the area and below, a wider area
-around it, and its nation or the whole UK. The area page lists them."""
+around it, and its nation or the whole UK. The area page lists them.
+
+Also the areas index: its areas (each top of the hierarchy with the level below it),
+how many initiatives serve each of them here or covering it, and the find-an-area box.
+"""
+
+import unicodedata
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
 
 from ..areas import AreaTree
+from ..caching import cached
 from ..models import Area, Initiative
 from ..querysets import TIER_COVERING, TIER_HERE, TIER_NATION
 
@@ -43,3 +53,86 @@ class AreaSections:
             (self.tree.areas[pk] for pk in self.above if pk in self.tree.areas),
             key=lambda a: (KIND_ORDER.get(a.kind, 9), a.name),
         )
+
+
+# The longest text the find-an-area box reads, and how many areas it lists at most.
+FIND_MAX_CHARS = 100
+FIND_MAX_RESULTS = 20
+
+
+def index_entries(tree: AreaTree) -> list[dict]:
+    """The areas index: each top of the hierarchy (the nations, and any area no nation
+    reaches) with the areas one level below it; deeper areas are on those areas' pages."""
+    return [
+        {"area": node["area"], "children": [child["area"] for child in node["children"]]}
+        for node in tree.nested()
+    ]
+
+
+def served_counts(tree: AreaTree, pks) -> dict[int, int]:
+    """For each area id in `pks`: how many current published initiatives serve it in
+    tiers 1 and 2, i.e. are linked to the area, to an area within it, or to an area
+    covering it short of a nation. One grouped query over the link table, kept in the
+    figures cache."""
+    pks = sorted(set(pks))
+
+    def count() -> dict[int, int]:
+        if not pks:
+            return {}
+        counts = {}
+        for pk in pks:
+            place = tree.place(pk)
+            ids = sorted(place.within | place.covering_ids)
+            counts[f"a{pk}"] = Count("initiative_id", distinct=True, filter=Q(area_id__in=ids))
+        through = Initiative.areas.through
+        current = Initiative.objects.published().current().values("pk")
+        totals = through.objects.filter(initiative_id__in=current).aggregate(**counts)
+        return {pk: totals[f"a{pk}"] or 0 for pk in pks}
+
+    return cached("area-index-counts", {"areas": pks}, count)
+
+
+@dataclass(frozen=True)
+class FoundAreas:
+    """The find-an-area box's answer: the text searched, the areas whose names hold
+    every word (with their parents), how many more matched, and a message."""
+
+    text: str
+    matches: list
+    more: int = 0
+    message: str = ""
+
+
+def find_areas(tree: AreaTree, raw: str) -> FoundAreas:
+    """The areas whose names contain every word of `raw` (any case, accents ignored),
+    in name order, each as {"area", "parent"}. Hostile or empty text gets a message."""
+    raw = raw or ""
+    if len(raw) > FIND_MAX_CHARS:
+        return FoundAreas(
+            "", [], message=f"Type at most {FIND_MAX_CHARS} characters of an area\u2019s name."
+        )
+    text = " ".join("".join(c for c in raw if c.isprintable()).split())
+    words = _folded(text).split()
+    if not words:
+        return FoundAreas("", [], message="Type part of an area\u2019s name, such as Halton.")
+    found = [
+        area for area in tree.areas.values() if all(word in _folded(area.name) for word in words)
+    ]
+    if not found:
+        return FoundAreas(
+            text,
+            [],
+            message=f"No area\u2019s name contains \u201c{text}\u201d. Check the spelling, "
+            "type fewer letters, or search the initiatives by postcode or town.",
+        )
+    shown = [
+        {"area": area, "parent": tree.areas.get(area.parent_id)}
+        for area in found[:FIND_MAX_RESULTS]
+    ]
+    return FoundAreas(text, shown, more=len(found) - len(shown))
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, so that "ynys mon" finds "Ynys Môn"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -125,6 +125,8 @@ PAGES = [
     ("detail", "/initiatives/oldham-arts/"),
     ("detail-full", "/initiatives/wrexham-allotments/"),
     ("areas", "/areas/"),
+    ("areas-find", "/areas/?find=hal"),
+    ("areas-find-nothing", "/areas/?find=zzqx"),
     ("area", "/areas/halton/"),
     ("not-found", "/areas/nowhere/"),
 ]

@@ -2,36 +2,10 @@
 
 import pytest
 
-from ..factories import AreaFactory, InitiativeFactory
+from ..factories import InitiativeFactory
 from .support import MAX_AREA_QUERIES, text
 
 pytestmark = pytest.mark.django_db
-
-
-class TestAreaIndex:
-    def test_hierarchy_as_nested_lists(self, client, reg):
-        response = client.get("/areas/")
-        assert response.status_code == 200
-        tree = response.context["tree"]
-        england = next(node for node in tree if node["area"].slug == "england")
-        north_west = next(n for n in england["children"] if n["area"].slug == "north-west")
-        icb = next(n for n in north_west["children"] if n["area"].slug == "cheshire-merseyside")
-        assert [n["area"].name for n in icb["children"]] == ["Halton", "Warrington"]
-        wales = next(node for node in tree if node["area"].slug == "wales")
-        assert [n["area"].name for n in wales["children"]] == ["Wrexham"]
-        page = text(response)
-        assert page.count('<ul class="area-tree">') >= 4
-        assert 'href="/areas/halton/">Halton</a>' in page
-
-    def test_a_split_district_appears_under_each_of_its_parents(self, client, reg):
-        split = AreaFactory(name="Splitshire", parent=reg.areas["cheshire-merseyside"])
-        split.other_parents.set([reg.areas["greater-manchester"]])
-        page = text(client.get("/areas/"))
-        assert page.count('href="/areas/splitshire/"') == 2
-
-    def test_area_index_queries_are_bounded(self, client, reg, django_assert_max_num_queries):
-        with django_assert_max_num_queries(4):
-            client.get("/areas/")
 
 
 class TestAreaPage:
