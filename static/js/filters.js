@@ -1,29 +1,15 @@
 // Progressive enhancement for the listing's filter form; without it the
-// "Apply filters" button does the same job.
+// form works the same, with a longer address.
+//
+// Ticking a checkbox or picking a radio never submits the form by itself (a
+// change of context on input moves the page and the focus under the reader):
+// the "Apply filters" button does.
 (function () {
   "use strict";
   var form = document.getElementById("filters");
-  if (!form || typeof form.requestSubmit !== "function") {
+  if (!form) {
     return;
   }
-
-  // Submit when an option is clicked, but not while someone moves through
-  // radios or a select with the keyboard (each arrow key is a change event).
-  var clicked = false;
-  document.addEventListener("pointerdown", function () {
-    clicked = true;
-  });
-  document.addEventListener("keydown", function () {
-    clicked = false;
-  });
-  document.addEventListener("change", function (event) {
-    var field = event.target;
-    if (!clicked || field.form !== form || field.type === "search" || field.type === "text") {
-      return;
-    }
-    clicked = false;
-    form.requestSubmit();
-  });
 
   // Leave out empty fields and the default order, so that the address holds
   // only the choices made.
@@ -46,8 +32,20 @@
     });
   });
 
-  var hints = document.querySelectorAll("[data-js-hint]");
-  for (var i = 0; i < hints.length; i += 1) {
-    hints[i].hidden = false;
+  // The filters sit in a disclosure, closed in the page as served so that a
+  // phone shows the results first. On a wide screen, keep it open, also after
+  // the window is widened.
+  var disclosure = document.querySelector("[data-filters-disclosure]");
+  if (disclosure && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 50.0625rem)");
+    var follow = function () {
+      if (wide.matches) {
+        disclosure.open = true;
+      }
+    };
+    follow();
+    if (wide.addEventListener) {
+      wide.addEventListener("change", follow);
+    }
   }
 })();
