@@ -23,7 +23,7 @@ from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
 from .listing.filters import InitiativeFilter
 from .listing.params import FILTER_PARAMS, normalise_params
 from .models import FundingDependency, Initiative, Organisation, VanguardSite
-from .wording import reason_for, serving_reason
+from .wording import place_reason, reason_for
 
 EXPORT_CHUNK_SIZE = 2000
 # Rows joined into one piece of the response: fewer, larger writes to the socket.
@@ -417,15 +417,8 @@ def with_reasons(rows: Iterable[Initiative], place) -> Iterator[Initiative]:
     """Each row with `tier_words` and `why_listed` for the place it was found for."""
     for row in rows:
         if place is not None:
-            tier, area, uk_wide = place.tier(row.area_list, national=row.national)
+            tier, row.why_listed = place_reason(place, row.area_list, national=row.national)
             row.tier_words = TIER_WORDS.get(tier, "")
-            row.why_listed = serving_reason(
-                tier=tier,
-                served_area=area.name if area is not None else None,
-                served_within=tier == TIER_HERE,
-                place_name=place.area.name,
-                uk_wide=uk_wide,
-            )
         elif getattr(row, "tier", None) is not None:  # a postcode search's annotations
             row.tier_words = TIER_WORDS.get(row.tier, "")
             row.why_listed = reason_for(row)

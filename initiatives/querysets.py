@@ -134,37 +134,42 @@ class InitiativeQuerySet(models.QuerySet):
         """An expression for each row's tier for `place` (as `serving` gives it)."""
         return self._tiers(place)["tier"]
 
+    def _linked(self, area_ids):
+        """EXISTS a link from the row to one of these areas (the link table's area index)."""
+        links = self.model.areas.through.objects.filter(
+            initiative_id=models.OuterRef("pk"), area_id__in=sorted(area_ids)
+        )
+        return models.Exists(links)
+
+    def _uk_wide_unlinked(self):
+        """Ids of the national initiatives tied to no area (the partial index on national):
+        one part of the UNIONs below."""
+        through = self.model.areas.through
+        any_link = models.Exists(through.objects.filter(initiative_id=models.OuterRef("pk")))
+        return self.model.objects.filter(national=True).exclude(any_link).order_by().values("pk")
+
     def in_tier(self, place, tier: int):
         """The initiatives serving `place` in one tier, as `serving` tiers them, by
         EXISTS on the link table's area index (for lists and counts of one tier, where
         computing every row's tier first reads far more)."""
         through = self.model.areas.through
 
-        def linked(ids):
-            return models.Exists(
-                through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=sorted(ids))
-            )
-
         if tier == TIER_HERE:
-            return self.filter(linked(place.within))
+            return self.filter(self._linked(place.within))
         if tier == TIER_COVERING:
             if not place.covering:
                 return self.none()
-            return self.filter(linked(place.covering_ids)).exclude(linked(place.within))
+            covering = self.filter(self._linked(place.covering_ids))
+            return covering.exclude(self._linked(place.within))
         nearer = place.within | place.covering_ids
         # One UNION of two indexed parts (the nation's links; national and tied to no
         # area): an OR of the two would read every published row.
-        unlinked = (
-            self.model.objects.filter(national=True)
-            .exclude(models.Exists(through.objects.filter(initiative_id=models.OuterRef("pk"))))
-            .order_by()
-            .values("pk")
-        )
+        unlinked = self._uk_wide_unlinked()
         nations = sorted(place.nation_ids - place.within)
         if nations:
             links = through.objects.filter(area_id__in=nations).order_by()
             unlinked = links.values("initiative_id").union(unlinked)
-        return self.filter(pk__in=unlinked).exclude(linked(nearer))
+        return self.filter(pk__in=unlinked).exclude(self._linked(nearer))
 
     def _serving_ids(self, place, near=None):
         """Ids of the initiatives serving the place, and of those `near` it (a queryset),
@@ -172,8 +177,7 @@ class InitiativeQuerySet(models.QuerySet):
         partial index on national, the grid index), where an OR of them would make the
         database read every published row."""
         through = self.model.areas.through
-        any_link = models.Exists(through.objects.filter(initiative_id=models.OuterRef("pk")))
-        parts = [self.model.objects.filter(national=True).exclude(any_link).order_by().values("pk")]
+        parts = [self._uk_wide_unlinked()]
         if place is not None:
             ids = place.within | place.covering_ids | place.nation_ids
             linked = through.objects.filter(area_id__in=sorted(ids)).order_by()
@@ -203,11 +207,6 @@ class InitiativeQuerySet(models.QuerySet):
     def _tiers(self, place, *, near_m: float | None = None) -> dict:
         through = self.model.areas.through
 
-        def linked(ids):
-            return models.Exists(
-                through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=sorted(ids))
-            )
-
         here = [models.When(distance_m__lte=near_m, then=models.Value(TIER_HERE))] if near_m else []
         if place is None:
             return {
@@ -236,22 +235,23 @@ class InitiativeQuerySet(models.QuerySet):
             .annotate(count=models.Count("pk"))
             .values("count")
         )
+        covering = (
+            [models.When(self._linked(place.covering_ids), then=models.Value(TIER_COVERING))]
+            if place.covering
+            else []
+        )
         return {
             "tier": models.Case(
-                models.When(linked(place.within), then=models.Value(TIER_HERE)),
+                models.When(self._linked(place.within), then=models.Value(TIER_HERE)),
                 *here,
-                *(
-                    [models.When(linked(place.covering_ids), then=models.Value(TIER_COVERING))]
-                    if place.covering
-                    else []
-                ),
+                *covering,
                 default=models.Value(TIER_NATION),
                 output_field=models.IntegerField(),
             ),
             "served_area": models.Subquery(
                 serves.order_by(specific_first).values("area__name")[:1]
             ),
-            "served_within": linked(place.within),
+            "served_within": self._linked(place.within),
             "place_name": models.Value(place.area.name, output_field=models.CharField()),
             "nations_linked": Coalesce(models.Subquery(nation_links[:1]), models.Value(0)),
         }

@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 
+from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
 from .http import not_found
 from .listing import Listing
 from .listing.areas import AREA_SECTIONS, AreaSections, find_areas, index_entries, served_counts
@@ -156,6 +157,7 @@ def area_detail(request, slug):
     if area is None:
         return not_found(request, f"We don\u2019t know the area \u201c{shown(slug)}\u201d.")
     served = AreaSections(area, tree)
+    headings = served.place.tier_headings()  # the same words as the listing's tier groups
     notices: list[str] = []
 
     def page(key, queryset):
@@ -164,20 +166,20 @@ def area_detail(request, slug):
     sections = [
         {
             "key": "here",
-            "heading": f"Serving {area.name}",
+            "heading": headings[TIER_HERE],
             "page": page("here", served.here()),
             "empty": f"No published initiative serves {area.name} or a place within it yet.",
             "listing_url": reverse("initiatives:list") + f"?area={area.slug}",
         },
         {
             "key": "wider",
-            "heading": f"Serving a wider area that includes {area.name}",
+            "heading": headings[TIER_COVERING],
             "page": page("wider", served.wider()),
             "empty": "None recorded.",
         },
         {
             "key": "national",
-            "heading": f"Serving {served.nation_words()}",
+            "heading": headings[TIER_NATION],
             "page": page("national", served.national()),
             "empty": "None recorded.",
         },

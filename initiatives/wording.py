@@ -116,3 +116,16 @@ def reason_for(initiative) -> str:
     values["served_within"] = bool(values["served_within"])
     values["uk_wide"] = bool(values["uk_wide"])
     return serving_reason(**values)
+
+
+def place_reason(place, areas: list, *, national: bool) -> tuple[int | None, str]:
+    """An initiative's tier for `place` (an areas.ServedPlace) and why, in words, from
+    its service areas already in memory (ServedPlace.tier)."""
+    tier, area, uk_wide = place.tier(areas, national=national)
+    return tier, serving_reason(
+        tier=tier,
+        served_area=area.name if area is not None else None,
+        served_within=tier == TIER_HERE,
+        place_name=place.area.name,
+        uk_wide=uk_wide,
+    )

@@ -17,11 +17,10 @@ from functools import cached_property
 
 from django.http import QueryDict
 
-from ..areas import TIER_HERE
 from ..caching import cached, query_params
 from ..models import Initiative
 from ..search import suggest_correction
-from ..wording import SERVING_FIELDS, serving_reason
+from ..wording import SERVING_FIELDS, place_reason
 from .facets import ListingFacets
 from .filters import SORT_CHOICES, InitiativeFilter
 from .notices import error_notices, why_listed
@@ -152,13 +151,8 @@ class Listing:
             page.object_list = rows = list(page.object_list)
             place = self.area_place
             for row in rows:
-                tier, area, uk_wide = place.tier(list(row.areas.all()), national=row.national)
-                row.why_listed = serving_reason(
-                    tier=tier,
-                    served_area=area.name if area is not None else None,
-                    served_within=tier == TIER_HERE,
-                    place_name=place.area.name,
-                    uk_wide=uk_wide,
+                _tier, row.why_listed = place_reason(
+                    place, list(row.areas.all()), national=row.national
                 )
         return page
 

@@ -44,9 +44,6 @@ class AreaSections:
     def national(self):
         return self.published.in_tier(self.place, TIER_NATION)
 
-    def nation_words(self) -> str:
-        return self.place.nation_words()
-
     def ancestors(self) -> list[Area]:
         """The areas above, nation first."""
         return sorted(

@@ -150,12 +150,17 @@ class InitiativeFilter(django_filters.FilterSet):
         return queryset
 
     def filter_q(self, queryset, name, value):
-        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        data = self.cleaned
         return queryset.search(value, correct=not data.get("as_typed"))
 
     def filter_as_typed(self, queryset, name, value):
         # Read by filter_q; on its own it filters nothing.
         return queryset
+
+    @property
+    def cleaned(self) -> dict:
+        """The valid params (empty before the form is validated)."""
+        return getattr(self.form, "cleaned_data", {})
 
     @cached_property
     def tree(self) -> AreaTree:
@@ -164,14 +169,14 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def area_place(self):
         """The chosen area as a place served in tiers (areas.ServedPlace), or None."""
-        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        data = self.cleaned
         area = data.get("area")
         if area is None or area.pk not in self.tree.areas:
             return None
         return self.tree.place(area.pk)
 
     def only_here(self) -> bool:
-        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        data = self.cleaned
         return bool(data.get("here_only"))
 
     def filter_area(self, queryset, name, value):
@@ -190,7 +195,7 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def distance_km_value(self) -> Decimal:
         """The distance asked for, or the default when none (or a refused one) was given."""
-        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        data = self.cleaned
         return data.get("distance_km") or DEFAULT_DISTANCE_KM
 
     def filter_postcode(self, queryset, name, value):
@@ -217,7 +222,7 @@ class InitiativeFilter(django_filters.FilterSet):
         return self.sort_queryset(queryset)
 
     def sort_queryset(self, queryset):
-        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        data = self.cleaned
         sort = data.get("sort") or ""
         searching = bool((data.get("q") or "").strip())
         near = data.get("postcode") is not None or data.get("place") is not None
