@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -73,6 +73,76 @@ class PostcodeField(models.CharField):
         value = self.to_python(getattr(model_instance, self.attname))
         setattr(model_instance, self.attname, value)
         return value
+
+
+# Versions -------------------------------------------------------------------------
+
+
+class VersionedHistory(HistoricalRecords):
+    """History whose versions are unique per record: two writes can never both record
+    the same version of one record (a deletion repeats the last version it removed).
+
+    A change to a tag field that the history keeps (m2m_fields) is a version of its
+    own: the record's version moves on before it is recorded.
+    """
+
+    def get_meta_options(self, model):
+        meta = super().get_meta_options(model)
+        meta["constraints"] = [
+            models.UniqueConstraint(
+                fields=["id", "version"],
+                condition=~Q(history_type="-"),
+                name=f"{model._meta.model_name}_history_version_unique",
+            )
+        ]
+        return meta
+
+    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
+        recorded = (
+            action in ("post_add", "post_remove", "post_clear")
+            and isinstance(instance, self.cls)
+            and not hasattr(instance, "skip_history_when_saving")
+            and getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
+        )
+        if not recorded:
+            return super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
+        using = router.db_for_write(type(instance), instance=instance)
+        with transaction.atomic(using=using, savepoint=False):
+            instance.version = next_version(instance, using)
+            type(instance)._default_manager.using(using).filter(pk=instance.pk).update(
+                version=instance.version
+            )
+            return super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
+
+
+def next_version(instance: models.Model, using: str) -> int:
+    """The record's stored version plus one, read under a row lock (in a transaction)."""
+    stored = (
+        type(instance)
+        ._default_manager.using(using)
+        .select_for_update()
+        .filter(pk=instance.pk)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return ((instance.version or 0) if stored is None else stored) + 1
+
+
+def save_next_version(instance: models.Model, save, *args, **kwargs) -> None:
+    """Save `instance` (with `save`) as its stored version plus one, read under a row lock.
+
+    Every write path compares the version it read before it writes (the admin forms,
+    the import, suggestion approvals) or locks the rows first (bulk actions); the
+    number written here is taken from the stored row, locked until the transaction
+    commits, so a write that read an older copy can never record a version twice.
+    """
+    using = kwargs.get("using") or router.db_for_write(type(instance), instance=instance)
+    with transaction.atomic(using=using, savepoint=False):
+        if not instance._state.adding and instance.pk is not None:
+            instance.version = next_version(instance, using)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        save(*args, **kwargs)
 
 
 class SluggedModel(models.Model):
@@ -252,9 +322,12 @@ class Organisation(Timestamped):
         db_index=True,
     )
 
+    # Raised by every save (save_next_version); the admin form carries it.
+    version = models.PositiveIntegerField(default=1)
+
     # Every save and deletion, with who made it (the derived funding figures above are
     # copied in by recompute_funding's update(), which history does not see).
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -269,7 +342,7 @@ class Organisation(Timestamped):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self, self.name)
-        super().save(*args, **kwargs)
+        save_next_version(self, super().save, *args, **kwargs)
 
     def funding_figures(self) -> dict:
         """Largest single share, NHS share and dependency band for the latest funded year."""
@@ -307,7 +380,9 @@ class Organisation(Timestamped):
             setattr(self, field, value)
         with transaction.atomic():
             Organisation.objects.filter(pk=self.pk).update(**figures)
-            # Copied onto initiatives so that the listing filters and sorts without a join.
+            # Copied onto initiatives so that the listing filters and sorts without a join;
+            # locked in primary-key order first, as every bulk write locks them.
+            list(self.initiatives.order_by("pk").select_for_update().values_list("pk"))
             self.initiatives.update(
                 funding_dependency=figures["funding_dependency"],
                 largest_funder_share=figures["largest_funder_share"],
@@ -341,8 +416,10 @@ class FundingLine(models.Model):
         help_text="The financial year the share is for, by its starting calendar year.",
     )
     source_note = models.TextField(blank=True)
+    # Raised by every save (save_next_version); the organisation's form carries it per line.
+    version = models.PositiveIntegerField(default=1)
 
-    history = HistoricalRecords()
+    history = VersionedHistory()
 
     class Meta:
         ordering = ["-year", "-share"]
@@ -371,7 +448,7 @@ class FundingLine(models.Model):
             )
 
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
+        save_next_version(self, super().save, *args, **kwargs)
         self.organisation.recompute_funding()
 
     def delete(self, *args, **kwargs):
@@ -509,13 +586,14 @@ class Initiative(Timestamped):
     nhs_share = models.DecimalField(
         "NHS share", max_digits=5, decimal_places=2, null=True, blank=True, editable=False
     )
-    # Raised by every save; the admin form carries it so that a second curator editing
-    # the same record is refused instead of silently overwriting the first one's changes.
+    # Raised by every save (save_next_version); the admin form carries it so that a second
+    # curator editing the same record is refused instead of silently overwriting the first
+    # one's changes.
     version = models.PositiveIntegerField(default=1)
 
     objects = InitiativeQuerySet.as_manager()
     # Every save and deletion, with who made it and the tags at that moment.
-    history = HistoricalRecords(m2m_fields=INITIATIVE_HISTORY_M2M)
+    history = VersionedHistory(m2m_fields=INITIATIVE_HISTORY_M2M)
 
     class Meta:
         ordering = ["name"]
@@ -569,10 +647,6 @@ class Initiative(Timestamped):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self, self.name)
-        if not self._state.adding:
-            self.version = (self.version or 0) + 1
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         if self.organisation_id is not None:
             organisation = self.organisation
             self.funding_dependency = organisation.funding_dependency
@@ -588,7 +662,7 @@ class Initiative(Timestamped):
             locate_initiative(self)
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, *LOCATION_FIELDS}
-        super().save(*args, **kwargs)
+        save_next_version(self, super().save, *args, **kwargs)
 
     ACCESS_FIELDS = ("self_referral", "professional_referral", "drop_in", "membership")
 

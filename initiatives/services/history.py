@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from django.db import models
-from django.db.models import Max
+from django.db import models, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 HISTORY_BATCH = 500
@@ -109,7 +109,9 @@ def history_baseline(*, model, pks: Iterable[int]) -> int:
     """Record the current state of rows whose latest history record does not show it.
 
     Call before changing rows, so that their version from before the change can be
-    restored even when it was written without save(). Returns the number recorded.
+    restored even when it was written without save(). A state nobody recorded is a
+    version of its own: the row's `version` moves on before it is recorded, so that
+    each version number appears once in its history. Returns the number recorded.
     """
     pks = [pk for pk in pks if pk is not None]
     compared = _compared_fields(model)
@@ -153,7 +155,11 @@ def history_baseline(*, model, pks: Iterable[int]) -> int:
             differs |= {pk for pk in current if links_now[pk] != links_then[pk]}
         stale += sorted(differs)
     if stale:
-        history_snapshot(model=model, pks=stale, reason=BASELINE_REASON)
+        with transaction.atomic():
+            if any(f.name == "version" for f in model._meta.concrete_fields):
+                for chunk in batches(stale):
+                    model._default_manager.filter(pk__in=chunk).update(version=F("version") + 1)
+            history_snapshot(model=model, pks=stale, reason=BASELINE_REASON)
     return len(stale)
 
 
