@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 
-from ..models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative
+from ..models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative, Organisation
 from ..services import last_change, when_in_words
 
 MAX_YEAR_TOTAL = Decimal("100")
@@ -24,12 +24,86 @@ def _skip_saved_rows_check() -> None:
     """Stands in for FundingLine.clean while the inline formset checks the year totals."""
 
 
-class FundingLineForm(forms.ModelForm):
+class VersionCheckedForm(forms.ModelForm):
+    """A curator's form that refuses a save over someone else's newer one.
+
+    It carries the record's `version` as a hidden field. On save the record is locked,
+    and if its version has moved on since the form was opened, the form is refused,
+    naming the record and who changed it when, and keeps what the curator typed.
+    """
+
+    # How the refusal names the record: "the initiative", "the organisation", ...
+    record_noun = "record"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "version" not in self.fields:
+            return
+        self.fields["version"].required = False
+        self.fields["version"].widget = forms.HiddenInput()
+        instance = self.instance
+        if instance._state.adding:
+            # Nothing to compare yet (and an empty extra inline row stays unchanged).
+            self.fields["version"].disabled = True
+        if instance.pk is not None and not self.is_bound:
+            # The version to check against is the stored one, also when the form shows
+            # an earlier version to restore.
+            stored = (
+                type(instance)
+                ._default_manager.filter(pk=instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if stored is not None:
+                self.initial["version"] = stored
+
+    def clean(self):
+        cleaned = super().clean()
+        if "version" not in self.fields:
+            return cleaned
+        instance = self.instance
+        if instance._state.adding or instance.pk is None:
+            cleaned["version"] = instance.version
+            return cleaned
+        model = type(instance)
+        stored = model._default_manager.filter(pk=instance.pk)
+        if transaction.get_connection().in_atomic_block:
+            # Held until the save commits, so that two saves cannot both pass the check.
+            stored = stored.select_for_update()
+        current = stored.values_list("version", flat=True).first()
+        if current is None:
+            # Restoring a deleted record: nothing to overwrite.
+            return cleaned
+        if cleaned.get("version") != current:
+            moment, who = last_change(model, instance.pk)
+            name = str(model._default_manager.get(pk=instance.pk))
+            raise ValidationError(
+                f"Someone else changed {self.record_noun} \u201c{name}\u201d while you were "
+                f"editing it (at {when_in_words(moment)} by {who}). Your changes were not "
+                "saved: copy them, reload the page and apply them again.",
+                code="edited_by_someone_else",
+            )
+        cleaned["version"] = current
+        return cleaned
+
+
+class OrganisationAdminForm(VersionCheckedForm):
+    record_noun = "the organisation"
+
+    class Meta:
+        model = Organisation
+        # The admin's fieldsets choose the other fields.
+        fields = ["version"]
+
+
+class FundingLineForm(VersionCheckedForm):
     """One funding line in an organisation's inline; the formset checks the year totals."""
+
+    record_noun = "the funding line"
 
     class Meta:
         model = FundingLine
-        fields = ["year", "funder_type", "funder_name", "share", "source_note"]
+        fields = ["year", "funder_type", "funder_name", "share", "source_note", "version"]
         widgets = {"source_note": forms.Textarea(attrs={"rows": 1, "cols": 30})}
 
     def _post_clean(self):
@@ -70,65 +144,23 @@ class FundingLineInlineFormSet(BaseInlineFormSet):
             raise ValidationError(errors)
 
 
-class InitiativeAdminForm(forms.ModelForm):
-    """The curators' initiative form, refusing a save over someone else's newer one.
+class InitiativeAdminForm(VersionCheckedForm):
+    """The curators' initiative form, refusing a save over someone else's newer one
+    (VersionCheckedForm); restoring an earlier version brings back its tags too."""
 
-    It carries the record's `version` as a hidden field. On save the record is locked,
-    and if its version has moved on since the form was opened, the form is refused
-    with who changed it and when, and keeps what the curator typed.
-    """
+    record_noun = "the initiative"
 
     class Meta:
         model = Initiative
         # The admin's fieldsets choose the other fields.
         fields = ["version"]
-        widgets = {"version": forms.HiddenInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "version" not in self.fields:
-            return
-        self.fields["version"].required = False
-        instance = self.instance
-        if instance.pk is not None and not self.is_bound:
-            # The version to check against is the stored one, also when the form shows
-            # an earlier version to restore.
-            stored = (
-                Initiative.objects.filter(pk=instance.pk).values_list("version", flat=True).first()
-            )
-            if stored is not None:
-                self.initial["version"] = stored
         # Restoring an earlier version: its tags too, not today's.
-        record = getattr(instance, "_history", None)
+        record = getattr(self.instance, "_history", None)
         if record is not None and not self.is_bound:
             for name in INITIATIVE_HISTORY_M2M:
                 if name in self.fields:
                     target = Initiative._meta.get_field(name).m2m_reverse_field_name() + "_id"
                     self.initial[name] = list(getattr(record, name).values_list(target, flat=True))
-
-    def clean(self):
-        cleaned = super().clean()
-        if "version" not in self.fields:
-            return cleaned
-        instance = self.instance
-        if instance._state.adding or instance.pk is None:
-            cleaned["version"] = instance.version
-            return cleaned
-        stored = Initiative.objects.filter(pk=instance.pk)
-        if transaction.get_connection().in_atomic_block:
-            # Held until the save commits, so that two saves cannot both pass the check.
-            stored = stored.select_for_update()
-        current = stored.values_list("version", flat=True).first()
-        if current is None:
-            # Restoring a deleted initiative: nothing to overwrite.
-            return cleaned
-        if cleaned.get("version") != current:
-            moment, who = last_change(Initiative, instance.pk)
-            raise ValidationError(
-                "Someone else changed this initiative while you were editing it "
-                f"(at {when_in_words(moment)} by {who}). Your changes were not saved: copy "
-                "them, reload the page and apply them again.",
-                code="edited_by_someone_else",
-            )
-        cleaned["version"] = current
-        return cleaned

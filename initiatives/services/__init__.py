@@ -3,6 +3,7 @@ named `<thing>_<action>` and called explicitly by the views, commands and admin.
 
 - `history`: history written in bulk (imports, baselines before a change) and
   when a record last changed.
+- `locking`: rows locked in primary-key order before a write that changes many.
 - `locations`: initiatives placed from their postcodes after the postcode
   directory is imported.
 
@@ -19,6 +20,7 @@ from .history import (
     when_in_words,
 )
 from .locations import initiatives_locate
+from .locking import rows_lock
 
 __all__ = [
     "BASELINE_REASON",
@@ -27,5 +29,6 @@ __all__ = [
     "history_snapshot",
     "initiatives_locate",
     "last_change",
+    "rows_lock",
     "when_in_words",
 ]

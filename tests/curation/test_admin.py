@@ -398,6 +398,8 @@ def organisation_data(organisation, lines: list[dict], initial: int) -> dict:
         "volunteers": "",
         "paid_staff": "",
         "source_note": "",
+        # The versions the form was opened at (the stored ones unless a test says otherwise).
+        "version": organisation.version,
         "funding_lines-TOTAL_FORMS": str(len(lines)),
         "funding_lines-INITIAL_FORMS": str(initial),
         "funding_lines-MIN_NUM_FORMS": "0",
@@ -413,6 +415,8 @@ def organisation_data(organisation, lines: list[dict], initial: int) -> dict:
             "funder_name": "",
             "source_note": "",
         } | line
+        if row["id"] and "version" not in row:
+            row["version"] = FundingLine.objects.get(pk=row["id"]).version
         if row.pop("DELETE", False):
             row["DELETE"] = "on"
         data.update({f"funding_lines-{n}-{key}": value for key, value in row.items()})

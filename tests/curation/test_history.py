@@ -252,7 +252,7 @@ class TestTwoCuratorsEditing:
     def test_the_second_save_is_refused_and_keeps_what_was_typed(
         self, client, curator, django_user_model
     ):
-        initiative = InitiativeFactory(summary="Original.")
+        initiative = InitiativeFactory(name="Walk and Talk", summary="Original.")
         other = make_user(django_user_model, "sam", "Curator", first_name="Sam", last_name="Lee")
         # Both open the form: each gets the version it was opened at.
         client.force_login(curator)
@@ -269,7 +269,10 @@ class TestTwoCuratorsEditing:
         )
         assert response.status_code == 200
         body = text(response)
-        assert "Someone else changed this initiative while you were editing it (at " in body
+        assert (
+            "Someone else changed the initiative \u201cWalk and Talk\u201d while you were "
+            "editing it (at " in body
+        )
         assert "by Sam Lee). Your changes were not saved: copy them, reload the page" in body
         assert "Cara&#x27;s words." in body or "Cara's words." in body
         initiative.refresh_from_db()
@@ -283,6 +286,65 @@ class TestTwoCuratorsEditing:
         assert response.status_code == 302
         initiative.refresh_from_db()
         assert initiative.summary == "Cara's words."
+
+    def test_an_organisation_saved_by_someone_else_is_named_and_nothing_is_lost(
+        self, client, curator, django_user_model
+    ):
+        organisation = OrganisationFactory(name="KeyRing", members=10)
+        opened = organisation_data(organisation, [], initial=0)
+        other = make_user(django_user_model, "sam", "Curator", first_name="Sam", last_name="Lee")
+        second = client.__class__()
+        second.force_login(other)
+        assert second.post(admin_url(organisation), opened | {"members": "12"}).status_code == 302
+
+        client.force_login(curator)
+        response = client.post(admin_url(organisation), opened | {"members": "99"})
+        assert response.status_code == 200
+        body = text(response)
+        assert (
+            "Someone else changed the organisation \u201cKeyRing\u201d while you were editing it"
+            in body
+        )
+        assert "by Sam Lee). Your changes were not saved" in body
+        assert 'name="members" value="99"' in body
+        organisation.refresh_from_db()
+        assert organisation.members == 12
+
+    def test_a_funding_line_changed_meanwhile_is_named_and_kept(self, client, curator):
+        organisation = OrganisationFactory(name="KeyRing")
+        line = FundingLineFactory(organisation=organisation, share=40, year=2025)
+        opened = organisation_data(organisation, [{"id": line.pk, "share": "60"}], initial=1)
+        # Someone else's change to the line alone (a seed load, say).
+        line.share = 45
+        line.save()
+
+        client.force_login(curator)
+        response = client.post(admin_url(organisation), opened)
+        assert response.status_code == 200
+        assert "Someone else changed the funding line \u201cNHS 45.00% (2025)\u201d" in text(
+            response
+        )
+        line.refresh_from_db()
+        assert line.share == 45
+
+    def test_a_bulk_action_keeps_an_edit_saved_a_moment_before(self, client, curator):
+        initiative = InitiativeFactory(summary="Old.", last_verified_on=None)
+        client.force_login(curator)
+        # The curator's list showed the old summary; someone saves a new one before the
+        # action runs: the action applies to the record as it is now.
+        initiative.summary = "Saved a moment before."
+        initiative.save()
+        client.post(
+            admin_url(Initiative, "changelist"),
+            {"action": "mark_verified_today", "_selected_action": [initiative.pk]},
+        )
+        initiative.refresh_from_db()
+        assert initiative.summary == "Saved a moment before."
+        assert initiative.last_verified_on is not None
+        versions = list(
+            initiative.history.exclude(history_type="-").values_list("version", flat=True)
+        )
+        assert len(versions) == len(set(versions))
 
     def test_every_save_moves_the_version_on(self):
         initiative = InitiativeFactory()

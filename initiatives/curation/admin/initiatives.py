@@ -19,7 +19,7 @@ from ...models import (
     Initiative,
     Suggestion,
 )
-from ...services import history_baseline, history_snapshot
+from ...services import batches, history_baseline, history_snapshot, rows_lock
 from ...validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
 from ..forms import (
     InitiativeAdminForm,
@@ -330,35 +330,62 @@ class InitiativeAdmin(HistoryAdmin):
 
         return import_problems_csv_view(self, request)
 
-    def _save_each(self, request, queryset, change, done: str) -> int:
-        """Apply `change` to each record and save it, so that history records every edit."""
+    def _save_each(self, request, queryset, change, done: str, *, needed=None) -> None:
+        """Apply `change` to each selected record and save it, so that history records
+        every edit.
+
+        The selected rows are locked first, in primary-key order, and read again under
+        the lock: a curator's save that landed a moment before is kept (the change is
+        applied to the record as it is now), and a save still in progress waits for
+        this one and is then refused by its own version check. `needed` (a record ->
+        bool test, on the record as it is now) leaves out those that need no change.
+        """
+        selected = sorted(queryset.order_by().values_list("pk", flat=True))
         changed = 0
         with transaction.atomic():
-            history_baseline(model=Initiative, pks=list(queryset.values_list("pk", flat=True)))
-            for initiative in queryset.select_related("organisation").iterator(chunk_size=500):
-                change(initiative)
-                initiative.save()
-                changed += 1
+            locked = sorted(rows_lock(model=Initiative, pks=selected))
+            wanted = []
+            for chunk in batches(locked):
+                for initiative in (
+                    Initiative.objects.filter(pk__in=chunk).select_related("organisation")
+                ).order_by("pk"):
+                    if needed is None or needed(initiative):
+                        wanted.append(initiative.pk)
+            history_baseline(model=Initiative, pks=wanted)
+            for chunk in batches(wanted):
+                for initiative in (
+                    Initiative.objects.filter(pk__in=chunk).select_related("organisation")
+                ).order_by("pk"):
+                    change(initiative)
+                    initiative.save()
+                    changed += 1
         self.message_user(
             request, f"{changed} {model_ngettext(self.opts, changed)} {done}.", messages.SUCCESS
         )
-        return changed
-
-    def _set_status(self, request, queryset, status: str, done: str) -> None:
-        selected = queryset.count()
-
-        def change(initiative):
-            initiative.status = status
-
-        changed = self._save_each(request, queryset.exclude(status=status), change, done)
-        if selected > changed:
-            unchanged = selected - changed
+        unchanged = len(locked) - changed
+        if unchanged:
             self.message_user(
                 request,
                 f"{unchanged} {model_ngettext(self.opts, unchanged)} already {done}: "
                 "left as they were.",
                 messages.INFO,
             )
+        gone = len(selected) - len(locked)
+        if gone:
+            self.message_user(
+                request,
+                f"{gone} {model_ngettext(self.opts, gone)} no longer in the register "
+                "(deleted by someone else): nothing to change.",
+                messages.WARNING,
+            )
+
+    def _set_status(self, request, queryset, status: str, done: str) -> None:
+        def change(initiative):
+            initiative.status = status
+
+        self._save_each(
+            request, queryset, change, done, needed=lambda initiative: initiative.status != status
+        )
 
     @admin.action(description="Publish the selected initiatives", permissions=["change"])
     def publish(self, request, queryset):

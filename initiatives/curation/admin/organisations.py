@@ -10,6 +10,7 @@ from ...services import history_baseline
 from ..forms import (
     FundingLineForm,
     FundingLineInlineFormSet,
+    OrganisationAdminForm,
 )
 from .base import URL_FIELDS, HistoryAdmin, share_display
 
@@ -30,6 +31,7 @@ class FundingLineInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(HistoryAdmin):
+    form = OrganisationAdminForm
     list_display = [
         "name",
         "legal_form",
@@ -77,7 +79,19 @@ class OrganisationAdmin(HistoryAdmin):
                 ]
             },
         ),
-        ("Source", {"fields": ["source_note", "uuid", "created_at", "updated_at"]}),
+        (
+            "Source",
+            {
+                "fields": [
+                    "source_note",
+                    "uuid",
+                    "created_at",
+                    "updated_at",
+                    # Hidden: refuses a save over someone else's newer one.
+                    "version",
+                ]
+            },
+        ),
     ]
 
     # The organisation's history page lists its funding lines' changes too.

@@ -1,0 +1,30 @@
+"""Row locks for writes that change many records at once.
+
+Every write that changes several records locks them first, in primary-key order, so
+that two such writes wait for each other instead of deadlocking, and a write that
+read a record earlier compares its version with the locked one before writing.
+"""
+
+from collections.abc import Iterable
+
+from django.db import models
+
+from .history import batches
+
+
+def rows_lock(*, model: type[models.Model], pks: Iterable[int]) -> dict[int, int]:
+    """Lock the rows (in primary-key order, held until the transaction ends); return
+    each locked row's stored version (or 0 for a model without one).
+
+    Call inside a transaction. Rows that no longer exist are left out.
+    """
+    ordered = sorted({pk for pk in pks if pk is not None})
+    versioned = any(f.name == "version" for f in model._meta.concrete_fields)
+    stored: dict[int, int] = {}
+    for chunk in batches(ordered):
+        rows = model._default_manager.filter(pk__in=chunk).order_by("pk").select_for_update()
+        if versioned:
+            stored.update(rows.values_list("pk", "version"))
+        else:
+            stored.update((pk, 0) for pk in rows.values_list("pk", flat=True))
+    return stored
