@@ -3,9 +3,10 @@
 Export, edit in a spreadsheet, import: rows with a known UUID update that record,
 other rows create drafts. Every row is checked first (import_rows), and every
 problem is reported by row and column; nothing is written unless every row is
-valid, and then all of it is written in one transaction. This module matches the
-checked rows with the register (records by UUID, organisations by name), plans
-what each would change, and writes the plan.
+valid, and then all of it is written in one transaction, which first locks the
+records it changes and refuses the file if any of them changed while it was
+checked. This module matches the checked rows with the register (records by UUID,
+organisations by name), plans what each would change, and writes the plan.
 """
 
 import uuid
@@ -22,6 +23,7 @@ from initiatives.services import (
     history_baseline,
     history_snapshot,
     last_change,
+    rows_lock,
     when_in_words,
 )
 
@@ -76,6 +78,8 @@ class Plan:
     new_organisations: dict[str, dict] = field(default_factory=dict)  # casefold name -> values
     organisation_names: dict[str, str] = field(default_factory=dict)
     organisation_changes: dict[int, dict] = field(default_factory=dict)
+    # The first row naming each organisation the file changes (for problems).
+    organisation_rows: dict[int, int] = field(default_factory=dict)
 
 
 def existing_initiatives(keys: list[uuid.UUID]) -> dict[uuid.UUID, Initiative]:
@@ -197,6 +201,7 @@ def plan_import(
         }
         if changed:
             plan.organisation_changes[key] = changed
+            plan.organisation_rows[key] = organisation_rows[key][0]
     for row in rows:
         if isinstance(row.organisation_key, tuple):
             name = row.organisation_key[1]
@@ -257,6 +262,55 @@ def _check_not_changed_since_export(row: ImportRecord, problems: list[Problem]) 
 
 
 # Writing ------------------------------------------------------------------------------
+
+
+def _changed_meanwhile(model, pk, stored_version) -> str:
+    if stored_version is None:
+        return "was deleted from the register while the file was being checked"
+    moment, who = last_change(model, pk)
+    return (
+        f"was changed in the register at {when_in_words(moment)} by {who} while the file "
+        "was being checked"
+    )
+
+
+def lock_what_changes(plan: Plan) -> None:
+    """Lock the organisations and initiatives the import changes (in primary-key order,
+    organisations first, as an organisation's save locks its initiatives) and refuse
+    the whole import if any of them changed after the file was checked against it.
+
+    Call inside the import's transaction. Raises ImportRefused naming each record.
+    """
+    problems = []
+    stored = rows_lock(model=Organisation, pks=plan.organisation_changes)
+    for pk in plan.organisation_changes:
+        organisation = plan.all_organisations[pk]
+        if stored.get(pk) != organisation.version:
+            problems.append(
+                Problem(
+                    plan.organisation_rows.get(pk),
+                    "Organisation",
+                    f"The organisation \u201c{organisation.name}\u201d "
+                    f"{_changed_meanwhile(Organisation, pk, stored.get(pk))}. Importing the "
+                    "row would undo that change, so nothing was imported: upload the file "
+                    "again.",
+                )
+            )
+    stored = rows_lock(model=Initiative, pks=[row.initiative.pk for row in plan.updates])
+    for row in plan.updates:
+        pk = row.initiative.pk
+        if stored.get(pk) != row.initiative.version:
+            problems.append(
+                Problem(
+                    row.number,
+                    "UUID",
+                    f"The initiative \u201c{row.initiative.name}\u201d "
+                    f"{_changed_meanwhile(Initiative, pk, stored.get(pk))}. Importing the row "
+                    "would undo that change, so nothing was imported: upload the file again.",
+                )
+            )
+    if problems:
+        raise ImportRefused(sorted(problems, key=lambda p: p.row or 0))
 
 
 def _write(plan: Plan, *, user, filename: str) -> ImportResult:
@@ -440,6 +494,7 @@ def import_initiatives(
         return result
     try:
         with transaction.atomic():
+            lock_what_changes(plan)
             written = _write(plan, user=user, filename=filename)
             bump_version()
             return written

@@ -217,6 +217,91 @@ class TestRoundTrip:
         assert first.summary == "Changed by a curator after the export."
 
 
+class TestChangedWhileChecking:
+    """The file is checked outside the transaction; what changed meanwhile is refused."""
+
+    @pytest.fixture
+    def someone_saves_after_the_check(self, monkeypatch):
+        from initiatives.loading import imports
+
+        real = imports.plan_import
+        edits = []
+
+        def plan_then_save(*args):
+            plan = real(*args)
+            for edit in edits:
+                edit()
+            return plan
+
+        monkeypatch.setattr(imports, "plan_import", plan_then_save)
+        return edits
+
+    def test_an_edit_saved_meanwhile_is_kept_and_the_file_refused(
+        self, register, someone_saves_after_the_check
+    ):
+        first = register["first"]
+
+        def curator_saves():
+            record = Initiative.objects.get(pk=first.pk)
+            record.summary = "A curator's edit."
+            record.save()
+
+        someone_saves_after_the_check.append(curator_saves)
+        rows = table(export())
+        rows[0]["Summary"] = "From the file."
+        rows[1]["Summary"] = "Also from the file."
+        problems = problems_of(to_csv(rows))
+        assert len(problems) == 1
+        assert problems[0].startswith(
+            "Row 2, UUID: The initiative \u201cKeyRing allotments\u201d was changed in the "
+            "register at "
+        )
+        assert problems[0].endswith(
+            " by an import or a script (no one signed in) while the file was being checked. "
+            "Importing the row would undo that change, so nothing was imported: upload the "
+            "file again."
+        )
+        first.refresh_from_db()
+        register["second"].refresh_from_db()
+        assert first.summary == "A curator's edit."
+        assert register["second"].summary != "Also from the file."
+
+    def test_an_organisation_changed_meanwhile_is_named(
+        self, register, someone_saves_after_the_check
+    ):
+        keyring = register["keyring"]
+
+        def curator_saves():
+            organisation = Organisation.objects.get(pk=keyring.pk)
+            organisation.members = 41
+            organisation.save()
+
+        someone_saves_after_the_check.append(curator_saves)
+        rows = table(export())
+        rows[0]["Members"] = "50"
+        problems = problems_of(to_csv(rows))
+        assert len(problems) == 1
+        assert problems[0].startswith(
+            "Row 2, Organisation: The organisation \u201cKeyRing\u201d was changed in the register"
+        )
+        keyring.refresh_from_db()
+        assert keyring.members == 41
+
+    def test_a_record_deleted_meanwhile_is_named(self, register, someone_saves_after_the_check):
+        second = register["second"]
+        someone_saves_after_the_check.append(
+            lambda: Initiative.objects.filter(pk=second.pk).delete()
+        )
+        rows = table(export())
+        rows[1]["Summary"] = "From the file."
+        problems = problems_of(to_csv(rows))
+        assert problems == [
+            "Row 3, UUID: The initiative \u201cHalton ukuleles\u201d was deleted from the "
+            "register while the file was being checked. Importing the row would undo that "
+            "change, so nothing was imported: upload the file again."
+        ]
+
+
 class TestBrokenFiles:
     def test_wrong_headers(self, register):
         data = b"UUID,Nmae,Role,Colour\n,Choir,Both,blue\n"
