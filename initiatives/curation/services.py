@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Initiative, Organisation, Suggestion
-from ..services import history_baseline, when_in_words
+from ..services import history_baseline, last_change, when_in_words
 
 REJECTION_REASON_MAX = 2000
 
@@ -59,13 +59,20 @@ def suggested_draft(suggestion: Suggestion, fields: Iterable[str]) -> Initiative
 
 @transaction.atomic
 def suggestion_accept(
-    *, suggestion: Suggestion, curator, fields: Iterable[str] | None = None
+    *,
+    suggestion: Suggestion,
+    curator,
+    fields: Iterable[str] | None = None,
+    seen_version: int | None = None,
 ) -> Initiative:
     """Accept a suggestion: a new initiative becomes a draft, a correction is applied.
 
     `fields` names the proposed fields to use (None: all of them); for a correction,
-    only those are written to the initiative. Returns the draft or the corrected
-    initiative. Raises SuggestionError, changing nothing, when it cannot be done.
+    only those are written to the initiative. `seen_version` is the initiative's
+    version the curator reviewed the correction against: if the initiative has
+    changed since, nothing is applied (the curator compared the proposal with values
+    that are no longer there). Returns the draft or the corrected initiative. Raises
+    SuggestionError, changing nothing, when it cannot be done.
     """
     suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.status != Suggestion.Status.NEW:
@@ -96,8 +103,16 @@ def suggestion_accept(
             )
         if not chosen:
             raise SuggestionError("Tick at least one change to apply, or reject the suggestion.")
-        history_baseline(model=Initiative, pks=[suggestion.initiative_id])
         initiative = Initiative.objects.select_for_update().get(pk=suggestion.initiative_id)
+        if seen_version is not None and initiative.version != seen_version:
+            moment, who = last_change(Initiative, initiative.pk)
+            raise SuggestionError(
+                f"\u201c{initiative}\u201d was changed at {when_in_words(moment)} by {who} "
+                "while you were reviewing this suggestion, so nothing was applied. The "
+                "\u201cNow\u201d column shows it as it is now: check the changes and apply "
+                "them again."
+            )
+        history_baseline(model=Initiative, pks=[initiative.pk])
         for name in chosen:
             setattr(initiative, name, proposed[name])
         others = [f.name for f in Initiative._meta.fields if f.name not in chosen]

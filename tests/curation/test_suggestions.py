@@ -490,16 +490,56 @@ class TestQueue:
         suggestion = SuggestionFactory(
             initiative=initiative, proposed={"summary": "New.", "cost": "paid"}
         )
+        review = page(curator_client.get(admin_url(suggestion)))
+        assert f'name="initiative_version" value="{initiative.version}"' in review
         response = curator_client.post(
-            admin_url(suggestion), {"action": "accept", "fields": ["cost"]}, follow=True
+            admin_url(suggestion),
+            {"action": "accept", "fields": ["cost"], "initiative_version": initiative.version},
+            follow=True,
         )
         assert "Applied 1 change to" in page(response)
         initiative.refresh_from_db()
         assert (initiative.summary, initiative.cost) == ("Old.", "paid")
 
+    def test_an_initiative_changed_during_the_review_is_not_overwritten(self, curator_client):
+        initiative = InitiativeFactory(name="KeyRing", summary="Old.")
+        suggestion = SuggestionFactory(initiative=initiative, proposed={"summary": "New."})
+        reviewed = initiative.version
+        # Another curator rewrites the summary while this one reads the review page.
+        initiative.summary = "Rewritten by a colleague."
+        initiative.save()
+        response = curator_client.post(
+            admin_url(suggestion),
+            {"action": "accept", "fields": ["summary"], "initiative_version": reviewed},
+        )
+        assert response.status_code == 200
+        body = page(response)
+        assert "\u201cKeyRing\u201d was changed at " in body
+        assert "while you were reviewing this suggestion, so nothing was applied" in body
+        # The page now shows the record as it is, with the curator's ticks kept.
+        assert "Rewritten by a colleague." in body
+        assert 'value="summary" id="apply-summary" checked' in body
+        assert f'name="initiative_version" value="{reviewed + 1}"' in body
+        initiative.refresh_from_db()
+        suggestion.refresh_from_db()
+        assert (initiative.summary, suggestion.status) == ("Rewritten by a colleague.", "new")
+
+    def test_a_review_page_that_did_not_say_what_it_showed_is_refused(self, curator_client):
+        initiative = InitiativeFactory(summary="Old.")
+        suggestion = SuggestionFactory(initiative=initiative, proposed={"summary": "New."})
+        response = curator_client.post(
+            admin_url(suggestion), {"action": "accept", "fields": ["summary"]}
+        )
+        assert "This page is out of date: reload it" in page(response)
+        initiative.refresh_from_db()
+        assert initiative.summary == "Old."
+
     def test_accepting_with_nothing_ticked_says_so(self, curator_client):
-        suggestion = SuggestionFactory(initiative=InitiativeFactory())
-        response = curator_client.post(admin_url(suggestion), {"action": "accept"})
+        initiative = InitiativeFactory()
+        suggestion = SuggestionFactory(initiative=initiative)
+        response = curator_client.post(
+            admin_url(suggestion), {"action": "accept", "initiative_version": initiative.version}
+        )
         assert response.status_code == 200
         assert "Tick at least one change to apply" in page(response)
 

@@ -109,6 +109,7 @@ class SuggestionAdmin(admin.ModelAdmin):
                         fields=[n for n in suggestion.proposed if n in ticked]
                         if correction
                         else None,
+                        seen_version=self.seen_version(request) if correction else None,
                     )
                     if correction:
                         applied = len(ticked & set(suggestion.proposed))
@@ -154,6 +155,17 @@ class SuggestionAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/initiatives/suggestion/review.html", context)
+
+    @staticmethod
+    def seen_version(request) -> int:
+        """The initiative's version the review page showed; a page that does not say
+        (out of date, or not ours) is refused rather than trusted."""
+        value = request.POST.get("initiative_version", "")
+        if not (value.isdecimal() and len(value) < 10):
+            raise SuggestionError(
+                "This page is out of date: reload it, check the changes and apply them again."
+            )
+        return int(value)
 
     @staticmethod
     def review_rows(suggestion: Suggestion) -> list[dict]:
