@@ -14,7 +14,7 @@ COPY directory ./directory
 COPY initiatives ./initiatives
 COPY places ./places
 RUN pip install .
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 COPY templates ./templates
 COPY static ./static
 COPY seeds ./seeds
@@ -29,6 +29,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), headers={'X-Forwarded-Proto': 'https'}), timeout=4)"
 
-# WEB_CONCURRENCY sets the worker count (default 2 x cores + 1). No gunicorn access log:
-# the site writes one JSON line per request itself, with its request id.
-CMD ["sh", "-c", "exec gunicorn directory.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-$(( $(nproc) * 2 + 1 ))} --forwarded-allow-ips='*'"]
+# gunicorn.conf.py: PORT, WEB_CONCURRENCY workers (default 2 x cores + 1), GUNICORN_TIMEOUT
+# (30 s) and no access log (the site writes one JSON line per request itself).
+CMD ["gunicorn", "directory.wsgi", "--config", "gunicorn.conf.py"]

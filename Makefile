@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run install install-dev test lint format bench loadtest seed clean
+.PHONY: run install install-dev test faults lint format bench loadtest seed clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ format: install-dev
 
 test: install-dev lint
 	bash scripts/test-all
+
+# The fault suite alone (tests/faults/: real concurrency, PostgreSQL only).
+faults: install-dev
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	  $(PY) -m pytest -m faults tests/faults
 
 bench: install-dev
 	bash scripts/bench

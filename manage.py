@@ -7,6 +7,8 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "directory.settings")
+    # Commands (imports, migrations) get the longer database time limits (settings.py).
+    os.environ.setdefault("DJANGO_PROCESS", "command")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

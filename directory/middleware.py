@@ -7,6 +7,11 @@ import uuid
 
 import sentry_sdk
 from django.conf import settings
+from django.db import OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+from initiatives.services import database_busy
 
 from .errors import api_error, body_too_large, is_api
 from .logging import request_id_var
@@ -144,3 +149,34 @@ class PrimaryDatabaseMiddleware:
             with use_primary():
                 return self.get_response(request)
         return self.get_response(request)
+
+
+class DatabaseBusyMiddleware:
+    """A statement cancelled by a database time limit (settings.DB_STATEMENT_TIMEOUT,
+    DB_LOCK_TIMEOUT) or a deadlock is a 503 that says "try again", not a 500.
+
+    The request's transaction was rolled back, so nothing of it was written.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError) or database_busy(exception) is None:
+            return None
+        request_logger.warning(
+            "Database busy (%s) on %s %s",
+            database_busy(exception),
+            request.method,
+            request.path,
+        )
+        if is_api(request):
+            response = api_error(503)
+        else:
+            # No request context: the page needs nothing from the database.
+            response = HttpResponse(render_to_string("busy.html"), status=503)
+        response["Retry-After"] = "5"
+        return response

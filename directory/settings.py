@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A statement cancelled by a time limit: 503 "try again" (its exceptions come from views).
+    "directory.middleware.DatabaseBusyMiddleware",
     # Records who made each change that django-simple-history keeps.
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its lockout page.
@@ -192,10 +194,39 @@ else:
         }
     }
 
-# The register's queries are short: PostgreSQL's JIT compiler costs more than it saves.
+# Time limits on PostgreSQL, so that nothing hangs: a statement running longer than
+# DB_STATEMENT_TIMEOUT, or waiting longer than DB_LOCK_TIMEOUT for a row another write
+# holds, is cancelled and the request answered with a clear refusal (directory/busy.py).
+# Management commands (manage.py sets DJANGO_PROCESS=command) get longer limits: imports
+# and migrations run for minutes. Seconds; 0 turns a limit off.
+DB_LIMITS_FOR = os.environ.get("DJANGO_PROCESS", "web").strip() or "web"
+if DB_LIMITS_FOR == "command":
+    DB_STATEMENT_TIMEOUT = env_float("DJANGO_DB_COMMAND_STATEMENT_TIMEOUT", 1800)
+    DB_LOCK_TIMEOUT = env_float("DJANGO_DB_COMMAND_LOCK_TIMEOUT", 60)
+else:
+    DB_STATEMENT_TIMEOUT = env_float("DJANGO_DB_STATEMENT_TIMEOUT", 5)
+    DB_LOCK_TIMEOUT = env_float("DJANGO_DB_LOCK_TIMEOUT", 3)
+# /healthz's probe: a read of the register that must answer within this (seconds).
+HEALTHZ_PROBE_TIMEOUT = env_float("DJANGO_HEALTHZ_PROBE_TIMEOUT", 1)
+
+
+def postgres_options() -> str:
+    """The server options every PostgreSQL connection starts with."""
+    # The register's queries are short: PostgreSQL's JIT compiler costs more than it saves.
+    options = ["-c jit=off"]
+    for name, seconds in [
+        ("statement_timeout", DB_STATEMENT_TIMEOUT),
+        ("lock_timeout", DB_LOCK_TIMEOUT),
+    ]:
+        if seconds < 0:
+            raise ImproperlyConfigured(f"The database's {name} must be 0 (off) or more seconds.")
+        options.append(f"-c {name}={round(seconds * 1000)}")
+    return " ".join(options)
+
+
 for _alias in DATABASES.values():
     if "postgresql" in _alias["ENGINE"]:
-        _alias.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        _alias.setdefault("OPTIONS", {}).setdefault("options", postgres_options())
 
 # A PostgreSQL read replica for public pages (directory/routers.py); writes go to the primary.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
@@ -205,7 +236,7 @@ if DATABASE_REPLICA_URL:
     )
     # Tests use the primary's test database under both names.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", postgres_options())
     DATABASE_ROUTERS = ["directory.routers.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -2,7 +2,8 @@
 
 import sys
 
-from django.db import DatabaseError, connection
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -12,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from initiatives.api.errors import error_response
 from initiatives.caching import cached
 from initiatives.models import Area, Initiative
+from initiatives.services import database_busy
 
 from .errors import CSRF_MESSAGE, api_error, is_api
 
@@ -77,12 +79,28 @@ def home_figures() -> dict:
 
 @never_cache
 def healthz(request):
-    """200 when the database answers, 503 otherwise (for load balancers and the container)."""
+    """200 when the database answers in time, 503 otherwise (for load balancers and the
+    container).
+
+    The probe reads the register's main table within HEALTHZ_PROBE_TIMEOUT on
+    PostgreSQL, so a worker whose pages would hang (the table locked by a migration,
+    the server overloaded) reports "degraded" and is taken out of rotation.
+    """
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                limit = str(max(1, round(settings.HEALTHZ_PROBE_TIMEOUT * 1000)))
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true), "
+                    "set_config('lock_timeout', %s, true)",
+                    [limit, limit],
+                )
+            table = connection.ops.quote_name(Initiative._meta.db_table)
+            cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 - a model's table
             cursor.fetchone()
-    except DatabaseError:
+    except DatabaseError as exc:
+        if database_busy(exc):
+            return JsonResponse({"status": "degraded", "database": "slow"}, status=503)
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
 

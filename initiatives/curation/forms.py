@@ -5,11 +5,11 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.forms.models import BaseInlineFormSet
 
 from ..models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative, Organisation
-from ..services import last_change, when_in_words
+from ..services import database_busy, last_change, when_in_words
 
 MAX_YEAR_TOTAL = Decimal("100")
 
@@ -70,7 +70,19 @@ class VersionCheckedForm(forms.ModelForm):
         if transaction.get_connection().in_atomic_block:
             # Held until the save commits, so that two saves cannot both pass the check.
             stored = stored.select_for_update()
-        current = stored.values_list("version", flat=True).first()
+        try:
+            with transaction.atomic():
+                current = stored.values_list("version", flat=True).first()
+        except OperationalError as exc:
+            if database_busy(exc) is None:
+                raise
+            # Another save held the record past the lock time limit (DB_LOCK_TIMEOUT).
+            raise ValidationError(
+                f"Someone else is saving {self.record_noun} \u201c{instance}\u201d right "
+                "now, so your changes were not saved. They are still here: save again in a "
+                "moment.",
+                code="saved_by_someone_else_now",
+            ) from exc
         if current is None:
             # Restoring a deleted record: nothing to overwrite.
             return cleaned

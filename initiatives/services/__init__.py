@@ -20,11 +20,12 @@ from .history import (
     when_in_words,
 )
 from .locations import initiatives_locate
-from .locking import rows_lock
+from .locking import database_busy, rows_lock
 
 __all__ = [
     "BASELINE_REASON",
     "batches",
+    "database_busy",
     "history_baseline",
     "history_snapshot",
     "initiatives_locate",

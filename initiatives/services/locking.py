@@ -28,3 +28,21 @@ def rows_lock(*, model: type[models.Model], pks: Iterable[int]) -> dict[int, int
         else:
             stored.update((pk, 0) for pk in rows.values_list("pk", flat=True))
     return stored
+
+
+# PostgreSQL's codes for a statement cancelled by a time limit or a lock wait that could
+# not end: lock_timeout, statement_timeout (query_canceled) and a deadlock.
+BUSY_SQLSTATES = {"55P03": "lock", "57014": "statement", "40P01": "deadlock"}
+
+
+def database_busy(error: BaseException) -> str | None:
+    """ "lock", "statement" or "deadlock" when `error` (or what caused it) is the database
+    giving up on a time limit or a lock; None for any other error."""
+    seen = 0
+    while error is not None and seen < 5:
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if code in BUSY_SQLSTATES:
+            return BUSY_SQLSTATES[code]
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None

@@ -4,12 +4,9 @@ each through a real write path, each on a connection of its own."""
 from datetime import date
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.curation.admin.initiatives import InitiativeAdmin
 from initiatives.exports import export_lines
 from initiatives.loading.imports import import_initiatives
 from initiatives.loading.problems import ImportRefused
@@ -17,45 +14,16 @@ from initiatives.models import Initiative, Suggestion
 from tests.curation.test_history import form_data
 from tests.factories import InitiativeFactory, OrganisationFactory
 
-from .conftest import FAULTS, Hold, Worker, wait_until_blocked_or_done
+from .conftest import (
+    FAULTS,
+    Worker,
+    change_url,
+    curator_client,
+    start_admin_save,
+    wait_until_blocked_or_done,
+)
 
 pytestmark = FAULTS
-
-
-def curator_client(username: str) -> Client:
-    user = get_user_model().objects.create_superuser(username, f"{username}@example.org")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def change_url(initiative) -> str:
-    return reverse("admin:initiatives_initiative_change", args=[initiative.pk])
-
-
-@pytest.fixture
-def held_admin_save(monkeypatch):
-    """An admin save of an initiative that stops, its row written and locked, just before
-    its transaction commits (in InitiativeAdmin.log_change), until released."""
-    hold = Hold("admin save")
-    original = InitiativeAdmin.log_change
-
-    def log_change_then_pause(self, request, obj, message):
-        result = original(self, request, obj, message)
-        hold.pause()
-        return result
-
-    monkeypatch.setattr(InitiativeAdmin, "log_change", log_change_then_pause)
-    return hold
-
-
-def start_admin_save(hold: Hold, initiative, **changes) -> Worker:
-    client = curator_client("sam")
-    data = form_data(initiative, **changes)
-    worker = Worker(lambda: client.post(change_url(initiative), data), hold.thread_name)
-    worker.start()
-    hold.wait_until_reached()
-    return worker
 
 
 def versions_recorded(initiative) -> list[int]:

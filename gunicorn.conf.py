@@ -1,0 +1,31 @@
+"""gunicorn's settings, used by the container (Dockerfile) and `make loadtest`.
+
+Every value can be set from the environment; see README.md, "Running in production".
+"""
+
+import multiprocessing
+import os
+
+
+def _seconds(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# WEB_CONCURRENCY workers, by default 2 x cores + 1.
+workers = _seconds("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+# A request still running after GUNICORN_TIMEOUT seconds has its worker killed and
+# restarted (the client gets a 502 from the load balancer). Each database statement is
+# cut off much sooner (DJANGO_DB_STATEMENT_TIMEOUT, 5 s), so a page waiting on the
+# database is answered with "try again" long before this.
+timeout = _seconds("GUNICORN_TIMEOUT", 30)
+# On a restart or a deploy, requests in flight get this long to finish.
+graceful_timeout = _seconds("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# The load balancer reuses connections; keep them open a little longer than its own
+# idle time is short.
+keepalive = _seconds("GUNICORN_KEEPALIVE", 5)
+# The load balancer sets X-Forwarded-Proto; only it can reach the containers.
+forwarded_allow_ips = "*"
+# No access log: the site writes one JSON line per request itself, with its request id.
+accesslog = None

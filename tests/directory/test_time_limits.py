@@ -1,0 +1,97 @@
+"""Time limits: every PostgreSQL connection starts with a statement and a lock time limit
+(longer for management commands), gunicorn has an explicit timeout, and a statement the
+database gave up on is a 503 "try again", never a 500."""
+
+import runpy
+import subprocess
+import sys
+
+import pytest
+from django.db import OperationalError
+from django.urls import reverse
+
+from ..factories import InitiativeFactory
+from ..processes import ROOT, clean_environment, read_setting
+
+POSTGRES = {"DATABASE_URL": "postgres://someone@db.example.org:5432/directory"}
+
+
+def options(**env) -> str:
+    result = read_setting("settings.DATABASES['default']['OPTIONS']['options']", **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_web_connections_stop_a_statement_after_5_s_and_a_lock_wait_after_3_s():
+    assert options(**POSTGRES) == "-c jit=off -c statement_timeout=5000 -c lock_timeout=3000"
+
+
+def test_the_limits_come_from_the_environment_and_0_turns_one_off():
+    assert options(**POSTGRES, DJANGO_DB_STATEMENT_TIMEOUT="0", DJANGO_DB_LOCK_TIMEOUT="1.5") == (
+        "-c jit=off -c statement_timeout=0 -c lock_timeout=1500"
+    )
+
+
+def test_a_limit_that_is_not_a_number_stops_the_site_starting():
+    result = read_setting("1", **POSTGRES, DJANGO_DB_LOCK_TIMEOUT="soon")
+    assert result.returncode != 0
+    assert "DJANGO_DB_LOCK_TIMEOUT must be a number" in result.stderr
+
+
+def test_management_commands_get_longer_limits():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; "
+            "print(settings.DATABASES['default']['OPTIONS']['options'])",
+        ],
+        cwd=ROOT,
+        env=clean_environment(DJANGO_DEBUG="true", **POSTGRES),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "-c jit=off -c statement_timeout=1800000 -c lock_timeout=60000"
+    )
+
+
+def test_gunicorn_has_an_explicit_timeout_and_the_container_uses_its_config(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (config["timeout"], config["workers"], config["bind"]) == (30, 3, "0.0.0.0:9000")
+    assert '"--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()
+
+
+class Busy(Exception):
+    """Stands in for psycopg's LockNotAvailable: what lock_timeout raises."""
+
+    sqlstate = "55P03"
+
+
+@pytest.mark.django_db
+def test_a_lock_wait_past_the_limit_is_a_503_that_says_try_again(admin_client, monkeypatch):
+    from initiatives.curation.admin import initiatives as initiatives_admin
+
+    def lock_timed_out(**kwargs):
+        raise OperationalError("canceling statement due to lock timeout") from Busy()
+
+    monkeypatch.setattr(initiatives_admin, "rows_lock", lock_timed_out)
+    initiative = InitiativeFactory(status="draft")
+    response = admin_client.post(
+        reverse("admin:initiatives_initiative_changelist"),
+        {"action": "publish", "_selected_action": [initiative.pk]},
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = response.content.decode()
+    assert "The register is busy: please try again" in body
+    assert "Nothing was saved from this request." in body
+    initiative.refresh_from_db()
+    assert initiative.status == "draft"
