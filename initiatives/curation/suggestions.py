@@ -4,6 +4,8 @@ Nothing here publishes anything: each suggestion waits for a curator in the admi
 (services.suggestion_accept / suggestion_reject). Abuse is kept down by CSRF, a
 honeypot field, a size limit on every field, and a limit of SUGGESTIONS_PER_HOUR per
 client address, counted in the database from an HMAC of the address (never stored).
+The count and the new suggestion are one transaction that holds a lock per client, so
+parallel requests from one client cannot all pass the count before any is stored.
 """
 
 import uuid
@@ -11,7 +13,7 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -256,6 +258,25 @@ def client_hash(request) -> str:
     return salted_hmac("initiatives.suggestion-client", address, algorithm="sha256").hexdigest()
 
 
+# The first key of the PostgreSQL advisory lock that serialises one client's suggestions.
+CLIENT_LOCK_SPACE = 17
+
+
+def client_lock(hashed: str) -> None:
+    """Hold a lock for this client until the transaction ends, so that counting its recent
+    suggestions and storing a new one happen one request at a time.
+
+    PostgreSQL: a transaction-level advisory lock keyed by the client's hash (waits are
+    bounded by the lock time limit). SQLite lets one writer in at a time: its
+    transactions begin IMMEDIATE (settings), which serialises them already.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CLIENT_LOCK_SPACE, hashed]
+            )
+
+
 def seconds_until_allowed(request) -> int:
     """0 when the client may suggest now; otherwise how long until the limit lets them."""
     window = timedelta(hours=1)
@@ -309,24 +330,25 @@ def suggest(request, slug=None):
             return HttpResponseRedirect(_thanks_url(initiative))
         wait = seconds_until_allowed(request)
         if wait:
-            response = render(
-                request,
-                "curation/suggest_later.html",
-                {"minutes": max(1, round(wait / 60)), "initiative": initiative},
-                status=429,
-            )
-            response["Retry-After"] = str(wait)
-            return response
+            return _try_later(request, initiative, wait)
         if form.is_valid():
-            Suggestion.objects.create(
-                kind=Suggestion.Kind.CORRECTION if initiative else Suggestion.Kind.NEW,
-                initiative=initiative,
-                proposed=form.proposed(),
-                message=form.cleaned_data.get("message") or "",
-                contact_email=form.cleaned_data.get("contact_email") or "",
-                client_hash=client_hash(request),
-            )
-            return HttpResponseRedirect(_thanks_url(initiative))
+            hashed = client_hash(request)
+            with transaction.atomic():
+                # Counted again under the client's lock: parallel requests wait their turn.
+                client_lock(hashed)
+                wait = seconds_until_allowed(request)
+                if not wait:
+                    Suggestion.objects.create(
+                        kind=Suggestion.Kind.CORRECTION if initiative else Suggestion.Kind.NEW,
+                        initiative=initiative,
+                        proposed=form.proposed(),
+                        message=form.cleaned_data.get("message") or "",
+                        contact_email=form.cleaned_data.get("contact_email") or "",
+                        client_hash=hashed,
+                    )
+            if not wait:
+                return HttpResponseRedirect(_thanks_url(initiative))
+            return _try_later(request, initiative, wait)
     else:
         form = form_class(**form_kwargs)
 
@@ -340,6 +362,18 @@ def suggest(request, slug=None):
             "honeypot": form[HONEYPOT],
         },
     )
+
+
+def _try_later(request, initiative, wait: int):
+    """429: over the limit, with how long until the client may suggest again."""
+    response = render(
+        request,
+        "curation/suggest_later.html",
+        {"minutes": max(1, round(wait / 60)), "initiative": initiative},
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _sections(form, initiative) -> list[dict]:
