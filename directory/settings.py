@@ -259,6 +259,12 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And a ceiling per account: this many failures from any addresses pause it everywhere,
+# and alert the admins (directory/signin.py).
+AXES_HANDLER = "directory.signin.AccountCeilingHandler"
+AXES_ACCOUNT_FAILURE_LIMIT = env_int("DJANGO_AXES_ACCOUNT_FAILURE_LIMIT", 20)
+# Who hears of it by email (comma-separated addresses); the log line is written anyway.
+ADMINS = [("Admin", address) for address in env_list("DJANGO_ADMINS", [])]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False

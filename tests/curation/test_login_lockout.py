@@ -1,5 +1,6 @@
 """Admin sign-in: five failed attempts for one username from one address pause it for
-15 minutes, with a clear page; passwords are checked by Django's validators."""
+15 minutes, with a clear page; twenty from any addresses pause the account everywhere and
+alert the admins; passwords are checked by Django's validators."""
 
 from datetime import timedelta
 
@@ -98,6 +99,40 @@ def test_the_paused_page_is_safe_and_plain(curator):
     assert response.status_code == 429
     assert "<script>alert" not in body
     assert inline_code(body) == []
+
+
+def fail_from_many_addresses(times: int) -> None:
+    """`times` wrong passwords for "cara", at most 4 from any one address."""
+    for attempt in range(times):
+        _, response = sign_in("wrong password", address=f"198.51.100.{attempt // 4 + 1}")
+        assert response.status_code == (
+            429 if attempt + 1 >= settings.AXES_ACCOUNT_FAILURE_LIMIT else 200
+        )
+
+
+def test_failures_from_many_addresses_pause_the_account_everywhere(curator, settings, caplog):
+    settings.ADMINS = [("Admin", "admin@example.org")]
+    from django.core import mail
+
+    assert settings.AXES_ACCOUNT_FAILURE_LIMIT == 20
+    fail_from_many_addresses(20)
+    _, response = sign_in(PASSWORD, address="192.0.2.200")
+    assert response.status_code == 429
+    body = response.content.decode()
+    assert "paused for 15 minutes, from everywhere" in body
+    assert "_auth_user_id" not in response.client.session
+    # The admins are told, once.
+    (alert,) = mail.outbox
+    assert "\u201ccara\u201d had 20 failed sign-in attempts from 5 addresses" in alert.body
+    assert [r.message for r in caplog.records if r.name == "directory.signin"] == [
+        "Sign-in paused for an account from every address: 20 failed attempts from 5 "
+        "addresses within 15 minutes"
+    ]
+
+
+def test_below_the_account_ceiling_the_right_password_still_signs_in(curator):
+    fail_from_many_addresses(19)
+    assert sign_in(PASSWORD, address="192.0.2.200")[1].status_code == 302
 
 
 @pytest.mark.parametrize(
