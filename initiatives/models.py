@@ -128,6 +128,14 @@ def next_version(instance: models.Model, using: str) -> int:
     return ((instance.version or 0) if stored is None else stored) + 1
 
 
+def mark_read_under_lock(instance: models.Model, version: int | None = None) -> None:
+    """Say that `instance`'s version (or `version`) was read under its row lock in the
+    current transaction, so that its next save need not read it again (bulk writes)."""
+    if version is not None:
+        instance.version = version
+    instance.version_read_under_lock = True
+
+
 def save_next_version(instance: models.Model, save, *args, **kwargs) -> None:
     """Save `instance` (with `save`) as its stored version plus one, read under a row lock.
 
@@ -138,7 +146,13 @@ def save_next_version(instance: models.Model, save, *args, **kwargs) -> None:
     """
     using = kwargs.get("using") or router.db_for_write(type(instance), instance=instance)
     with transaction.atomic(using=using, savepoint=False):
-        if not instance._state.adding and instance.pk is not None:
+        if getattr(instance, "version_read_under_lock", False):
+            # The caller read the row under its lock in this transaction (mark_read_under_lock).
+            del instance.version_read_under_lock
+            instance.version = (instance.version or 0) + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        elif not instance._state.adding and instance.pk is not None:
             instance.version = next_version(instance, using)
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "version"}

@@ -17,7 +17,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from initiatives.caching import bump_version
-from initiatives.models import Initiative, Organisation, free_slug, slug_base
+from initiatives.models import (
+    Initiative,
+    Organisation,
+    free_slug,
+    mark_read_under_lock,
+    slug_base,
+)
 from initiatives.services import (
     batches,
     history_baseline,
@@ -349,6 +355,10 @@ def _write(plan: Plan, *, user, filename: str) -> ImportResult:
         return organisations.get(key) if key is not None else None
 
     history_baseline(model=Initiative, pks=[row.initiative.pk for row in plan.updates])
+    # Locked since lock_what_changes; read again, as a baseline moves a version on.
+    stored = rows_lock(model=Initiative, pks=[row.initiative.pk for row in plan.updates])
+    for row in plan.updates:
+        mark_read_under_lock(row.initiative, stored[row.initiative.pk])
     link_changes: list[tuple[int, str, set[int], set[int]]] = []
     created_pks, updated_pks = [], []
 

@@ -18,6 +18,7 @@ from ...models import (
     Area,
     Initiative,
     Suggestion,
+    mark_read_under_lock,
 )
 from ...services import batches, history_baseline, history_snapshot, rows_lock
 from ...validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
@@ -356,6 +357,7 @@ class InitiativeAdmin(HistoryAdmin):
                 for initiative in (
                     Initiative.objects.filter(pk__in=chunk).select_related("organisation")
                 ).order_by("pk"):
+                    mark_read_under_lock(initiative)
                     change(initiative)
                     initiative.save()
                     changed += 1
