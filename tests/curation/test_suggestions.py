@@ -524,6 +524,18 @@ class TestQueue:
         suggestion.refresh_from_db()
         assert (initiative.summary, suggestion.status) == ("Rewritten by a colleague.", "new")
 
+    def test_the_review_says_when_the_initiative_changed_after_the_suggestion(self, curator_client):
+        initiative = InitiativeFactory(summary="Old.")
+        suggestion = SuggestionFactory(initiative=initiative, proposed={"summary": "New."})
+        assert "was changed after this suggestion was sent" not in page(
+            curator_client.get(admin_url(suggestion))
+        )
+        initiative.summary = "Changed by a curator."
+        initiative.save()
+        body = page(curator_client.get(admin_url(suggestion)))
+        assert "The initiative was changed after this suggestion was sent (at " in body
+        assert "by an import or a script (no one signed in)): the sender saw" in body
+
     def test_a_review_page_that_did_not_say_what_it_showed_is_refused(self, curator_client):
         initiative = InitiativeFactory(summary="Old.")
         suggestion = SuggestionFactory(initiative=initiative, proposed={"summary": "New."})

@@ -147,6 +147,7 @@ class SuggestionAdmin(admin.ModelAdmin):
             "suggestion": suggestion,
             "original": suggestion,
             "rows": self.review_rows(suggestion),
+            "changed_since": self.changed_since(suggestion),
             "may_review": may_review and suggestion.status == Suggestion.Status.NEW,
             "error": error,
             "ticked": ticked,
@@ -155,6 +156,23 @@ class SuggestionAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/initiatives/suggestion/review.html", context)
+
+    @staticmethod
+    def changed_since(suggestion: Suggestion) -> str:
+        """For a new correction whose initiative was changed after it was sent: when and by
+        whom, in words (the sender proposed changes to values that may have moved on)."""
+        from ...services import last_change, when_in_words
+
+        initiative = suggestion.initiative
+        if (
+            suggestion.kind != Suggestion.Kind.CORRECTION
+            or suggestion.status != Suggestion.Status.NEW
+            or initiative is None
+            or initiative.updated_at <= suggestion.created_at
+        ):
+            return ""
+        moment, who = last_change(type(initiative), initiative.pk)
+        return f"at {when_in_words(moment)} by {who}"
 
     @staticmethod
     def seen_version(request) -> int:
