@@ -680,14 +680,19 @@ class Initiative(Timestamped):
         return [label for name, label, _ in self.ACCESS_ROUTES if getattr(self, name)]
 
     @property
-    def ways_in(self) -> list[tuple[str, bool, str]]:
-        """(label, open, who to contact) for each way in someone has recorded, yes or no;
-        the ways nobody recorded are left out."""
-        return [
-            (label, getattr(self, name), getattr(self, contact))
-            for name, label, contact in self.ACCESS_ROUTES
-            if getattr(self, name) is not None
-        ]
+    def ways_in(self) -> list[dict]:
+        """Each way in someone has recorded, yes or no, in words (label, open, who to
+        contact, and what a "no" means); the ways nobody recorded are left out."""
+        ways = []
+        for name, label, contact in self.ACCESS_ROUTES:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            refused = "No waiting list" if name == "waiting_list" else f"{label}: not offered"
+            ways.append(
+                {"label": label, "open": value, "who": getattr(self, contact), "no": refused}
+            )
+        return ways
 
     @property
     def accessibility(self) -> list[tuple[str, bool]]:

@@ -213,5 +213,6 @@ def test_list_query_count_does_not_grow_with_items(client, django_assert_max_num
 
 
 def test_detail_query_count_is_fixed(client, full_record, django_assert_max_num_queries):
-    with django_assert_max_num_queries(7):
+    # Opening times and contacts: one prefetch each.
+    with django_assert_max_num_queries(9):
         get_json(client, f"{API}/services/{full_record.uuid}")

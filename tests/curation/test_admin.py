@@ -122,7 +122,7 @@ class TestPagesRender:
             "What it is",
             "What it does and for whom",
             "Where",
-            "How to access",
+            "How to access (leave a way in unknown when no source says)",
             "Contact and location",
             "Publication and source",
         ]
@@ -312,6 +312,7 @@ class TestActions:
             True,
             None,
             False,
+            None,
             None,
         ]
 

@@ -571,6 +571,7 @@ class TestWhatIsNotRecorded:
             None,
             True,
             None,
+            None,
         ]
         new = Initiative.objects.get(name="New group")
-        assert [getattr(new, name) for name in Initiative.ACCESS_FIELDS] == [None] * 4
+        assert [getattr(new, name) for name in Initiative.ACCESS_FIELDS] == [None] * 5

@@ -104,7 +104,9 @@ class TestARecordWithNothingRecorded:
             self_referral=False, professional_referral=False, drop_in=False, membership=False
         )
         page = text(client.get(initiative.get_absolute_url()))
-        assert "None of self-referral, professional referral, drop-in or membership" in page
+        for way in ("Self-referral", "Professional referral", "Drop-in", "Membership"):
+            assert f"{way}: not offered" in page
+        assert "Waiting list" not in page
         assert "Not recorded: contact them to ask" not in page
 
 
