@@ -50,8 +50,48 @@ def test_full_service_carries_organisation_areas_funding_contacts_and_attributes
         "Corporate: 12.5% of the organisation's income in 2025.",
         "NHS (Halton ICB): 60% of the organisation's income in 2025.",
     ]
-    assert [c["title"] for c in body["contacts"]] == ["Phone: 01928 123456"]
+    assert [(c.get("name"), c["title"]) for c in body["contacts"]] == [
+        ("Enquiries", "Phone: 01928 123456"),
+        ("Sam Jones", "Coordinator; Phone: 01928 654321; Email: sam@ukulele.example.org"),
+    ]
     assert body["cost_options"][0]["option"] == "Free"
+    assert body["cost_options"][0]["amount_description"] == "Free for carers"
+    schedules = {s["description"]: s for s in body["schedules"]}
+    assert schedules["Monday 10:00 to 12:00"] | {"id": None} == {
+        "id": None,
+        "service_id": body["id"],
+        "freq": "WEEKLY",
+        "interval": 1,
+        "byday": "MO",
+        "opens_at": "10:00:00",
+        "closes_at": "12:00:00",
+        "description": "Monday 10:00 to 12:00",
+    }
+    summer = schedules["Saturday 09:00 to 11:00"]
+    assert (summer["valid_from"], summer["valid_to"], summer["notes"]) == (
+        "2026-06-01",
+        "2026-08-31",
+        "Summer mornings",
+    )
+    closed = schedules["Closed"]
+    assert (closed["valid_from"], closed["valid_to"]) == ("2026-12-24", "2026-12-24")
+    assert "opens_at" not in closed
+    notes = schedules["No appointment needed."]
+    assert notes["notes"] == "Closed on bank holidays"
+    languages = {
+        a["link_id"]: a["taxonomy_term"]["name"]
+        for a in body["attributes"]
+        if a["link_type"] == "language"
+    }
+    assert sorted(languages.values()) == ["English", "Welsh"]
+    assert set(languages) == {language["id"] for language in body["languages"]}
+    [located] = body["service_at_locations"]
+    assert [a["description"] for a in located["location"]["accessibility"]] == [
+        "Step-free access: yes.",
+        "Hearing loop: no.",
+        "British Sign Language (BSL): yes.",
+        "Lift to every floor",
+    ]
 
     terms = {(a["link_type"], a["taxonomy_term"]["name"]) for a in body["attributes"]}
     assert terms == {
