@@ -290,35 +290,13 @@ def schedules_json(initiative: Initiative) -> list[dict]:
 
 
 def languages_json(initiative: Initiative) -> list[dict]:
-    """The profile's language has no name: the names go in `attributes` (link_type
-    "language", linked to these ids)."""
+    """The profile's language has no name: the names are the service's attributes of
+    the "language" taxonomy."""
     service_id = str(initiative.uuid)
     return [
         {"id": stable_id("language", service_id, name.casefold()), "service_id": service_id}
         for name in initiative.language_list
     ]
-
-
-def language_attributes_json(initiative: Initiative) -> list[dict]:
-    service_id = str(initiative.uuid)
-    attributes = []
-    for name in initiative.language_list:
-        language_id = stable_id("language", service_id, name.casefold())
-        term_id = stable_id("language_term", name.casefold())
-        attributes.append(
-            {
-                "id": stable_id("attribute", language_id, term_id),
-                "link_id": language_id,
-                "link_type": "language",
-                "taxonomy_term_id": term_id,
-                "taxonomy_term": {
-                    "id": term_id,
-                    "name": name,
-                    "description": f"Delivered in {name}.",
-                },
-            }
-        )
-    return attributes
 
 
 def accessibility_json(initiative: Initiative, location_id: str) -> list[dict]:
@@ -377,8 +355,7 @@ def service_json(initiative: Initiative, *, base_url: str, with_locations: bool 
         languages=languages_json(initiative),
         cost_options=cost_options_json(initiative),
         contacts=contacts_json(initiative),
-        attributes=attributes_json(initiative, base_url=base_url)
-        + language_attributes_json(initiative),
+        attributes=attributes_json(initiative, base_url=base_url),
     )
 
 
