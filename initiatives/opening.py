@@ -67,6 +67,8 @@ def slots_on(slots: Sequence[Slot], on: date) -> list[Slot]:
 
 def opening_status(slots: Iterable[Slot], *, now: datetime) -> Status | None:
     """Open now or not, and when it next opens, in UK time; None without weekly times."""
+    if now.tzinfo is None:
+        raise ValueError("`now` must be an aware datetime (timezone.now()).")
     slots = list(slots)
     if not any(not slot.closed for slot in slots):
         return None

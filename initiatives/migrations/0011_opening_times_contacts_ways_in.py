@@ -5,13 +5,43 @@ import initiatives.models
 import initiatives.validators
 import simple_history.models
 from django.conf import settings
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+
+# Curators and lead curators edit an initiative's opening times and contacts in its
+# inlines: adding, changing and removing a row (each kept in the row's history).
+CHILD_PERMISSIONS = [
+    f"{action}_{model}"
+    for model in ("openingtime", "contact")
+    for action in ("add", "change", "view", "delete")
+]
+
+
+def grant_curators(apps, schema_editor):
+    # Permissions are normally created after all migrations have run (see 0002).
+    create_permissions(
+        global_apps.get_app_config("initiatives"),
+        apps=apps,
+        verbosity=0,
+        using=schema_editor.connection.alias,
+    )
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = Permission.objects.filter(
+        content_type__app_label="initiatives", codename__in=CHILD_PERMISSIONS
+    )
+    for group in Group.objects.filter(name__in=["Curator", "Lead curator"]):
+        group.permissions.add(*permissions)
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('initiatives', '0010_listing_order_index'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('contenttypes', '0002_remove_content_type_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -257,4 +287,5 @@ class Migration(migrations.Migration):
                 'ordering': ['closed', 'valid_from', 'day', 'opens_at', 'pk'],
             },
         ),
+        migrations.RunPython(grant_curators, migrations.RunPython.noop),
     ]
