@@ -199,3 +199,19 @@ class TestContactDetails:
         initiative = InitiativeFactory(phone="")
         assert post(curator_client, initiative, phone="+44 20 7946 0000").status_code == 302
         assert Initiative.objects.get(pk=initiative.pk).phone == "020 7946 0000"
+
+
+def test_the_initiatives_history_page_lists_its_times_and_contacts_changes(curator_client, curator):
+    initiative = InitiativeFactory()
+    post(
+        curator_client,
+        initiative,
+        slots=[slot("SA", "09:30", "12:00")],
+        contacts=[{"name": "Sam Jones", "phone": "07700 900123"}],
+    )
+    url = reverse("admin:initiatives_initiative_history", args=[initiative.pk])
+    page = curator_client.get(url).content.decode()
+    times = page[page.index('id="opening-time-history"') : page.index('id="contact-history"')]
+    assert "Saturday 09:30-12:00" in times and "curator" in times
+    contacts = page[page.index('id="contact-history"') :]
+    assert "Sam Jones" in contacts and "07700 900123" in contacts

@@ -250,6 +250,22 @@ class InitiativeAdmin(HistoryAdmin):
         ),
     ]
     actions = ["publish", "archive", "mark_verified_today", export_selected_csv]
+    # The initiative's history page lists its opening times' and contacts' changes too.
+    object_history_template = "admin/initiatives/initiative/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        children = {}
+        for model, name in [(OpeningTime, "opening_time_history"), (Contact, "contact_history")]:
+            records = model.history.none()
+            if str(object_id).isdecimal():
+                records = (
+                    model.history.filter(initiative_id=int(object_id))
+                    .select_related("history_user")
+                    .order_by("-history_id")[:500]
+                )
+            children[name] = records
+        extra_context = {**(extra_context or {}), **children}
+        return super().history_view(request, object_id, extra_context)
 
     @admin.display(description="review due", boolean=True)
     def is_review_due(self, obj) -> bool:
