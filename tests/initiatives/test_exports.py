@@ -290,7 +290,7 @@ def test_no_cell_can_be_evaluated_as_a_formula(client, trigger):
         charity_number=evil("105423"),
         company_number=evil("0812345"),
     )
-    InitiativeFactory(
+    initiative = InitiativeFactory(
         name=evil("cmd|' /C calc'!A0"),
         summary=evil("1+1"),
         organisation=organisation,
@@ -304,7 +304,14 @@ def test_no_cell_can_be_evaluated_as_a_formula(client, trigger):
         phone=evil("44 1928 123456"),
         address=evil("1 High Street"),
         postcode=evil("WA71AB"),
+        cost_detail=evil("3 a session"),
+        opening_notes=evil("ring first"),
+        languages=evil("Welsh"),
+        accessibility_note=evil("ramp"),
+        drop_in=True,
+        drop_in_contact=evil("ask"),
     )
+    initiative.contacts.create(name=evil("Sam"), phone="01928 123456")
     [row] = export(client)
     for header, cell in row.items():
         assert not cell.startswith(FORMULA_TRIGGERS), f"{header} could run as a formula: {cell!r}"
@@ -324,6 +331,10 @@ def test_no_cell_can_be_evaluated_as_a_formula(client, trigger):
         "Website",
         "Email",
         "Address",
+        "Cost in detail",
+        "Opening notes",
+        "Accessibility in detail",
+        "Contacts",
     ]
     # The phone is stored as a UK number written the usual way, so it cannot start with one.
     for header in text_columns:
