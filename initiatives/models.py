@@ -668,6 +668,8 @@ class Initiative(Timestamped):
         ("waiting_list", "Waiting list", "waiting_list_contact"),
         ("membership", "Membership", "membership_contact"),
     )
+    # On the public page, in the words a link worker uses.
+    ACCESS_ROUTE_WORDS = {"professional_referral": "Referral by a GP or social prescriber"}
     ACCESSIBILITY_FIELDS = (
         ("step_free_access", "Step-free access"),
         ("hearing_loop", "Hearing loop"),
@@ -688,6 +690,7 @@ class Initiative(Timestamped):
             value = getattr(self, name)
             if value is None:
                 continue
+            label = self.ACCESS_ROUTE_WORDS.get(name, label)
             refused = "No waiting list" if name == "waiting_list" else f"{label}: not offered"
             ways.append(
                 {"label": label, "open": value, "who": getattr(self, contact), "no": refused}

@@ -110,7 +110,12 @@ class TestARecordWithNothingRecorded:
             self_referral=False, professional_referral=False, drop_in=False, membership=False
         )
         page = text(client.get(initiative.get_absolute_url()))
-        for way in ("Self-referral", "Professional referral", "Drop-in", "Membership"):
+        for way in (
+            "Self-referral",
+            "Referral by a GP or social prescriber",
+            "Drop-in",
+            "Membership",
+        ):
             assert f"{way}: not offered" in page
         assert "Waiting list" not in page
         assert "Not recorded: contact them to ask" not in page

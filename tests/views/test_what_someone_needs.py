@@ -110,7 +110,7 @@ class TestWaysIn:
         items = re.findall(r"<li>(.*?)</li>", ways)
         assert items == [
             "<strong>Self-referral</strong>: Call Sam on the number below",
-            "<strong>Professional referral</strong>",
+            "<strong>Referral by a GP or social prescriber</strong>",
             "Drop-in: not offered",
             "<strong>Waiting list</strong>: Ask at reception",
         ]
