@@ -23,6 +23,7 @@ from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
 from .listing.filters import InitiativeFilter
 from .listing.params import FILTER_PARAMS, normalise_params
 from .models import FundingDependency, Initiative, Organisation, VanguardSite
+from .opening import COMPACT_FORMAT, exceptions, format_compact
 from .wording import place_reason, reason_for
 
 EXPORT_CHUNK_SIZE = 2000
@@ -79,6 +80,24 @@ def _legal_form(initiative: Initiative) -> str:
 def _care_model(initiative: Initiative) -> str:
     vanguard = initiative.vanguard
     return CARE_MODEL_LABELS.get(vanguard.care_model, "") if vanguard is not None else ""
+
+
+def _yes_no(name: str) -> Callable[[Initiative], object]:
+    """yes, no, or empty when nobody has recorded it."""
+    return lambda i: getattr(i, name)
+
+
+def _ways_in_contacts(initiative: Initiative) -> list[str]:
+    return [f"{way['label']}: {way['who']}" for way in initiative.ways_in if way["who"]]
+
+
+def _contacts(initiative: Initiative) -> list[str]:
+    return [
+        ", ".join(
+            part for part in (contact.name, contact.title, contact.phone, contact.email) if part
+        )
+        for contact in initiative.contact_list
+    ]
 
 
 def _last_updated(initiative: Initiative) -> str:
@@ -180,8 +199,8 @@ COLUMNS: list[Column] = [
     Column(
         "how_to_access",
         "How to access",
-        "Self-referral, Professional referral, Drop-in, Membership: those recorded as "
-        "applying (empty when not recorded).",
+        "Self-referral, Professional referral, Drop-in, Waiting list, Membership: those "
+        "recorded as applying (empty when not recorded).",
         lambda i: i.access_routes,
         multiple=True,
     ),
@@ -190,6 +209,12 @@ COLUMNS: list[Column] = [
         "Cost",
         "Free, Some costs or Paid (empty when not recorded).",
         lambda i: COST_LABELS.get(i.cost, i.cost),
+    ),
+    Column(
+        "cost_detail",
+        "Cost in detail",
+        "One line on what it costs (empty when not recorded).",
+        lambda i: i.cost_detail,
     ),
     Column(
         "min_age",
@@ -256,6 +281,80 @@ COLUMNS: list[Column] = [
     Column("phone", "Phone", "Contact phone number.", lambda i: i.phone),
     Column("address", "Address", "Postal address (may span lines).", lambda i: i.address),
     Column("postcode", "Postcode", "Postcode of the address.", lambda i: i.postcode),
+    Column(
+        "contacts",
+        "Contacts",
+        "People or desks to contact: name, role, phone, email (edited in the admin; "
+        "the import leaves them as they are).",
+        _contacts,
+        multiple=True,
+    ),
+    Column(
+        "access_contacts",
+        "Who to contact to get in",
+        "For each way in, who to contact (edited in the admin; the import leaves them as "
+        "they are).",
+        _ways_in_contacts,
+        multiple=True,
+    ),
+    Column(
+        "opening_times",
+        "Opening times",
+        f"The usual weekly times, such as \u201c{COMPACT_FORMAT}\u201d (empty when not "
+        "recorded; dated times and closures are in Opening exceptions).",
+        lambda i: format_compact(i.opening_time_list),
+    ),
+    Column(
+        "opening_exceptions",
+        "Opening exceptions",
+        "Seasonal times and closures, in words (edited in the admin; the import leaves "
+        "them as they are).",
+        lambda i: exceptions(i.opening_time_list),
+        multiple=True,
+    ),
+    Column(
+        "by_appointment",
+        "By appointment only",
+        "yes or no (empty when not recorded).",
+        _yes_no("by_appointment"),
+    ),
+    Column(
+        "opening_notes",
+        "Opening notes",
+        "What the weekly times cannot say.",
+        lambda i: i.opening_notes,
+    ),
+    Column(
+        "languages",
+        "Languages",
+        "Languages it is delivered in.",
+        lambda i: i.language_list,
+        multiple=True,
+    ),
+    Column(
+        "step_free_access",
+        "Step-free access",
+        "yes or no (empty when not recorded).",
+        _yes_no("step_free_access"),
+    ),
+    Column(
+        "hearing_loop",
+        "Hearing loop",
+        "yes or no (empty when not recorded).",
+        _yes_no("hearing_loop"),
+    ),
+    Column(
+        "bsl",
+        "BSL",
+        "British Sign Language: yes or no (empty when not recorded).",
+        _yes_no("bsl"),
+    ),
+    Column(
+        "accessibility_note",
+        "Accessibility in detail",
+        "Anything else about access to the place.",
+        lambda i: i.accessibility_note,
+    ),
     Column(
         "last_verified",
         "Last verified",

@@ -19,11 +19,14 @@ from places.lookup import LOCATION_FIELDS, locate_initiative
 
 from .querysets import AreaQuerySet, InitiativeQuerySet
 from .validators import (
+    normalise_phone,
     normalise_postcode,
     normalise_registration_number,
     validate_charity_number,
     validate_company_number,
+    validate_email_domain,
     validate_postcode,
+    validate_uk_phone,
 )
 
 MAX_AGE = 120
@@ -157,6 +160,29 @@ def save_next_version(instance: models.Model, save, *args, **kwargs) -> None:
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         save(*args, **kwargs)
+
+
+class UKPhoneField(models.CharField):
+    """A UK phone number, stored as written the usual way (020 7946 0000); +44 becomes 0."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("validators", [validate_uk_phone])
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_phone(value) if value else value
+
+    def pre_save(self, model_instance, add):
+        value = self.to_python(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+def email_field(*args, **kwargs) -> models.EmailField:
+    """An email address that must name a domain (name@example.org, not name@localhost)."""
+    return models.EmailField(*args, validators=[validate_email_domain], **kwargs)
 
 
 class SluggedModel(models.Model):
@@ -536,7 +562,44 @@ class Initiative(Timestamped):
     professional_referral = models.BooleanField(null=True, blank=True, default=None)
     drop_in = models.BooleanField(null=True, blank=True, default=None)
     membership = models.BooleanField(null=True, blank=True, default=None)
+    waiting_list = models.BooleanField("has a waiting list", null=True, blank=True, default=None)
+    # Who to contact for each way in: a short line, public ("Call Sam on the number below").
+    self_referral_contact = models.CharField(
+        "self-referral: who to contact", max_length=200, blank=True
+    )
+    professional_referral_contact = models.CharField(
+        "referral by GP or social prescriber: who to contact", max_length=200, blank=True
+    )
+    drop_in_contact = models.CharField("drop-in: who to contact", max_length=200, blank=True)
+    waiting_list_contact = models.CharField(
+        "waiting list: who to contact", max_length=200, blank=True
+    )
+    membership_contact = models.CharField("membership: who to contact", max_length=200, blank=True)
     cost = models.CharField(max_length=12, choices=Cost.choices, blank=True)
+    cost_detail = models.CharField(
+        "cost in detail",
+        max_length=200,
+        blank=True,
+        help_text="One line, such as \u201c\u00a33 a session, free for carers\u201d.",
+    )
+    by_appointment = models.BooleanField("by appointment only", null=True, blank=True, default=None)
+    opening_notes = models.CharField(
+        "notes on opening times",
+        max_length=300,
+        blank=True,
+        help_text="Anything the weekly times cannot say, such as \u201ccall before coming\u201d.",
+    )
+    languages = models.CharField(
+        "languages spoken",
+        max_length=300,
+        blank=True,
+        help_text="Separated by ;, such as \u201cEnglish; Welsh\u201d.",
+    )
+    # Accessibility of the place it runs from: yes, no, or None when nobody has recorded it.
+    step_free_access = models.BooleanField(null=True, blank=True, default=None)
+    hearing_loop = models.BooleanField(null=True, blank=True, default=None)
+    bsl = models.BooleanField("British Sign Language (BSL)", null=True, blank=True, default=None)
+    accessibility_note = models.CharField("accessibility in detail", max_length=300, blank=True)
     min_age = models.PositiveSmallIntegerField(
         "minimum age", null=True, blank=True, validators=AGE_VALIDATORS
     )
@@ -544,8 +607,8 @@ class Initiative(Timestamped):
         "maximum age", null=True, blank=True, validators=AGE_VALIDATORS
     )
     website = models.URLField(blank=True, max_length=300)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
+    email = email_field(blank=True)
+    phone = UKPhoneField(blank=True)
     address = models.TextField(blank=True)
     postcode = PostcodeField(blank=True, db_index=True)
     # Location, from the postcode (Ordnance Survey grid metres and WGS84 degrees).
@@ -678,18 +741,62 @@ class Initiative(Timestamped):
                 kwargs["update_fields"] = {*update_fields, *LOCATION_FIELDS}
         save_next_version(self, super().save, *args, **kwargs)
 
-    ACCESS_FIELDS = ("self_referral", "professional_referral", "drop_in", "membership")
+    ACCESS_FIELDS = (
+        "self_referral",
+        "professional_referral",
+        "drop_in",
+        "waiting_list",
+        "membership",
+    )
+    # The ways in, in words, in a fixed order: (field, label, who-to-contact field).
+    ACCESS_ROUTES = (
+        ("self_referral", "Self-referral", "self_referral_contact"),
+        ("professional_referral", "Professional referral", "professional_referral_contact"),
+        ("drop_in", "Drop-in", "drop_in_contact"),
+        ("waiting_list", "Waiting list", "waiting_list_contact"),
+        ("membership", "Membership", "membership_contact"),
+    )
+    # On the public page, in the words a link worker uses.
+    ACCESS_ROUTE_WORDS = {"professional_referral": "Referral by a GP or social prescriber"}
+    ACCESSIBILITY_FIELDS = (
+        ("step_free_access", "Step-free access"),
+        ("hearing_loop", "Hearing loop"),
+        ("bsl", "British Sign Language (BSL)"),
+    )
 
     @property
     def access_routes(self) -> list[str]:
         """The ways in recorded as open, in words, in a fixed order."""
-        routes = [
-            (self.self_referral, "Self-referral"),
-            (self.professional_referral, "Professional referral"),
-            (self.drop_in, "Drop-in"),
-            (self.membership, "Membership"),
+        return [label for name, label, _ in self.ACCESS_ROUTES if getattr(self, name)]
+
+    @property
+    def ways_in(self) -> list[dict]:
+        """Each way in someone has recorded, yes or no, in words (label, open, who to
+        contact, and what a "no" means); the ways nobody recorded are left out."""
+        ways = []
+        for name, label, contact in self.ACCESS_ROUTES:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            label = self.ACCESS_ROUTE_WORDS.get(name, label)
+            refused = "No waiting list" if name == "waiting_list" else f"{label}: not offered"
+            ways.append(
+                {"label": label, "open": value, "who": getattr(self, contact), "no": refused}
+            )
+        return ways
+
+    @property
+    def accessibility(self) -> list[tuple[str, bool]]:
+        """(feature, has it) for each accessibility feature recorded, yes or no."""
+        return [
+            (label, getattr(self, name))
+            for name, label in self.ACCESSIBILITY_FIELDS
+            if getattr(self, name) is not None
         ]
-        return [label for flag, label in routes if flag]
+
+    @property
+    def language_list(self) -> list[str]:
+        return [part.strip() for part in self.languages.split(";") if part.strip()]
 
     @property
     def access_recorded(self) -> bool:
@@ -706,6 +813,112 @@ class Initiative(Timestamped):
             return True
         age = timezone.localdate() - self.last_verified_on
         return age.days > settings.REVIEW_DUE_DAYS
+
+
+class OpeningTime(models.Model):
+    """When it is open: a weekly slot (Open Referral UK `schedule`), or a closure.
+
+    A slot with valid_from/valid_to applies only between those dates (seasonal hours,
+    an exception); a closure (closed ticked, no day or times) shuts every day between
+    its dates, both included.
+    """
+
+    class Day(models.TextChoices):
+        # Open Referral's byday codes (iCalendar), Monday first as the weekday() numbers.
+        MONDAY = "MO", "Monday"
+        TUESDAY = "TU", "Tuesday"
+        WEDNESDAY = "WE", "Wednesday"
+        THURSDAY = "TH", "Thursday"
+        FRIDAY = "FR", "Friday"
+        SATURDAY = "SA", "Saturday"
+        SUNDAY = "SU", "Sunday"
+
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="opening_times"
+    )
+    closed = models.BooleanField(
+        "closed on these dates",
+        default=False,
+        help_text="Tick for a closure (holidays): give the dates, no day or times.",
+    )
+    day = models.CharField(max_length=2, choices=Day.choices, blank=True)
+    opens_at = models.TimeField("opens", null=True, blank=True)
+    closes_at = models.TimeField("closes", null=True, blank=True)
+    valid_from = models.DateField("from", null=True, blank=True)
+    valid_to = models.DateField("until", null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["closed", "valid_from", "day", "opens_at", "pk"]
+        verbose_name = "opening time"
+
+    def __str__(self) -> str:
+        if self.closed:
+            return f"Closed {self.valid_from} to {self.valid_to or self.valid_from}"
+        return f"{self.get_day_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+    def clean(self):
+        errors = opening_time_problems(
+            closed=self.closed,
+            day=self.day,
+            opens_at=self.opens_at,
+            closes_at=self.closes_at,
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+def opening_time_problems(*, closed, day, opens_at, closes_at, valid_from, valid_to) -> dict:
+    """What is wrong with one opening time, by field (empty when nothing)."""
+    errors = {}
+    if closed:
+        if valid_from is None:
+            errors["valid_from"] = "Give the first date of the closure."
+        if day or opens_at or closes_at:
+            errors["closed"] = (
+                "A closure shuts every day between its dates: leave the day and times empty."
+            )
+    else:
+        if not day:
+            errors["day"] = "Choose the day it opens, or tick \u201cclosed\u201d for a closure."
+        if opens_at is None:
+            errors["opens_at"] = "Give the time it opens, like 10:00."
+        if closes_at is None:
+            errors["closes_at"] = "Give the time it closes, like 16:00."
+        elif opens_at is not None and closes_at <= opens_at:
+            errors["closes_at"] = (
+                f"It closes at {closes_at:%H:%M}, which is not after it opens "
+                f"({opens_at:%H:%M}): a slot that runs past midnight is two slots."
+            )
+    if valid_from and valid_to and valid_to < valid_from:
+        errors["valid_to"] = "The last date must not be before the first date."
+    return errors
+
+
+class Contact(models.Model):
+    """Someone to contact about an initiative (Open Referral UK `contact`)."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200, blank=True)
+    title = models.CharField("job title or role", max_length=200, blank=True)
+    phone = UKPhoneField(blank=True)
+    email = email_field(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name or self.title or self.phone or self.email or "Contact"
+
+    def clean(self):
+        if not (self.name or self.title or self.phone or self.email):
+            raise ValidationError("Give at least a name, a role, a phone number or an email.")
 
 
 class Suggestion(models.Model):

@@ -313,4 +313,6 @@ class InitiativeQuerySet(models.QuerySet):
             models.Prefetch("conditions", to_attr="condition_list"),
             models.Prefetch("topics", to_attr="topic_list"),
             models.Prefetch("population_groups", to_attr="population_group_list"),
+            models.Prefetch("opening_times", to_attr="opening_time_list"),
+            models.Prefetch("contacts", to_attr="contact_list"),
         )

@@ -87,3 +87,58 @@ def note_to_self_warning(field: str, text: str) -> str | None:
         f"The {field} is published but reads like a note to self ({quoted}). "
         "Put notes for curators in the curator note, which is never published."
     )
+
+
+# UK phone numbers: 01, 02, 03, 07 and 08 numbers of 10 or 11 digits, as typed with
+# spaces, dashes, dots or brackets; +44 (0) or 0044 stands for the leading 0.
+PHONE_SEPARATORS_RE = re.compile(r"[\s\-.()/]")
+UK_PHONE_RE = re.compile(r"^0[12378]\d{8,9}$")
+PHONE_MESSAGE = (
+    "Enter a UK phone number starting 01, 02, 03, 07 or 08, with 10 or 11 digits, "
+    "like 01928 123456 or 020 7946 0000 (+44 is fine)."
+)
+
+
+def uk_phone_digits(value: str) -> str | None:
+    """The number's digits with a leading 0 (+44 turned back into 0), or None if it is
+    not a UK number of the accepted kinds."""
+    compact = PHONE_SEPARATORS_RE.sub("", value or "")
+    # "+44 (0)1928" has lost its brackets by now: "+440", like "00440".
+    for prefix in ("+440", "+44", "00440", "0044"):
+        if compact.startswith(prefix):
+            compact = "0" + compact[len(prefix) :]
+            break
+    return compact if UK_PHONE_RE.match(compact) else None
+
+
+def normalise_phone(value: str) -> str:
+    """A UK number written the usual way (020 7946 0000, 01928 123456, 0300 123 4567);
+    a value that is not one is returned as it was, for the validator to refuse."""
+    digits = uk_phone_digits(value)
+    if digits is None:
+        return (value or "").strip()
+    if len(digits) == 10:
+        # Ten-digit numbers: a few small towns (016977 xxxx) and 0800/0500 freephone.
+        return f"{digits[:4]} {digits[4:]}" if digits[1] == "8" else f"{digits[:5]} {digits[5:]}"
+    if digits[1] == "2":
+        return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    if digits[1] in "38" or digits.startswith(("0113", "0114", "0115", "0116", "0117", "0118")):
+        return f"{digits[:4]} {digits[4:7]} {digits[7:]}"
+    if digits[1] == "1" and digits[3] == "1":
+        # 01x1 cities (0121 Birmingham, 0161 Manchester, ...).
+        return f"{digits[:4]} {digits[4:7]} {digits[7:]}"
+    return f"{digits[:5]} {digits[5:]}"
+
+
+def validate_uk_phone(value: str) -> None:
+    if value and uk_phone_digits(value) is None:
+        raise ValidationError(PHONE_MESSAGE, code="invalid_phone")
+
+
+def validate_email_domain(value: str) -> None:
+    """An email address must name a domain with a dot in it (not "name@localhost")."""
+    if value and "." not in value.rpartition("@")[2].strip("."):
+        raise ValidationError(
+            "Enter an email address with its domain, like name@example.org.",
+            code="invalid_email_domain",
+        )

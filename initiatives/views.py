@@ -8,6 +8,7 @@ from django.db.models import Sum
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
 from .http import not_found
@@ -20,6 +21,7 @@ from .listing.page import listing_context
 from .listing.pages import IdsFirstPaginator, fill_pages
 from .listing.params import normalise_params, parse_page, place_in_search, postcode_in_search
 from .models import Area, FundingDependency, FundingLine, Initiative, VanguardSite
+from .opening import exceptions, opening_status, weekly_rows
 from .wording import (
     DEPENDENCY_IN_WORDS,
     ROLE_IN_WORDS,
@@ -68,12 +70,17 @@ def funding_by_type(organisation) -> list[dict]:
     ]
 
 
+def phone_href(number: str) -> str:
+    """The tel: target of a phone number (its digits and a leading +)."""
+    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
 def initiative_detail(request, slug):
     """Everything public about one published initiative."""
     initiative = (
         Initiative.objects.published()
         .for_listing()
-        .prefetch_related("population_groups")
+        .prefetch_related("population_groups", "opening_times", "contacts")
         .filter(slug=slug)
         .first()
     )
@@ -81,6 +88,11 @@ def initiative_detail(request, slug):
         return not_found(request, f"We don\u2019t know an initiative at \u201c{shown(slug)}\u201d.")
     organisation = initiative.organisation
     website = initiative.website
+    slots = list(initiative.opening_times.all())
+    contacts = [
+        {"contact": contact, "phone_href": phone_href(contact.phone)}
+        for contact in initiative.contacts.all()
+    ]
     context = {
         "initiative": initiative,
         "organisation": organisation,
@@ -89,7 +101,19 @@ def initiative_detail(request, slug):
         "ages_in_words": ages_in_words(initiative.min_age, initiative.max_age),
         "lifecycle_in_words": lifecycle_in_words(initiative),
         "website_is_link": website.lower().startswith(("http://", "https://")),
-        "phone_href": "".join(ch for ch in initiative.phone if ch.isdigit() or ch == "+"),
+        "phone_href": phone_href(initiative.phone),
+        "opening_status": opening_status(slots, now=timezone.now()),
+        "opening_rows": weekly_rows(slots),
+        "opening_exceptions": exceptions(slots),
+        "contacts": contacts,
+        "has_contact_details": bool(
+            website
+            or initiative.email
+            or initiative.phone
+            or initiative.address
+            or initiative.postcode
+            or contacts
+        ),
         "organisation_website_is_link": bool(organisation)
         and organisation.website.lower().startswith(("http://", "https://")),
         "funding": funding_by_type(organisation),

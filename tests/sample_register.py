@@ -131,6 +131,20 @@ def build_register() -> Register:
         email="allotments@keyring.example",
         phone="01978 000 000",
         source_note="Named in https://www.england.nhs.uk/example report.",
+        waiting_list=False,
+        cost_detail="Tools and seeds included",
+        languages="English; Welsh",
+        step_free_access=True,
+        accessibility_note="Raised beds reachable from a wheelchair",
+    )
+    # Its opening times and a named contact: what someone about to go needs.
+    for day in ("TU", "TH"):
+        i["allotments"].opening_times.create(day=day, opens_at="10:00", closes_at="15:00")
+    i["allotments"].opening_times.create(
+        closed=True, valid_from=date(2026, 12, 24), valid_to=date(2027, 1, 2)
+    )
+    i["allotments"].contacts.create(
+        name="Allotment coordinator", phone="01978 000001", email="grow@keyring.example"
     )
     i["ukulele"] = InitiativeFactory(
         name="Halton Ukulele Club",

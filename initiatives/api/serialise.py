@@ -153,6 +153,7 @@ def location_json(initiative: Initiative, *, full: bool) -> dict:
     )
     if full:
         data["addresses"] = [address_json(initiative, location_id)]
+        data |= present(accessibility=accessibility_json(initiative, location_id))
     return data
 
 
@@ -202,30 +203,125 @@ def funding_json(initiative: Initiative) -> list[dict]:
 
 
 def cost_options_json(initiative: Initiative) -> list[dict]:
-    if not initiative.cost:
+    if not initiative.cost and not initiative.cost_detail:
         return []
     option = {
         "id": stable_id("cost_option", initiative.uuid),
         "service_id": str(initiative.uuid),
-        "option": initiative.get_cost_display(),
-    }
+    } | present(
+        option=initiative.get_cost_display() if initiative.cost else None,
+        amount_description=initiative.cost_detail,
+    )
     if initiative.cost == Initiative.Cost.FREE:
         option["amount"] = 0
     return [option]
 
 
 def contacts_json(initiative: Initiative) -> list[dict]:
-    # The profile's contact has no phone field, so the number goes in its title.
-    if not initiative.phone:
-        return []
+    """The initiative's phone and its contacts. The profile's contact has only a name
+    and a title, so a contact's phone and email go in its title."""
+    service_id = str(initiative.uuid)
+    contacts = []
+    if initiative.phone:
+        contacts.append(
+            {
+                "id": stable_id("contact", initiative.uuid),
+                "service_id": service_id,
+                "name": "Enquiries",
+                "title": f"Phone: {initiative.phone}",
+            }
+        )
+    for contact in initiative.contact_list:
+        reach = [
+            part
+            for part in (
+                contact.title,
+                f"Phone: {contact.phone}" if contact.phone else "",
+                f"Email: {contact.email}" if contact.email else "",
+            )
+            if part
+        ]
+        contacts.append(
+            {"id": stable_id("contact", service_id, contact.pk), "service_id": service_id}
+            | present(name=contact.name, title="; ".join(reach))
+        )
+    return contacts
+
+
+def schedules_json(initiative: Initiative) -> list[dict]:
+    """Each weekly slot or closure as a schedule; "by appointment" and the notes as one
+    more, without times."""
+    service_id = str(initiative.uuid)
+    schedules = []
+    for slot in initiative.opening_time_list:
+        base = {"id": stable_id("schedule", service_id, slot.pk), "service_id": service_id}
+        dates = present(
+            valid_from=slot.valid_from.isoformat() if slot.valid_from else None,
+            valid_to=(slot.valid_to or (slot.valid_from if slot.closed else None)),
+        )
+        if dates.get("valid_to") is not None:
+            dates["valid_to"] = dates["valid_to"].isoformat()
+        if slot.closed:
+            schedules.append(base | dates | {"description": "Closed"} | present(notes=slot.note))
+            continue
+        schedules.append(
+            base
+            | dates
+            | {
+                "freq": "WEEKLY",
+                "interval": 1,
+                "byday": slot.day,
+                "opens_at": f"{slot.opens_at:%H:%M}:00",
+                "closes_at": f"{slot.closes_at:%H:%M}:00",
+                "description": f"{slot.get_day_display()} {slot.opens_at:%H:%M} to "
+                f"{slot.closes_at:%H:%M}",
+            }
+            | present(notes=slot.note)
+        )
+    appointment = {True: "By appointment only.", False: "No appointment needed."}.get(
+        initiative.by_appointment
+    )
+    if appointment or initiative.opening_notes:
+        schedules.append(
+            {"id": stable_id("schedule", service_id, "notes"), "service_id": service_id}
+            | present(description=appointment, notes=initiative.opening_notes)
+        )
+    return schedules
+
+
+def languages_json(initiative: Initiative) -> list[dict]:
+    """The profile's language has no name: the names are the service's attributes of
+    the "language" taxonomy."""
+    service_id = str(initiative.uuid)
     return [
-        {
-            "id": stable_id("contact", initiative.uuid),
-            "service_id": str(initiative.uuid),
-            "name": "Enquiries",
-            "title": f"Phone: {initiative.phone}",
-        }
+        {"id": stable_id("language", service_id, name.casefold()), "service_id": service_id}
+        for name in initiative.language_list
     ]
+
+
+def accessibility_json(initiative: Initiative, location_id: str) -> list[dict]:
+    """Step-free access, hearing loop and BSL where recorded (yes or no), and the note."""
+    items = []
+    for feature, has_it in initiative.accessibility:
+        text = f"{feature}: {'yes' if has_it else 'no'}."
+        items.append(
+            {
+                "id": stable_id("accessibility", location_id, feature),
+                "location_id": location_id,
+                "description": text,
+                "accessibility": text,
+            }
+        )
+    if initiative.accessibility_note:
+        items.append(
+            {
+                "id": stable_id("accessibility", location_id, "note"),
+                "location_id": location_id,
+                "description": initiative.accessibility_note,
+                "accessibility": initiative.accessibility_note,
+            }
+        )
+    return items
 
 
 def attributes_json(initiative: Initiative, *, base_url: str) -> list[dict]:
@@ -255,6 +351,8 @@ def service_json(initiative: Initiative, *, base_url: str, with_locations: bool 
         service_areas=service_area_json(initiative),
         service_at_locations=locations,
         funding=funding_json(initiative),
+        schedules=schedules_json(initiative),
+        languages=languages_json(initiative),
         cost_options=cost_options_json(initiative),
         contacts=contacts_json(initiative),
         attributes=attributes_json(initiative, base_url=base_url),

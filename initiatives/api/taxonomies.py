@@ -4,10 +4,12 @@ Role, topics, conditions, population groups, funding dependency and vanguard car
 models each become a taxonomy; a term is a choice of a field or a row of a model.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.text import slugify
 
 from initiatives.models import (
     Condition,
@@ -123,6 +125,43 @@ class ModelTaxonomy(Taxonomy):
         return queryset.filter(Exists(through.objects.filter(initiative_id=OuterRef("pk"))))
 
 
+class LanguageTaxonomy(Taxonomy):
+    """The languages initiatives are delivered in, as recorded (free text, "; " between)."""
+
+    key = "language"
+    name = "Languages"
+    description = "The languages an initiative is delivered in."
+
+    def _term(self, name: str) -> Term:
+        return Term(self, slugify(name) or name.casefold(), name, f"Delivered in {name}.")
+
+    def terms(self) -> list[Term]:
+        names: dict[str, str] = {}
+        for text in (
+            Initiative.objects.published().exclude(languages="").values_list("languages", flat=True)
+        ):
+            for name in split_languages(text):
+                names.setdefault(name.casefold(), name)
+        return sorted((self._term(name) for name in names.values()), key=lambda t: t.name)
+
+    def terms_of(self, initiative: Initiative) -> list[Term]:
+        return [self._term(name) for name in initiative.language_list]
+
+    def with_term(self, queryset, slug):
+        term = next((t for t in self.terms() if t.slug == slug), None)
+        if term is None:
+            return queryset.none()
+        # The name as a whole item of the list: "English" is not found in "Old English".
+        return queryset.filter(languages__iregex=rf"(^|;)\s*{re.escape(term.name)}\s*(;|$)")
+
+    def with_any_term(self, queryset):
+        return queryset.exclude(languages="")
+
+
+def split_languages(text: str) -> list[str]:
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
 TAXONOMIES: list[Taxonomy] = [
     ChoiceTaxonomy(
         "role",
@@ -182,6 +221,7 @@ TAXONOMIES: list[Taxonomy] = [
         choices=VanguardSite.CareModel.choices,
         lookup="vanguard__care_model",
     ),
+    LanguageTaxonomy(),
 ]
 
 

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django.forms.models import BaseInlineFormSet
 
-from ..models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative, Organisation
+from ..models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative, OpeningTime, Organisation
+from ..opening import overlap_message, overlaps
 from ..services import database_busy, last_change, when_in_words
 
 MAX_YEAR_TOTAL = Decimal("100")
@@ -154,6 +155,34 @@ class FundingLineInlineFormSet(BaseInlineFormSet):
         ]
         if errors:
             raise ValidationError(errors)
+
+
+class OpeningTimeInlineFormSet(BaseInlineFormSet):
+    """An initiative's opening times: two slots of one day must not overlap."""
+
+    def clean(self):
+        super().clean()
+        slots = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or (self.can_delete and self._should_delete_form(form)):
+                continue
+            if form.errors:
+                continue
+            slots.append((form, OpeningTime(**{k: v for k, v in data.items() if k in SLOT_FIELDS})))
+        form_of = {id(slot): form for form, slot in slots}
+        pairs = overlaps([slot for _, slot in slots])
+        for first, second in pairs:
+            # On the field of the later slot, where the curator is most likely typing.
+            form_of[id(second)].add_error("opens_at", overlap_message(first, second))
+        if pairs:
+            raise ValidationError(
+                "Two opening times of the same day overlap: see the times marked below.",
+                code="opening_times_overlap",
+            )
+
+
+SLOT_FIELDS = {"day", "opens_at", "closes_at", "valid_from", "valid_to", "closed"}
 
 
 class InitiativeAdminForm(VersionCheckedForm):

@@ -150,7 +150,12 @@ def new_instance(model, **values):
         fields = model._meta.concrete_fields
         _FIELDS[model] = (
             {f.attname: i for i, f in enumerate(fields)},
-            [None if f.primary_key or callable(f.default) else f.get_default() for f in fields],
+            [
+                None
+                if f.primary_key or (f.has_default() and callable(f.default))
+                else f.get_default()
+                for f in fields
+            ],
         )
     index, defaults = _FIELDS[model]
     row = list(defaults)

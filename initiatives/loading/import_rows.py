@@ -27,7 +27,13 @@ from initiatives.models import (
     Topic,
     VanguardSite,
 )
-from initiatives.validators import validate_charity_number, validate_company_number
+from initiatives.opening import parse_compact
+from initiatives.validators import (
+    normalise_phone,
+    validate_charity_number,
+    validate_company_number,
+    validate_uk_phone,
+)
 
 from .problems import ImportRefused, Problem
 from .rows import (
@@ -62,6 +68,10 @@ DERIVED_COLUMNS = {
     "nhs_share",
     "serves_place",
     "why_listed",
+    # Edited in the admin: the file shows them, the import leaves them as they are.
+    "contacts",
+    "access_contacts",
+    "opening_exceptions",
 }
 REQUIRED_COLUMNS = ["uuid", "name", "role"]
 ORGANISATION_COLUMNS = {
@@ -83,8 +93,11 @@ ACCESS_LABELS = {
     "self-referral": "self_referral",
     "professional referral": "professional_referral",
     "drop-in": "drop_in",
+    "waiting list": "waiting_list",
     "membership": "membership",
 }
+# yes, no, or empty for not recorded.
+MAYBE_COLUMNS = ["by_appointment", "step_free_access", "hearing_loop", "bsl"]
 HEADER_BY_NAME = {column.name: column.header for column in COLUMNS}
 NAME_BY_KEY = {
     **{column.header.casefold(): column.name for column in COLUMNS},
@@ -253,9 +266,33 @@ class ImportRecord:
     organisation_name: str | None = None  # None: the file has no Organisation column
     organisation_values: dict = field(default_factory=dict)
     exported_at: tuple[datetime, bool] | None = None
+    # The usual weekly opening times; None: the file has no Opening times column.
+    opening_times: list | None = None
     # Worked out when matched against the database:
     initiative: Initiative | None = None
     organisation_key: object = None
+
+
+def phone(text: str) -> str:
+    validate_uk_phone(text)
+    return normalise_phone(text) if text else ""
+
+
+def maybe_yes_no(text: str) -> bool | None:
+    """yes or no; an empty cell is "not recorded"."""
+    return yes_no(text) if text else None
+
+
+def languages(text: str) -> str:
+    value = "; ".join(split_values(text))
+    return text_value(value, max_length=300)
+
+
+def opening_times(text: str) -> list:
+    try:
+        return parse_compact(text)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class RowReader:
@@ -314,7 +351,14 @@ class RowReader:
         self.read_into(values, "ended_in", year)
         self.read_into(values, "website", website)
         self.read_into(values, "email", email)
-        self.read_into(values, "phone", lambda t: text_value(t, max_length=40))
+        self.read_into(values, "phone", phone)
+        self.read_into(values, "cost_detail", lambda t: text_value(t, max_length=200))
+        self.read_into(values, "opening_notes", lambda t: text_value(t, max_length=300))
+        self.read_into(values, "accessibility_note", lambda t: text_value(t, max_length=300))
+        self.read_into(values, "languages", languages)
+        for name in MAYBE_COLUMNS:
+            self.read_into(values, name, maybe_yes_no)
+        record.opening_times = self.row.parse("opening_times", opening_times)
         self.read_into(values, "address", lambda t: text_value(t, max_length=2000))
         self.read_into(values, "postcode", postcode)
         self.read_into(values, "last_verified_on", a_date, column="last_verified")
@@ -402,7 +446,7 @@ class RowReader:
             if name is None:
                 raise ValidationError(
                     f"Unknown way in \u201c{part}\u201d: use Self-referral, Professional "
-                    "referral, Drop-in or Membership."
+                    "referral, Drop-in, Waiting list or Membership."
                 )
             listed.add(name)
         return listed

@@ -19,11 +19,13 @@ from django.utils import timezone
 from initiatives.caching import bump_version
 from initiatives.models import (
     Initiative,
+    OpeningTime,
     Organisation,
     free_slug,
     mark_read_under_lock,
     slug_base,
 )
+from initiatives.opening import format_compact
 from initiatives.services import (
     batches,
     history_baseline,
@@ -92,10 +94,15 @@ def existing_initiatives(keys: list[uuid.UUID]) -> dict[uuid.UUID, Initiative]:
     """The initiatives with these UUIDs, each with `current_links` (tag field -> ids)."""
     found: dict[uuid.UUID, Initiative] = {}
     for chunk in batches(keys):
-        initiatives = Initiative.objects.filter(uuid__in=chunk).select_related("organisation")
+        initiatives = (
+            Initiative.objects.filter(uuid__in=chunk)
+            .select_related("organisation")
+            .prefetch_related("opening_times")
+        )
         by_pk = {initiative.pk: initiative for initiative in initiatives}
         for initiative in by_pk.values():
             initiative.current_links = {name: set() for name in LINK_FIELDS}
+            initiative.weekly_times = format_compact(initiative.opening_times.all())
             found[initiative.uuid] = initiative
         for name in LINK_FIELDS:
             field_ = Initiative._meta.get_field(name)
@@ -243,6 +250,10 @@ def _changes(row: ImportRecord) -> dict:
     for name, ids in row.links.items():
         if initiative.current_links[name] != ids:
             changed[name] = ids
+    if row.opening_times is not None and format_compact(row.opening_times) != (
+        initiative.weekly_times
+    ):
+        changed["opening_times"] = row.opening_times
     return changed
 
 
@@ -361,6 +372,7 @@ def _write(plan: Plan, *, user, filename: str) -> ImportResult:
         mark_read_under_lock(row.initiative, stored[row.initiative.pk])
     link_changes: list[tuple[int, str, set[int], set[int]]] = []
     created_pks, updated_pks = [], []
+    opening_changes: list[tuple[Initiative, list]] = []
 
     slugs = new_slugs([row.values["name"] for row in plan.creates])
     for row, slug in zip(plan.creates, slugs, strict=True):
@@ -376,6 +388,8 @@ def _write(plan: Plan, *, user, filename: str) -> ImportResult:
         created_pks.append(initiative.pk)
         for name, ids in row.links.items():
             link_changes.append((initiative.pk, name, ids, set()))
+        if row.opening_times:
+            opening_changes.append((initiative, row.opening_times))
 
     for row in plan.updates:
         initiative = row.initiative
@@ -397,11 +411,40 @@ def _write(plan: Plan, *, user, filename: str) -> ImportResult:
         for name, ids in row.links.items():
             if name in changed:
                 link_changes.append((initiative.pk, name, ids, initiative.current_links[name]))
+        if "opening_times" in changed:
+            opening_changes.append((initiative, row.opening_times))
 
     _write_links(link_changes)
+    _write_opening_times(opening_changes, user=user, reason=reason)
     history_snapshot(model=Initiative, pks=created_pks, user=user, reason=reason, history_type="+")
     history_snapshot(model=Initiative, pks=updated_pks, user=user, reason=reason, history_type="~")
     return result
+
+
+def _write_opening_times(changes: list[tuple[Initiative, list]], *, user, reason: str) -> None:
+    """Replace each initiative's usual weekly times (its undated slots) with the file's.
+
+    Dated times and closures are edited in the admin and kept. Each slot is saved or
+    deleted on its own, so its history records who did it.
+    """
+    undated = {"valid_from__isnull": True, "valid_to__isnull": True, "closed": False}
+    for initiative, slots in changes:
+        old = list(initiative.opening_times.filter(**undated))
+        history_baseline(model=OpeningTime, pks=[slot.pk for slot in old])
+        for slot in old:
+            slot._history_user = user
+            slot._change_reason = reason
+            slot.delete()
+        for slot in slots:
+            new = OpeningTime(
+                initiative=initiative,
+                day=slot.day,
+                opens_at=slot.opens_at,
+                closes_at=slot.closes_at,
+            )
+            new._history_user = user
+            new._change_reason = reason
+            new.save()
 
 
 def new_slugs(names: list[str]) -> list[str]:

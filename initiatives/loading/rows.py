@@ -30,6 +30,7 @@ from initiatives.exports import MULTI_VALUE_SEPARATOR
 from initiatives.validators import (
     normalise_postcode,
     normalise_registration_number,
+    validate_email_domain,
     validate_postcode,
 )
 
@@ -250,6 +251,7 @@ def email(text: str) -> str:
     if text:
         text_value(text, max_length=254)
         EmailValidator()(text)
+        validate_email_domain(text)
     return text
 
 

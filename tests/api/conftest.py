@@ -1,11 +1,11 @@
 """Records for the API tests: one with every field the API shows, one with none optional."""
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
 
-from initiatives.models import VanguardSite
+from initiatives.models import Contact, OpeningTime, VanguardSite
 
 from ..factories import (
     AreaFactory,
@@ -35,7 +35,7 @@ def full_record():
         organisation=organisation, funder_type="nhs", funder_name="Halton ICB", share=Decimal("60")
     )
     FundingLineFactory(organisation=organisation, funder_type="corporate", share=Decimal("12.5"))
-    return InitiativeFactory(
+    initiative = InitiativeFactory(
         name="Ukulele lessons",
         summary="Music for wellbeing.",
         description="Weekly sessions.\nAll welcome.",
@@ -56,7 +56,36 @@ def full_record():
         address="Church Street\nRuncorn\nWA7 1AB",
         postcode="WA7 1AB",
         last_verified_on=date(2025, 3, 1),
+        cost_detail="Free for carers",
+        by_appointment=False,
+        opening_notes="Closed on bank holidays",
+        languages="English; Welsh",
+        step_free_access=True,
+        hearing_loop=False,
+        bsl=True,
+        accessibility_note="Lift to every floor",
     )
+    OpeningTime.objects.create(
+        initiative=initiative, day="MO", opens_at=time(10), closes_at=time(12)
+    )
+    OpeningTime.objects.create(
+        initiative=initiative,
+        day="SA",
+        opens_at=time(9),
+        closes_at=time(11),
+        valid_from=date(2026, 6, 1),
+        valid_to=date(2026, 8, 31),
+        note="Summer mornings",
+    )
+    OpeningTime.objects.create(initiative=initiative, closed=True, valid_from=date(2026, 12, 24))
+    Contact.objects.create(
+        initiative=initiative,
+        name="Sam Jones",
+        title="Coordinator",
+        phone="01928 654321",
+        email="sam@ukulele.example.org",
+    )
+    return initiative
 
 
 @pytest.fixture

@@ -50,8 +50,42 @@ def test_full_service_carries_organisation_areas_funding_contacts_and_attributes
         "Corporate: 12.5% of the organisation's income in 2025.",
         "NHS (Halton ICB): 60% of the organisation's income in 2025.",
     ]
-    assert [c["title"] for c in body["contacts"]] == ["Phone: 01928 123456"]
+    assert [(c.get("name"), c["title"]) for c in body["contacts"]] == [
+        ("Enquiries", "Phone: 01928 123456"),
+        ("Sam Jones", "Coordinator; Phone: 01928 654321; Email: sam@ukulele.example.org"),
+    ]
     assert body["cost_options"][0]["option"] == "Free"
+    assert body["cost_options"][0]["amount_description"] == "Free for carers"
+    schedules = {s["description"]: s for s in body["schedules"]}
+    assert schedules["Monday 10:00 to 12:00"] | {"id": None} == {
+        "id": None,
+        "service_id": body["id"],
+        "freq": "WEEKLY",
+        "interval": 1,
+        "byday": "MO",
+        "opens_at": "10:00:00",
+        "closes_at": "12:00:00",
+        "description": "Monday 10:00 to 12:00",
+    }
+    summer = schedules["Saturday 09:00 to 11:00"]
+    assert (summer["valid_from"], summer["valid_to"], summer["notes"]) == (
+        "2026-06-01",
+        "2026-08-31",
+        "Summer mornings",
+    )
+    closed = schedules["Closed"]
+    assert (closed["valid_from"], closed["valid_to"]) == ("2026-12-24", "2026-12-24")
+    assert "opens_at" not in closed
+    notes = schedules["No appointment needed."]
+    assert notes["notes"] == "Closed on bank holidays"
+    assert len(body["languages"]) == 2
+    [located] = body["service_at_locations"]
+    assert [a["description"] for a in located["location"]["accessibility"]] == [
+        "Step-free access: yes.",
+        "Hearing loop: no.",
+        "British Sign Language (BSL): yes.",
+        "Lift to every floor",
+    ]
 
     terms = {(a["link_type"], a["taxonomy_term"]["name"]) for a in body["attributes"]}
     assert terms == {
@@ -62,6 +96,8 @@ def test_full_service_carries_organisation_areas_funding_contacts_and_attributes
         ("population_group", "Older people"),
         ("funding_dependency", "Dependent (largest funder 50-74%)"),
         ("care_model", "Multispecialty community provider"),
+        ("language", "English"),
+        ("language", "Welsh"),
     }
     for attribute in body["attributes"]:
         assert attribute["taxonomy_term_id"] == attribute["taxonomy_term"]["id"]
@@ -213,5 +249,6 @@ def test_list_query_count_does_not_grow_with_items(client, django_assert_max_num
 
 
 def test_detail_query_count_is_fixed(client, full_record, django_assert_max_num_queries):
-    with django_assert_max_num_queries(7):
+    # Opening times and contacts: one prefetch each.
+    with django_assert_max_num_queries(9):
         get_json(client, f"{API}/services/{full_record.uuid}")

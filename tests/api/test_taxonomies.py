@@ -31,6 +31,20 @@ def test_taxonomy_filters(client):
     assert len(names(client, f"taxonomy_id={taxonomies['Role']}")) == 3
 
 
+def test_languages_are_a_taxonomy_of_what_was_recorded(client):
+    InitiativeFactory(name="Bilingual", languages="English; Welsh")
+    InitiativeFactory(name="Old", languages="Old English")
+    InitiativeFactory(name="Unrecorded")
+    terms = get_json(client, f"{API}/taxonomy_terms?per_page=100")["contents"]
+    languages = {t["name"]: t["id"] for t in terms if t["taxonomy"] == "Languages"}
+    assert sorted(languages) == ["English", "Old English", "Welsh"]
+    # A whole item of the list: "English" is not found in "Old English".
+    assert names(client, f"taxonomy_term_id={languages['English']}") == ["Bilingual"]
+    assert names(client, f"taxonomy_term_id={languages['Old English']}") == ["Old"]
+    taxonomies = {t["name"]: t["id"] for t in get_json(client, f"{API}/taxonomies")["contents"]}
+    assert sorted(names(client, f"taxonomy_id={taxonomies['Languages']}")) == ["Bilingual", "Old"]
+
+
 def test_taxonomy_ids_are_stable_uuid5_values(client):
     ConditionFactory(name="Asthma")
     taxonomies = get_json(client, f"{API}/taxonomies")["contents"]
@@ -41,6 +55,7 @@ def test_taxonomy_ids_are_stable_uuid5_values(client):
         "Population groups",
         "Funding dependency",
         "Vanguard care models",
+        "Languages",
     ]
     expected = str(uuid.uuid5(ID_NAMESPACE, "taxonomy/condition"))
     assert taxonomies[2]["id"] == expected

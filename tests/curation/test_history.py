@@ -44,6 +44,19 @@ def admin_url(obj_or_model, view="change", *args):
     return reverse(f"admin:initiatives_{model._meta.model_name}_{view}", args=args)
 
 
+# The opening times' and contacts' inlines, with no rows, as the change form sends them.
+NO_INLINE_ROWS = {
+    f"{prefix}-{name}": value
+    for prefix in ("opening_times", "contacts")
+    for name, value in (
+        ("TOTAL_FORMS", "0"),
+        ("INITIAL_FORMS", "0"),
+        ("MIN_NUM_FORMS", "0"),
+        ("MAX_NUM_FORMS", "1000"),
+    )
+}
+
+
 def form_data(initiative, **changes) -> dict:
     """What the admin's change form sends for the record as it stands, with `changes`."""
     data = {
@@ -71,7 +84,7 @@ def form_data(initiative, **changes) -> dict:
         "source_note": initiative.source_note,
         "version": initiative.version,
     }
-    return data | changes
+    return data | NO_INLINE_ROWS | changes
 
 
 def text(response) -> str:

@@ -2,7 +2,7 @@ import codecs
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from initiatives import exports
 from initiatives.exports import COLUMNS, FORMULA_TRIGGERS, HEADERS, neutralise, restore
 from initiatives.listing.filters import InitiativeFilter
-from initiatives.models import Initiative, VanguardSite
+from initiatives.models import Contact, Initiative, OpeningTime, VanguardSite
 
 from ..factories import (
     AreaFactory,
@@ -167,7 +167,16 @@ def test_a_full_record_fills_every_column(client):
         vanguard=vanguard,
         self_referral=True,
         drop_in=True,
+        waiting_list=True,
+        waiting_list_contact="Ask Sam at reception",
         cost="some_costs",
+        cost_detail="\u00a33 a session",
+        by_appointment=False,
+        opening_notes="Closed on bank holidays",
+        languages="English; Welsh",
+        step_free_access=True,
+        hearing_loop=False,
+        accessibility_note="Lift to every floor",
         min_age=16,
         max_age=99,
         lifecycle="running",
@@ -178,6 +187,16 @@ def test_a_full_record_fills_every_column(client):
         address="Church Street\nRuncorn",
         postcode="wa7 1ab",
         last_verified_on=date(2025, 3, 1),
+    )
+    OpeningTime.objects.create(
+        initiative=initiative, day="TU", opens_at=time(13), closes_at=time(15)
+    )
+    OpeningTime.objects.create(
+        initiative=initiative, day="MO", opens_at=time(10), closes_at=time(12)
+    )
+    OpeningTime.objects.create(initiative=initiative, closed=True, valid_from=date(2025, 12, 24))
+    Contact.objects.create(
+        initiative=initiative, name="Sam Jones", title="Coordinator", phone="+44 1928 654321"
     )
     [row] = export(client)
     assert row == {
@@ -199,8 +218,9 @@ def test_a_full_record_fills_every_column(client):
         "National": "no",
         "Vanguard": "Better Care Together",
         "Care model": "Integrated primary and acute care system",
-        "How to access": "Self-referral; Drop-in",
+        "How to access": "Self-referral; Drop-in; Waiting list",
         "Cost": "Some costs",
+        "Cost in detail": "\u00a33 a session",
         "Minimum age": "16",
         "Maximum age": "99",
         "Lifecycle": "Running",
@@ -216,6 +236,17 @@ def test_a_full_record_fills_every_column(client):
         "Phone": "01928 123456",
         "Address": "Church Street\nRuncorn",
         "Postcode": "WA7 1AB",
+        "Contacts": "Sam Jones, Coordinator, 01928 654321",
+        "Who to contact to get in": "Waiting list: Ask Sam at reception",
+        "Opening times": "Mon 10:00-12:00; Tue 13:00-15:00",
+        "Opening exceptions": "Closed on 24 December 2025",
+        "By appointment only": "no",
+        "Opening notes": "Closed on bank holidays",
+        "Languages": "English; Welsh",
+        "Step-free access": "yes",
+        "Hearing loop": "no",
+        "BSL": "",
+        "Accessibility in detail": "Lift to every floor",
         "Last verified": "2025-03-01",
         "Last updated": row["Last updated"],
         # Filled only in a file for an area or a postcode (tests/listing/test_serving.py).
@@ -259,7 +290,7 @@ def test_no_cell_can_be_evaluated_as_a_formula(client, trigger):
         charity_number=evil("105423"),
         company_number=evil("0812345"),
     )
-    InitiativeFactory(
+    initiative = InitiativeFactory(
         name=evil("cmd|' /C calc'!A0"),
         summary=evil("1+1"),
         organisation=organisation,
@@ -273,7 +304,14 @@ def test_no_cell_can_be_evaluated_as_a_formula(client, trigger):
         phone=evil("44 1928 123456"),
         address=evil("1 High Street"),
         postcode=evil("WA71AB"),
+        cost_detail=evil("3 a session"),
+        opening_notes=evil("ring first"),
+        languages=evil("Welsh"),
+        accessibility_note=evil("ramp"),
+        drop_in=True,
+        drop_in_contact=evil("ask"),
     )
+    initiative.contacts.create(name=evil("Sam"), phone="01928 123456")
     [row] = export(client)
     for header, cell in row.items():
         assert not cell.startswith(FORMULA_TRIGGERS), f"{header} could run as a formula: {cell!r}"
@@ -292,9 +330,13 @@ def test_no_cell_can_be_evaluated_as_a_formula(client, trigger):
         "Vanguard",
         "Website",
         "Email",
-        "Phone",
         "Address",
+        "Cost in detail",
+        "Opening notes",
+        "Accessibility in detail",
+        "Contacts",
     ]
+    # The phone is stored as a UK number written the usual way, so it cannot start with one.
     for header in text_columns:
         assert row[header].startswith("'" + trigger), header
     assert restore(row["Name"]) == evil("cmd|' /C calc'!A0")
@@ -311,7 +353,7 @@ def test_export_queries_do_not_grow_with_rows(client, django_assert_max_num_quer
     topics = TopicFactory.create_batch(2)
     for _ in range(3):
         InitiativeFactory(topics=topics, areas=[AreaFactory()], conditions=[ConditionFactory()])
-    with django_assert_max_num_queries(6) as small:
+    with django_assert_max_num_queries(8) as small:
         export(client)
     for _ in range(40):
         InitiativeFactory(topics=topics, areas=[AreaFactory()], conditions=[ConditionFactory()])
@@ -325,8 +367,9 @@ def test_each_chunk_gets_its_related_values(client, monkeypatch, django_assert_m
     monkeypatch.setattr(exports, "ROWS_PER_WRITE", 2)
     for n in range(8):
         InitiativeFactory(name=f"Item {n}", topics=[TopicFactory(name=f"Topic {n}")])
-    # One query for the rows, then four prefetches for each chunk of three.
-    with django_assert_max_num_queries(1 + 4 * 3):
+    # One query for the rows, then six prefetches for each chunk of three (tags, areas,
+    # opening times, contacts).
+    with django_assert_max_num_queries(1 + 6 * 3):
         rows = export(client)
     assert [row["Topics"] for row in rows] == [f"Topic {n}" for n in range(8)]
 

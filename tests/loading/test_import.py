@@ -656,6 +656,91 @@ class TestWhatIsNotRecorded:
             None,
             True,
             None,
+            None,
         ]
         new = Initiative.objects.get(name="New group")
-        assert [getattr(new, name) for name in Initiative.ACCESS_FIELDS] == [None] * 4
+        assert [getattr(new, name) for name in Initiative.ACCESS_FIELDS] == [None] * 5
+
+
+class TestWhatSomeoneNeeds:
+    """Phone, email, opening times, cost detail, waiting list, languages, accessibility."""
+
+    def test_the_new_columns_are_read_and_written(self, register):
+        rows = table(export())
+        rows[0] |= {
+            "Phone": "+44 1978 123456",
+            "Email": "hello@keyring.example.org",
+            "Opening times": "Tue 13:00-15:00; mon 10:00-12:00",
+            "Cost in detail": "\u00a33 a session",
+            "How to access": "Self-referral; Waiting list",
+            "Languages": "English;Welsh",
+            "Step-free access": "yes",
+            "Hearing loop": "no",
+            "BSL": "",
+            "Accessibility in detail": "Ramp at the side gate",
+            "By appointment only": "no",
+            "Opening notes": "Closed on bank holidays",
+        }
+        result = import_initiatives(to_csv(rows), filename="times.csv")
+        assert result.updated == 1
+        first = Initiative.objects.get(pk=register["first"].pk)
+        assert first.phone == "01978 123456"
+        assert first.waiting_list is True
+        assert first.languages == "English; Welsh"
+        assert (first.step_free_access, first.hearing_loop, first.bsl) == (True, False, None)
+        assert (first.by_appointment, first.opening_notes) == (False, "Closed on bank holidays")
+        assert first.cost_detail == "\u00a33 a session"
+        slots = first.opening_times.order_by("day", "opens_at")
+        assert [(s.day, f"{s.opens_at:%H:%M}", f"{s.closes_at:%H:%M}") for s in slots] == [
+            ("MO", "10:00", "12:00"),
+            ("TU", "13:00", "15:00"),
+        ]
+        # The slots' history says who wrote them and from which file.
+        assert {r.history_change_reason for r in first.opening_times.model.history.all()} == {
+            "Imported from times.csv"
+        }
+        # Exported again, the row reads back as it was: nothing to change.
+        again = import_initiatives(export().encode(), filename="again.csv", dry_run=True)
+        assert (again.updated, again.created) == (0, 0)
+
+    def test_new_weekly_times_replace_the_old_and_keep_closures(self, register):
+        first = register["first"]
+        first.opening_times.create(day="WE", opens_at="09:00", closes_at="11:00")
+        first.opening_times.create(closed=True, valid_from=date(2026, 12, 24))
+        rows = table(export())
+        assert rows[0]["Opening times"] == "Wed 09:00-11:00"
+        assert rows[0]["Opening exceptions"] == "Closed on 24 December 2026"
+        rows[0]["Opening times"] = "Thu 10:00-12:00"
+        import_initiatives(to_csv(rows), filename="times.csv")
+        assert sorted(str(slot) for slot in first.opening_times.all()) == [
+            "Closed 2026-12-24 to 2026-12-24",
+            "Thursday 10:00-12:00",
+        ]
+
+    @pytest.mark.parametrize(
+        ("column", "value", "message"),
+        [
+            ("Phone", "12345", "Enter a UK phone number"),
+            ("Email", "hello@localhost", "Enter an email address with its domain"),
+            ("Email", "no-at-sign", "Enter a valid email address"),
+            ("Opening times", "Mon 16:00-10:00", "closes before it opens"),
+            ("Opening times", "Mon 10:00-12:00; Mon 11:00-13:00", "overlaps"),
+            ("Opening times", "Monday all day", "is not a day and times"),
+            ("Step-free access", "maybe", "is not yes or no"),
+            ("How to access", "Queue", "Unknown way in"),
+        ],
+    )
+    def test_a_bad_value_is_refused_with_its_column_and_nothing_is_written(
+        self, register, column, value, message
+    ):
+        rows = table(export())
+        rows[1] |= {"Summary": "Changed, and would be written if the file were accepted."}
+        rows[0][column] = value
+        before = Initiative.history.count()
+        problems = problems_of(to_csv(rows))
+        assert len(problems) == 1
+        assert problems[0].startswith(f"Row 2, {column}: ")
+        assert message in problems[0]
+        assert Initiative.history.count() == before
+        assert not Initiative.objects.filter(summary__startswith="Changed").exists()
+        assert not register["first"].opening_times.exists()

@@ -11,9 +11,11 @@ from django.core.management import CommandError, call_command
 from initiatives.models import (
     Area,
     Condition,
+    Contact,
     FundingDependency,
     FundingLine,
     Initiative,
+    OpeningTime,
     Organisation,
     PopulationGroup,
     Topic,
@@ -305,6 +307,45 @@ class TestWhatIsLoaded:
         assert not Initiative.objects.exclude(cost="").exists()
         assert not Initiative.objects.filter(min_age__isnull=False).exists()
         assert not Initiative.objects.filter(max_age__isnull=False).exists()
+        # Opening times, contacts, languages and accessibility: no source gives them.
+        assert not OpeningTime.objects.exists() and not Contact.objects.exists()
+        for name in ("by_appointment", "step_free_access", "hearing_loop", "bsl"):
+            assert not Initiative.objects.filter(**{f"{name}__isnull": False}).exists(), name
+        for name in (
+            "phone",
+            "email",
+            "address",
+            "postcode",
+            "cost_detail",
+            "opening_notes",
+            "languages",
+            "accessibility_note",
+            "self_referral_contact",
+            "professional_referral_contact",
+            "drop_in_contact",
+            "waiting_list_contact",
+            "membership_contact",
+        ):
+            assert not Initiative.objects.exclude(**{name: ""}).exists(), name
+
+    def test_the_websites_the_reference_gives_reach_the_page_csv_and_api(self, client):
+        with_website = Initiative.objects.exclude(website="")
+        # Half the seeds have a website (36 of 72, as in the reference).
+        assert (with_website.count(), Initiative.objects.count()) == (36, 72)
+        keyring = Initiative.objects.get(slug="keyring-network-wrexham")
+        assert keyring.website == "https://www.keyring.org"
+        page = client.get(keyring.get_absolute_url()).content.decode()
+        assert '<a href="https://www.keyring.org" rel="noopener noreferrer">' in page
+        service = client.get(f"/api/v1/services/{keyring.uuid}").json()
+        assert service["url"] == "https://www.keyring.org"
+        body = b"".join(client.get("/initiatives/export.csv?q=keyring").streaming_content)
+        assert ",https://www.keyring.org," in body.decode("utf-8-sig")
+        # One without a website offers to be told how to reach it.
+        bare = Initiative.objects.published().filter(website="").first()
+        assert (
+            "Know how to reach them? Tell us"
+            in client.get(bare.get_absolute_url()).content.decode()
+        )
 
 
 class TestRunningAgain:

@@ -32,7 +32,7 @@ class TestInitiativePage:
             "03213478",
             'href="https://www.keyring.org/allotments" rel="noopener noreferrer"',
             'href="mailto:allotments@keyring.example"',
-            'href="tel:01978000000">01978 000 000</a>',
+            'href="tel:01978000000">01978 000000</a>',
             "Last checked on",
             'href="/initiatives/?area=wrexham">Other initiatives in Wrexham</a>',
             'href="/initiatives/?condition=dementia">Other initiatives for Dementia</a>',

@@ -56,9 +56,15 @@ class TestARecordWithNothingRecorded:
             "Ages",
             "Areas served",
             "Cost",
+            "Languages",
+            "Accessibility",
         ]:
             assert rows[label] == "Not recorded", label
         assert rows["Ways in"] == "Not recorded: contact them to ask"
+        assert '<p id="opening-times-unknown">Not recorded.</p>' in page
+        for claim in ("Open now", "Closed now", "appointment", "Waiting list", "Step-free"):
+            assert claim not in page, claim
+        assert "Know how to reach them? Tell us" in page
         assert "Vanguard" not in rows
         assert "No contact details recorded." in page
         assert "Not checked yet." in page
@@ -104,7 +110,14 @@ class TestARecordWithNothingRecorded:
             self_referral=False, professional_referral=False, drop_in=False, membership=False
         )
         page = text(client.get(initiative.get_absolute_url()))
-        assert "None of self-referral, professional referral, drop-in or membership" in page
+        for way in (
+            "Self-referral",
+            "Referral by a GP or social prescriber",
+            "Drop-in",
+            "Membership",
+        ):
+            assert f"{way}: not offered" in page
+        assert "Waiting list" not in page
         assert "Not recorded: contact them to ask" not in page
 
 

@@ -16,7 +16,9 @@ from places.lookup import postcode_not_found_message
 from ...exports import export_selected_csv
 from ...models import (
     Area,
+    Contact,
     Initiative,
+    OpeningTime,
     Suggestion,
     mark_read_under_lock,
 )
@@ -24,6 +26,7 @@ from ...services import batches, history_baseline, history_snapshot, rows_lock
 from ...validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
 from ..forms import (
     InitiativeAdminForm,
+    OpeningTimeInlineFormSet,
 )
 from .base import URL_FIELDS, HistoryAdmin, share_display
 
@@ -107,9 +110,32 @@ class AreaServedFilter(admin.SimpleListFilter):
         return queryset.in_area(area) if area else queryset.none()
 
 
+class OpeningTimeInline(admin.TabularInline):
+    model = OpeningTime
+    formset = OpeningTimeInlineFormSet
+    fields = ["day", "opens_at", "closes_at", "valid_from", "valid_to", "closed", "note"]
+    extra = 1
+    verbose_name_plural = (
+        "Opening times (a weekly slot per row; give dates for seasonal times or an "
+        "exception, or tick \u201cclosed\u201d with dates for a closure)"
+    )
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["name", "title", "phone", "email"]
+    extra = 1
+    verbose_name_plural = "Contacts (published: people or desks the public may contact)"
+
+
+# The initiative's children whose history is kept beside its own.
+CHILD_MODELS = [(OpeningTime, "opening_times"), (Contact, "contacts")]
+
+
 @admin.register(Initiative)
 class InitiativeAdmin(HistoryAdmin):
     form = InitiativeAdminForm
+    inlines = [OpeningTimeInline, ContactInline]
     list_display = [
         "name",
         "organisation",
@@ -172,17 +198,34 @@ class InitiativeAdmin(HistoryAdmin):
         ),
         ("Where", {"fields": ["areas", "national", "vanguard"]}),
         (
-            "How to access",
+            "How to access (leave a way in unknown when no source says)",
             {
                 "fields": [
-                    ("self_referral", "professional_referral", "drop_in", "membership"),
-                    "cost",
+                    ("self_referral", "self_referral_contact"),
+                    ("professional_referral", "professional_referral_contact"),
+                    ("drop_in", "drop_in_contact"),
+                    ("waiting_list", "waiting_list_contact"),
+                    ("membership", "membership_contact"),
+                    ("cost", "cost_detail"),
+                    ("by_appointment", "opening_notes"),
                 ]
             },
         ),
         (
             "Contact and location",
-            {"fields": ["website", "email", "phone", "address", "postcode", "location"]},
+            {
+                "fields": [
+                    "website",
+                    "email",
+                    "phone",
+                    "address",
+                    "postcode",
+                    "location",
+                    "languages",
+                    ("step_free_access", "hearing_loop", "bsl"),
+                    "accessibility_note",
+                ]
+            },
         ),
         (
             "Funding (from the organisation's funding lines)",
@@ -208,6 +251,22 @@ class InitiativeAdmin(HistoryAdmin):
         ),
     ]
     actions = ["publish", "archive", "mark_verified_today", export_selected_csv]
+    # The initiative's history page lists its opening times' and contacts' changes too.
+    object_history_template = "admin/initiatives/initiative/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        children = {}
+        for model, name in [(OpeningTime, "opening_time_history"), (Contact, "contact_history")]:
+            records = model.history.none()
+            if str(object_id).isdecimal():
+                records = (
+                    model.history.filter(initiative_id=int(object_id))
+                    .select_related("history_user")
+                    .order_by("-history_id")[:500]
+                )
+            children[name] = records
+        extra_context = {**(extra_context or {}), **children}
+        return super().history_view(request, object_id, extra_context)
 
     @admin.display(description="review due", boolean=True)
     def is_review_due(self, obj) -> bool:
@@ -272,6 +331,17 @@ class InitiativeAdmin(HistoryAdmin):
         for warning in warnings:
             if warning is not None:
                 self.message_user(request, warning, messages.WARNING)
+
+    def save_related(self, request, form, formsets, change):
+        # The opening times' and contacts' state before this save, if their history
+        # does not show it yet (rows written in bulk by an import).
+        if change:
+            for model, relation in CHILD_MODELS:
+                history_baseline(
+                    model=model,
+                    pks=list(getattr(form.instance, relation).values_list("pk", flat=True)),
+                )
+        super().save_related(request, form, formsets, change)
 
     def log_addition(self, request, obj, message):
         self._record_history(request, obj, "+")
