@@ -15,6 +15,9 @@ their entries expire; with the database cache (``DJANGO_FIGURES_CACHE=database``
 every worker and server shares the version and the figures, so a change is seen
 everywhere at once. The listing's results themselves are never cached: only the
 counts beside them.
+
+The same version makes the validators of the public pages (`revalidated`): a browser
+or a CDN that sends back a page's ETag gets a 304 until the register changes.
 """
 
 from __future__ import annotations
@@ -174,7 +177,10 @@ def page_validators(request) -> tuple[str, datetime]:
     """The ETag and Last-Modified of a public page: the register's version and the full
     URL (host and params), the day (pages say what is due for review) and the code."""
     current = version()
-    changed = int(current.split("-", 1)[0]) / 1e9
+    try:  # when the version was made (see _new_version)
+        changed = int(current.split("-", 1)[0]) / 1e9
+    except ValueError:
+        changed = time.time()
     parts = [current, request.build_absolute_uri(), timezone.localdate().isoformat(), release()]
     if not _shared():
         window = int(time.time() // REVALIDATE_SECONDS)
