@@ -11,7 +11,7 @@ from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 
 from initiatives.api.errors import error_response
-from initiatives.caching import cached
+from initiatives.caching import cached, revalidated
 from initiatives.models import Area, Initiative
 from initiatives.services import database_busy
 
@@ -50,6 +50,7 @@ def browse_areas() -> list[dict]:
     return browse
 
 
+@revalidated
 def home(request):
     """Search box, browse by nation and NHS region, and headline figures."""
     return render(request, "home.html", cached("home", {}, home_figures))

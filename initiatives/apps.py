@@ -1,5 +1,13 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, pre_migrate
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_delete,
+    pre_migrate,
+    pre_save,
+)
 
 
 class InitiativesConfig(AppConfig):
@@ -12,6 +20,7 @@ class InitiativesConfig(AppConfig):
 
         from . import caching, models
         from .search import schema
+        from .services import closure
         from .services.locations import on_postcodes_imported
 
         # The figures cache is out of date whenever a counted record or link changes.
@@ -35,6 +44,18 @@ class InitiativesConfig(AppConfig):
                 models.VanguardSite.areas.through,
             ],
         )
+        # The area closure follows the initiatives' areas and the area tree.
+        uid = "area-closure"
+        areas_link, parents_link = (
+            models.Initiative.areas.through,
+            models.Area.other_parents.through,
+        )
+        m2m_changed.connect(closure.on_areas_changed, sender=areas_link, dispatch_uid=uid)
+        m2m_changed.connect(closure.on_other_parents_changed, sender=parents_link, dispatch_uid=uid)
+        pre_save.connect(closure.on_area_pre_save, sender=models.Area, dispatch_uid=uid)
+        post_save.connect(closure.on_area_saved, sender=models.Area, dispatch_uid=uid)
+        pre_delete.connect(closure.on_area_pre_delete, sender=models.Area, dispatch_uid=uid)
+        post_delete.connect(closure.on_area_deleted, sender=models.Area, dispatch_uid=uid)
         # Records saved before the postcode directory was imported get their location.
         postcodes_imported.connect(on_postcodes_imported, dispatch_uid="initiatives-locate")
 

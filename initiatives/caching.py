@@ -15,21 +15,33 @@ their entries expire; with the database cache (``DJANGO_FIGURES_CACHE=database``
 every worker and server shares the version and the figures, so a change is seen
 everywhere at once. The listing's results themselves are never cached: only the
 counts beside them.
+
+The same version makes the validators of the public pages (`revalidated`): a browser
+or a CDN that sends back a page's ETag gets a 304 until the register changes.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.contrib.messages import get_messages
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
 
 VERSION_KEY = "register-version"
 T = TypeVar("T")
@@ -115,3 +127,105 @@ def connect_signals(*, models, links) -> None:
         m2m_changed.connect(
             bump_version, sender=through, dispatch_uid=f"figures-{through._meta.label_lower}"
         )
+
+
+# Conditional GETs ---------------------------------------------------------------
+
+# With the local-memory cache each worker has its own version, which another worker's
+# change does not bump: there, validators also change every REVALIDATE_SECONDS, so a
+# change shows everywhere within that time.
+REVALIDATE_SECONDS = 5
+
+
+def _release() -> str:
+    """What identifies the code being served: DJANGO_RELEASE when set, else the sizes and
+    times of the project's templates and modules, so a deploy changes every ETag."""
+    release = os.environ.get("DJANGO_RELEASE", "")
+    if release:
+        return release
+    base = Path(settings.BASE_DIR)
+    digest = hashlib.blake2b(digest_size=8)
+    for folder in ("templates", "directory", "initiatives", "places"):
+        for path in sorted((base / folder).rglob("*")):
+            if path.suffix in (".py", ".html", ".txt", ".svg", ".json"):
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def release() -> str:
+    return _release()
+
+
+def _shared() -> bool:
+    """Whether every worker reads one version (a cache all of them share)."""
+    return not isinstance(caches["default"], LocMemCache)
+
+
+def _cacheable(request) -> bool:
+    """A GET or HEAD from someone signed out with no messages waiting: the same for all."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    return not len(get_messages(request))
+
+
+def page_validators(request, *, by_minute: bool = False) -> tuple[str, datetime]:
+    """The ETag and Last-Modified of a public page: the register's version and the full
+    URL (host and params), the day (pages say what is due for review) and the code.
+    With `by_minute`, the minute too: a page that says "Open now" is only current for
+    the minute it was made in."""
+    current = version()
+    try:  # when the version was made (see _new_version)
+        changed = int(current.split("-", 1)[0]) / 1e9
+    except ValueError:
+        changed = time.time()
+    parts = [current, request.build_absolute_uri(), timezone.localdate().isoformat(), release()]
+    if not _shared():
+        window = int(time.time() // REVALIDATE_SECONDS)
+        parts.append(str(window))
+        changed = max(changed, window * REVALIDATE_SECONDS)
+    if by_minute:
+        minute = int(time.time() // 60)
+        parts.append(f"minute {minute}")
+        changed = max(changed, minute * 60)
+    digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+    return f'W/"{digest}"', datetime.fromtimestamp(int(changed), tz=UTC)
+
+
+def revalidated(view=None, *, by_minute: bool = False):
+    """For a public page: anonymous GETs carry ETag and Last-Modified (page_validators)
+    and `Cache-Control: public, no-cache` (browsers and a CDN may keep it, and ask each
+    time whether it is still current); a request whose If-None-Match (or, without one,
+    If-Modified-Since) is current gets a 304 without the page being built. Signed-in
+    curators, pages with messages, and responses that set a cookie are private.
+    `@revalidated(by_minute=True)` is for a page whose words change with the clock
+    ("Open now", "Opens Tuesday 10:00")."""
+    if view is None:
+        return functools.partial(revalidated, by_minute=by_minute)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _cacheable(request):
+            response = view(request, *args, **kwargs)
+            patch_cache_control(response, private=True, no_cache=True)
+            return response
+        etag, last_modified = page_validators(request, by_minute=by_minute)
+        response = get_conditional_response(
+            request, etag=etag, last_modified=int(last_modified.timestamp())
+        )
+        if response is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or response.cookies:
+                patch_cache_control(response, private=True, no_cache=True)
+                return response
+        response.headers.setdefault("ETag", etag)
+        response.headers.setdefault("Last-Modified", http_date(last_modified.timestamp()))
+        patch_cache_control(response, public=True, no_cache=True)
+        patch_vary_headers(response, ["Cookie"])
+        return response
+
+    return wrapper

@@ -921,6 +921,33 @@ class Contact(models.Model):
             raise ValidationError("Give at least a name, a role, a phone number or an email.")
 
 
+class InitiativeAreaClosure(models.Model):
+    """One initiative and one area it serves, directly or by serving a place below it:
+    every area a service area lies in (parents and other parents, all the way up), and
+    the service area itself.
+
+    Derived, never edited: `initiatives.services.closure` keeps it in step with the
+    initiatives' areas and the area tree on every write (see that module). With it, the
+    area facet's counts are one indexed GROUP BY instead of a DISTINCT over walks.
+    """
+
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="area_closure", db_index=False
+    )
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [
+            # Also the index for "this initiative's rows".
+            models.UniqueConstraint(fields=["initiative", "area"], name="area_closure_unique")
+        ]
+        # Counts and filters by area: the area's rows, index only.
+        indexes = [models.Index(fields=["area", "initiative"], name="area_closure_by_area")]
+
+    def __str__(self) -> str:
+        return f"{self.initiative_id} in {self.area_id}"
+
+
 class Suggestion(models.Model):
     """What a member of the public proposed: a new initiative or a correction to one.
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
+from .caching import revalidated
 from .http import not_found
 from .listing import Listing
 from .listing.areas import AREA_SECTIONS, AreaSections, find_areas, index_entries, served_counts
@@ -34,6 +35,7 @@ from .wording import (
 AREA_SECTION_SIZE = 20
 
 
+@revalidated
 def initiative_list(request):
     """The listing: search, facet filters with counts, sorting and pages; the URL is the state."""
     params, notices, had_empty = normalise_params(request.GET)
@@ -75,6 +77,7 @@ def phone_href(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
+@revalidated(by_minute=True)  # it says whether the initiative is open now
 def initiative_detail(request, slug):
     """Everything public about one published initiative."""
     initiative = (
@@ -128,6 +131,7 @@ def initiative_detail(request, slug):
     return render(request, "initiatives/detail.html", context)
 
 
+@revalidated
 def area_list(request):
     """The nations with their regions, health boards and trusts, each with how many
     initiatives serve it; `find` lists the areas whose names hold its words."""
@@ -174,6 +178,7 @@ def section_url(params: QueryDict, key: str, number: int) -> str:
     return f"?{copy.urlencode()}#{key}"
 
 
+@revalidated
 def area_detail(request, slug):
     """What serves one area: here and below, a wider area around it, and the whole UK."""
     tree = Area.objects.tree()

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import JsonResponse, QueryDict
 from django.urls import reverse
 
+from initiatives.caching import revalidated
 from initiatives.listing.filters import clean_query_dict
 from initiatives.models import Initiative
 
@@ -81,6 +82,7 @@ def index(request):
     )
 
 
+@revalidated
 @api_view
 def services(request):
     params = _params(request, SERVICE_LIST_PARAMS)
@@ -97,6 +99,7 @@ def service_detail(request, id):
     return JsonResponse(service_json(initiative, base_url=_base_url(request)))
 
 
+@revalidated
 @api_view
 def service_at_locations(request):
     params = _params(request, SERVICE_AT_LOCATION_LIST_PARAMS)
@@ -127,6 +130,7 @@ def service_at_location_detail(request, id):
     )
 
 
+@revalidated
 @api_view
 def taxonomies(request):
     params = _params(request, PAGE_PARAMS)
@@ -144,6 +148,7 @@ def taxonomy_detail(request, id):
     return JsonResponse(taxonomy_json(taxonomy, terms=terms))
 
 
+@revalidated
 @api_view
 def taxonomy_terms(request):
     params = _params(request, TERM_LIST_PARAMS)

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.caching import cached, query_params
+from initiatives.caching import cached, query_params, revalidated
 from initiatives.exports import rows_csv_response
 from initiatives.models import Area, VanguardSite
 
@@ -36,6 +36,7 @@ def _csv_url(scope: Scope, table: Table) -> str:
     return url_with(reverse("initiatives:insights_csv", args=[table.slug]), scope.params())
 
 
+@revalidated
 def insights(request):
     """The insights page for the area and vanguard site in the params (or the whole register).
 

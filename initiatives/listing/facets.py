@@ -20,6 +20,7 @@ from ..models import (
     Condition,
     FundingDependency,
     Initiative,
+    InitiativeAreaClosure,
     Organisation,
     PopulationGroup,
     Topic,
@@ -224,21 +225,16 @@ class ListingFacets:
                 f"SELECT '{name}', CAST(l.{target} AS TEXT), COUNT(*) FROM ids"
                 f" JOIN {through} l ON l.{source} = ids.id GROUP BY l.{target}"
             )
-        # Areas: each candidate counts the records serving it or any area below it, once.
-        pairs = [
-            f"({int(area.pk)}, {int(below)})"
-            for area in self.area_candidates()
-            for below in sorted(self.tree.descendant_ids(area.pk))
-        ]
-        if not pairs:
+        # Areas: each candidate counts the records serving it or any area below it. The
+        # closure holds each record once per area it serves at or below: no DISTINCT.
+        candidates = sorted(int(area.pk) for area in self.area_candidates())
+        if not candidates:
             return ""
-        through = Initiative.areas.through._meta.db_table
+        closure = InitiativeAreaClosure._meta.db_table
         return (
-            f"SELECT '{name}', CAST(candidate AS TEXT), COUNT(*) FROM ("
-            " SELECT DISTINCT m.column1 AS candidate, l.initiative_id"
-            f" FROM ids JOIN {through} l ON l.initiative_id = ids.id"
-            f" JOIN (VALUES {', '.join(pairs)}) AS m ON m.column2 = l.area_id"
-            ") AS served GROUP BY candidate"
+            f"SELECT '{name}', CAST(c.area_id AS TEXT), COUNT(*) FROM ids"
+            f" JOIN {closure} c ON c.initiative_id = ids.id"
+            f" WHERE c.area_id IN ({', '.join(map(str, candidates))}) GROUP BY c.area_id"
         )
 
     def _grouped(self, name: str) -> dict:

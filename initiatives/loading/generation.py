@@ -25,11 +25,13 @@ from initiatives.models import (
     Condition,
     FundingLine,
     Initiative,
+    InitiativeAreaClosure,
     Organisation,
     PopulationGroup,
     Topic,
     VanguardSite,
 )
+from initiatives.services.closure import ancestors_by_area, closure_rows
 
 from .generation_records import GeneratedInitiative, Generator
 from .generation_vocabulary import PREFIX, load_vocabulary
@@ -121,7 +123,25 @@ def _insert_links(connection, rows: list[GeneratedInitiative], counts: Counter) 
                 cursor.execute(insert + values, [value for pair in chunk for value in pair])
 
 
-def _write_batch(rows: list[GeneratedInitiative], counts: Counter) -> None:
+def _insert_closure(connection, rows: list[GeneratedInitiative], ancestors, counts) -> None:
+    """The batch's area closure rows (each initiative with every area it serves, at or
+    above its service areas), written with the batch as the links are."""
+    pairs = [
+        (row.initiative.pk, area)
+        for row in rows
+        for area in sorted(closure_rows(row.links.areas, ancestors))
+    ]
+    counts["area closure rows"] += len(pairs)
+    if connection.vendor == "postgresql":
+        _copy(connection, InitiativeAreaClosure._meta.db_table, ["initiative_id", "area_id"], pairs)
+        return
+    InitiativeAreaClosure.objects.bulk_create(
+        [InitiativeAreaClosure(initiative_id=i, area_id=a) for i, a in pairs],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _write_batch(rows: list[GeneratedInitiative], counts: Counter, ancestors) -> None:
     connection = _connection()
     organisations = [row.organisation for row in rows if row.new_organisation]
     for organisation, pk in zip(
@@ -145,6 +165,7 @@ def _write_batch(rows: list[GeneratedInitiative], counts: Counter) -> None:
     # them deferrable), so the search triggers build each initiative's document once, on
     # its insert, instead of again after every link table.
     _insert_links(connection, rows, counts)
+    _insert_closure(connection, rows, ancestors, counts)
     _insert(connection, Initiative, initiatives)
     counts["organisations"] += len(organisations)
     counts["funding lines"] += len(lines)
@@ -162,6 +183,7 @@ def generate(*, count: int, seed: int, progress=None) -> Counter:
         vocabulary = load_vocabulary()
         generator = Generator(seed=seed, vocabulary=vocabulary, today=timezone.localdate())
         counts: Counter = Counter({f"fallback {k}": v for k, v in vocabulary.created.items()})
+        ancestors = ancestors_by_area()
         ranges = [
             (first, min(first + BATCH_SIZE - 1, count)) for first in range(1, count + 1, BATCH_SIZE)
         ]
@@ -174,7 +196,7 @@ def generate(*, count: int, seed: int, progress=None) -> Counter:
                 rows = upcoming.result()
                 if i + 1 < len(ranges):
                     upcoming = builder.submit(generator.batch, *ranges[i + 1])
-                _write_batch(rows, counts)
+                _write_batch(rows, counts, ancestors)
                 if progress:
                     progress(last)
     bump_version()

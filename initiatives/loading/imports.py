@@ -34,6 +34,7 @@ from initiatives.services import (
     rows_lock,
     when_in_words,
 )
+from initiatives.services.closure import closure_sync
 
 from .import_rows import (
     HEADER_BY_NAME,
@@ -483,6 +484,10 @@ def _write_links(changes: list[tuple[int, str, set[int], set[int]]]) -> None:
             gone = current - wanted
             if gone:
                 through.objects.filter(**{source: owner, f"{target}__in": gone}).delete()
+    # The link table was written in bulk (no signals): the area closure follows here.
+    moved = [owner for owner, name, wanted, current in changes if name == "areas"]
+    if moved:
+        closure_sync(initiative_ids=moved)
 
 
 # The import -----------------------------------------------------------------------

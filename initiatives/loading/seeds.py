@@ -31,6 +31,7 @@ from initiatives.models import (
     Topic,
     VanguardSite,
 )
+from initiatives.services.closure import closure_deferred, closure_sync
 from initiatives.validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
 
 from .problems import Problem, SeedError, Tally
@@ -86,7 +87,9 @@ class SeedLoader:
         self.warnings: list[Problem] = []
 
     def load(self) -> dict[str, Tally]:
-        with transaction.atomic():
+        # Links are written in bulk (no signals) and areas one by one: the area closure
+        # is brought up to date once, at the end, when areas or initiatives changed.
+        with transaction.atomic(), closure_deferred():
             self.load_areas()
             self.load_named("conditions", Condition, CONDITION_COLUMNS)
             self.load_named("topics", Topic, NAME_COLUMNS)
@@ -95,6 +98,9 @@ class SeedLoader:
             self.load_organisations()
             self.load_funding_lines()
             self.load_initiatives()
+            moved = [self.tallies.get(name) for name in ("areas", "initiatives")]
+            if any(tally and (tally.created or tally.updated) for tally in moved):
+                closure_sync()
         return self.tallies
 
     # Shared steps ---------------------------------------------------------

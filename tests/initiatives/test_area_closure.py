@@ -1,0 +1,198 @@
+"""The area closure table (initiatives.services.closure) equals a fresh walk of the area
+tree after every kind of write: an initiative's links, areas moving, other parents,
+deletions, the CSV import, the seed loader, generated records and the migration."""
+
+import csv
+import importlib
+import io
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
+
+from initiatives.exports import HEADERS, export_lines
+from initiatives.loading.imports import import_initiatives
+from initiatives.models import Area, Initiative, InitiativeAreaClosure
+from initiatives.services.closure import closure_deferred, closure_sync
+
+from ..factories import AreaFactory, InitiativeFactory
+from ..loading.seeding import load
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh() -> set[tuple[int, int]]:
+    """(initiative, area) for every service area and every area above it, walked afresh
+    from the areas' parents and other parents (each area visited once)."""
+    parents: dict[int, set[int]] = {}
+    for pk, parent in Area.objects.values_list("pk", "parent_id"):
+        parents.setdefault(pk, set()).update([parent] if parent else [])
+    for child, parent in Area.other_parents.through.objects.values_list(
+        "from_area_id", "to_area_id"
+    ):
+        parents[child].add(parent)
+    rows = set()
+    for initiative, area in Initiative.areas.through.objects.values_list(
+        "initiative_id", "area_id"
+    ):
+        seen, stack = {area}, [area]
+        while stack:
+            for up in parents.get(stack.pop(), ()):
+                if up not in seen:
+                    seen.add(up)
+                    stack.append(up)
+        rows |= {(initiative, up) for up in seen}
+    return rows
+
+
+def stored() -> set[tuple[int, int]]:
+    return set(InitiativeAreaClosure.objects.values_list("initiative_id", "area_id"))
+
+
+def assert_in_step():
+    expected = fresh()
+    assert stored() == expected
+    assert InitiativeAreaClosure.objects.count() == len(expected)  # no duplicates
+
+
+@pytest.fixture
+def tree():
+    england = AreaFactory(name="England", kind="nation")
+    north_west = AreaFactory(name="North West", kind="nhs_region", parent=england)
+    midlands = AreaFactory(name="Midlands", kind="nhs_region", parent=england)
+    cheshire = AreaFactory(name="Cheshire and Merseyside", kind="icb", parent=north_west)
+    derby = AreaFactory(name="Derby and Derbyshire", kind="icb", parent=midlands)
+    halton = AreaFactory(name="Halton", kind="local_authority", parent=cheshire, code="E06000006")
+    erewash = AreaFactory(name="Erewash", kind="local_authority", parent=derby, code="E07000036")
+    wales = AreaFactory(name="Wales", kind="nation")
+    return SimpleNamespace(**locals())
+
+
+def test_links_changed_from_the_initiative(tree):
+    keyring = InitiativeFactory(areas=[tree.halton])
+    assert_in_step()
+    assert {a for i, a in stored()} == {
+        tree.halton.pk,
+        tree.cheshire.pk,
+        tree.north_west.pk,
+        tree.england.pk,
+    }
+    keyring.areas.add(tree.erewash, tree.wales)
+    assert_in_step()
+    keyring.areas.remove(tree.halton)
+    assert_in_step()
+    assert (keyring.pk, tree.north_west.pk) not in stored()
+    keyring.areas.set([tree.derby])
+    assert_in_step()
+    keyring.areas.clear()
+    assert stored() == set()
+
+
+def test_an_area_moving_to_another_parent_moves_what_lies_within_it(tree):
+    InitiativeFactory(areas=[tree.halton])
+    InitiativeFactory(areas=[tree.cheshire])
+    tree.cheshire.parent = tree.midlands
+    tree.cheshire.save()
+    assert_in_step()
+    assert not any(area == tree.north_west.pk for _, area in stored())
+    tree.cheshire.name = "Renamed only"
+    tree.cheshire.save()
+    assert_in_step()
+
+
+def test_other_parents_from_either_side(tree):
+    InitiativeFactory(areas=[tree.erewash])
+    tree.erewash.other_parents.add(tree.cheshire)
+    assert_in_step()
+    assert any(area == tree.north_west.pk for _, area in stored())
+    tree.erewash.other_parents.remove(tree.cheshire)
+    assert_in_step()
+    tree.cheshire.shared_children.add(tree.erewash)
+    assert_in_step()
+    tree.cheshire.shared_children.remove(tree.erewash)
+    assert_in_step()
+    tree.erewash.other_parents.add(tree.cheshire)
+    tree.cheshire.shared_children.clear()
+    assert_in_step()
+    tree.erewash.other_parents.add(tree.cheshire)
+    tree.erewash.other_parents.clear()
+    assert_in_step()
+
+
+def test_deletions(tree):
+    gone = InitiativeFactory(areas=[tree.halton])
+    kept = InitiativeFactory(areas=[tree.halton, tree.erewash])
+    gone.delete()
+    assert_in_step()
+    tree.halton.delete()  # a district with no areas below it
+    assert_in_step()
+    assert {area for _, area in stored()} == {
+        tree.erewash.pk,
+        tree.derby.pk,
+        tree.midlands.pk,
+        tree.england.pk,
+    }
+    assert {i for i, _ in stored()} == {kept.pk}
+
+
+def test_deferred_syncs_run_once_at_the_end(tree):
+    initiative = InitiativeFactory()
+    with closure_deferred():
+        initiative.areas.add(tree.halton)
+        assert stored() == set()  # held back
+    assert_in_step()
+
+
+def test_a_sync_repairs_whatever_was_written_behind_its_back(tree):
+    initiative = InitiativeFactory(areas=[tree.halton])
+    InitiativeAreaClosure.objects.filter(area=tree.england).delete()
+    InitiativeAreaClosure.objects.create(initiative=initiative, area=tree.wales)
+    closure_sync()
+    assert_in_step()
+
+
+def test_the_csv_import_keeps_it(tree):
+    initiative = InitiativeFactory(name="KeyRing", areas=[tree.halton])
+    exported = "".join(
+        export_lines(Initiative.objects.all().for_export(), base_url="https://example.org")
+    )
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    rows[0]["Areas served"] = "Erewash"
+    rows[0]["Area codes"] = "E07000036"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HEADERS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    result = import_initiatives(out.getvalue().encode(), filename="edited.csv")
+    assert result.updated == 1
+    assert_in_step()
+    assert (initiative.pk, tree.derby.pk) in stored()
+    assert (initiative.pk, tree.cheshire.pk) not in stored()
+
+
+def test_the_seed_loader_keeps_it():
+    load()
+    assert Initiative.areas.through.objects.exists()
+    assert_in_step()
+
+
+def test_generated_records_come_with_their_rows(tree):
+    call_command("generate_initiatives", "--count", "60", "--seed", "3", stdout=io.StringIO())
+    assert stored()
+    assert_in_step()
+    call_command(
+        "generate_initiatives", "--count", "20", "--seed", "3", "--replace", stdout=io.StringIO()
+    )
+    assert_in_step()
+
+
+def test_the_migration_fills_it_for_the_records_already_there(tree):
+    InitiativeFactory(areas=[tree.halton, tree.erewash])
+    InitiativeFactory(areas=[tree.wales])
+    tree.erewash.other_parents.add(tree.cheshire)
+    InitiativeAreaClosure.objects.all().delete()
+    migration = importlib.import_module("initiatives.migrations.0013_area_closure")
+    migration.fill_closure(apps, SimpleNamespace(connection=connection))
+    assert_in_step()
