@@ -152,7 +152,7 @@ class Listing:
             place = self.area_place
             for row in rows:
                 _tier, row.why_listed = place_reason(
-                    place, list(row.areas.all()), national=row.national
+                    place, list(row.areas.all()), national=row.national, initiative=row
                 )
         return page
 

@@ -38,8 +38,10 @@ def seen(response) -> str:
 
 
 def place_at(initiative, easting: int, northing: int) -> None:
-    """Give an initiative a location without a postcode lookup."""
-    type(initiative).objects.filter(pk=initiative.pk).update(easting=easting, northing=northing)
+    """Give an initiative a location without a postcode lookup (as its postcode would)."""
+    type(initiative).objects.filter(pk=initiative.pk).update(
+        easting=easting, northing=northing, location_precision="address"
+    )
 
 
 @pytest.fixture
@@ -87,7 +89,9 @@ class TestPostcodeSearch:
         assert why == {
             "Halton Ukulele Club": "Serves Halton, 1.9 km away",
             "Widnes Walking Group": "Based 5.0 km away",
-            "Halton Litter Pickers": "Serves Halton",
+            "Halton Litter Pickers": (
+                "Covers this area: serves Halton (no location recorded, so no distance)"
+            ),
             "North West Carers Voice": "Covers North West, which includes Halton",
             "Patient View Survey": "Serves the whole UK",
         }
