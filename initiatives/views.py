@@ -25,6 +25,7 @@ from .wording import (
     ROLE_IN_WORDS,
     ROLE_OTHERS,
     ages_in_words,
+    based_in_words,
     lifecycle_in_words,
     shown,
 )
@@ -88,6 +89,7 @@ def initiative_detail(request, slug):
         "role_others": ROLE_OTHERS.get(initiative.role, "Others with the same role"),
         "ages_in_words": ages_in_words(initiative.min_age, initiative.max_age),
         "lifecycle_in_words": lifecycle_in_words(initiative),
+        "based_in": based_in_words(initiative),
         "website_is_link": website.lower().startswith(("http://", "https://")),
         "phone_href": "".join(ch for ch in initiative.phone if ch.isdigit() or ch == "+"),
         "organisation_website_is_link": bool(organisation)

@@ -107,6 +107,21 @@ def location_in_words(
     return ""
 
 
+def based_in_words(initiative) -> str:
+    """Where an initiative's page says it is based, when its location is approximate:
+    "Runcorn (approximate: town centre; no address recorded)"; "" when it has an
+    address of its own (shown with the contact details) or no location."""
+    precision = initiative.location_precision
+    if precision == LocationPrecision.TOWN and location_town(initiative):
+        return f"{location_town(initiative)} ({APPROXIMATE_WORDS[precision]}; no address recorded)"
+    if precision == LocationPrecision.POSTCODE_AREA and initiative.postcode:
+        return (
+            f"Near {initiative.postcode} ({APPROXIMATE_WORDS[precision]}: the postcode "
+            "itself is not in the postcode directory)"
+        )
+    return ""
+
+
 # Annotations of InitiativeQuerySet.serving and serving_point that the words below read.
 SERVING_FIELDS = (
     "tier",
