@@ -40,6 +40,10 @@ def precision_of_located(apps, schema_editor):
     code = _best_match(Postcode, OuterRef(OuterRef("postcode"))).values("local_authority_code")
     district = Area.objects.filter(kind="local_authority", code=Subquery(code[:1]))
     located.exclude(postcode="").update(location_district=Subquery(district.values("pk")[:1]))
+    if schema_editor.connection.vendor == "postgresql":
+        # Check the new foreign keys now: PostgreSQL creates no index on a table with
+        # deferred checks pending, and the migration's indexes come after this.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
