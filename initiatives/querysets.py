@@ -139,8 +139,14 @@ class InitiativeQuerySet(models.QuerySet):
     def _here(self, area_ids):
         """A row is "here" for a place whose area ids (the area and everything below it)
         these are: linked to one of them, or located in one (its point lies in that
-        district, from its postcode or its town)."""
-        return self._linked(area_ids) | models.Q(location_district_id__in=sorted(area_ids))
+        district, from its postcode or its town). One UNION of two indexed parts (the
+        link table's area index, the location's district): an OR of an EXISTS and a
+        column makes PostgreSQL test every published row."""
+        ids = sorted(area_ids)
+        linked = self.model.areas.through.objects.filter(area_id__in=ids)
+        located = self.model.objects.filter(location_district_id__in=ids)
+        union = linked.order_by().values("initiative_id").union(located.order_by().values("pk"))
+        return models.Q(pk__in=union)
 
     def _uk_wide_unlinked(self):
         """Ids of the national initiatives tied to no area (the partial index on national):
