@@ -98,7 +98,9 @@ def location_in_words(
     where = f"based in {town}" if precision == LocationPrecision.TOWN and town else "based"
     if distance_m is not None:
         if approximate:
-            return f"{where}, about {distance_in_words(distance_m)} ({approximate})"
+            # "about under 0.1 km" says nothing more than "about 0.1 km".
+            about = distance_in_words(max(distance_m, 100))
+            return f"{where}, about {about} ({approximate})"
         return f"{where} {distance_in_words(distance_m)}"
     if approximate and where != "based":
         return f"{where} ({approximate})"

@@ -138,6 +138,10 @@ def test_a_town_search_says_which_distances_are_approximate(client, reg):
     why = {row.name: row.why_listed for row in response.context["page"]}
     # 2.2 km from Widnes: "here" by distance (and located in Halton), approximate.
     assert why["Sew Runcorn"] == "Based in Runcorn, about 2.2 km away (approximate: town centre)"
+    # In Runcorn itself: no "about under 0.1 km".
+    response = client.get("/initiatives/", {"place": "Runcorn"})
+    why = {row.name: row.why_listed for row in response.context["page"]}
+    assert why["Sew Runcorn"] == "Based in Runcorn, about 0.1 km away (approximate: town centre)"
 
 
 def test_the_api_sends_a_towns_centre_as_an_approximate_location_without_an_address(client, reg):
