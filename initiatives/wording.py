@@ -118,8 +118,8 @@ def based_in_words(initiative) -> str:
         return f"{location_town(initiative)} ({APPROXIMATE_WORDS[precision]}; no address recorded)"
     if precision == LocationPrecision.POSTCODE_AREA and initiative.postcode:
         return (
-            f"Near {initiative.postcode} ({APPROXIMATE_WORDS[precision]}: the postcode "
-            "itself is not in the postcode directory)"
+            f"Near {initiative.postcode} (approximate: the centre of its postcode sector or "
+            "district, as the postcode itself is not in the postcode directory)"
         )
     return ""
 
