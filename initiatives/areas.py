@@ -244,17 +244,22 @@ class ServedPlace:
             TIER_NATION: f"Serving {self.nation_words()}",
         }
 
-    def tier(self, areas: list, *, national: bool) -> tuple[int | None, object, bool]:
-        """For an initiative's service areas (Area rows) and national flag: its tier for
-        this place (None when it does not serve it), the area that puts it there (None
-        for the whole UK) and whether it serves the whole UK. The same rule as
-        InitiativeQuerySet.serving, for rows already in memory."""
+    def tier(
+        self, areas: list, *, national: bool, located_in: int | None = None
+    ) -> tuple[int | None, object, bool]:
+        """For an initiative's service areas (Area rows), national flag and the id of the
+        district its location lies in (if any): its tier for this place (None when it
+        does not serve it), the area that puts it there (None for the whole UK, or when
+        it is here because it is located here) and whether it serves the whole UK. The
+        same rule as InitiativeQuerySet.serving, for rows already in memory."""
         linked = {area.pk for area in areas}
         uk_wide = national and (not areas or self.all_nations <= linked)
         inside = sorted((a for a in areas if a.pk in self.within), key=lambda a: a.name)
         if inside:
             first = next((a for a in inside if a.pk == self.area.pk), inside[0])
             return TIER_HERE, first, uk_wide
+        if located_in is not None and located_in in self.within:
+            return TIER_HERE, None, uk_wide
         covering = next((a for a in self.covering if a.pk in linked), None)
         if covering is not None:
             return TIER_COVERING, covering, uk_wide

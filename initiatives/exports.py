@@ -516,11 +516,13 @@ def with_reasons(rows: Iterable[Initiative], place) -> Iterator[Initiative]:
     """Each row with `tier_words` and `why_listed` for the place it was found for."""
     for row in rows:
         if place is not None:
-            tier, row.why_listed = place_reason(place, row.area_list, national=row.national)
+            tier, row.why_listed = place_reason(
+                place, row.area_list, national=row.national, initiative=row
+            )
             row.tier_words = TIER_WORDS.get(tier, "")
         elif getattr(row, "tier", None) is not None:  # a postcode search's annotations
             row.tier_words = TIER_WORDS.get(row.tier, "")
-            row.why_listed = reason_for(row)
+            row.why_listed = reason_for(row, near_point=True)
         yield row
 
 

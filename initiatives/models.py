@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from places.lookup import LOCATION_FIELDS, locate_initiative
+from places import gazetteer
+from places.lookup import LOCATION_FIELDS, best_match
+from places.models import Postcode
 
 from .querysets import AreaQuerySet, InitiativeQuerySet
 from .validators import (
@@ -502,7 +504,30 @@ class FundingLine(models.Model):
 INITIATIVE_HISTORY_M2M = ["topics", "conditions", "population_groups", "areas"]
 
 
+class LocationPrecision(models.TextChoices):
+    """How near an initiative's location is to where it is: from its own postcode, from
+    the centre of its postcode sector or district, or from the centre of its town. Blank:
+    it has no location."""
+
+    ADDRESS = "address", "Its postcode"
+    POSTCODE_AREA = "postcode_area", "Approximate: the centre of its postcode sector or district"
+    TOWN = "town", "Approximate: the centre of its town"
+
+
+# The fields a location sets (the point, how precise it is, the district it lies in).
+LOCATED_FIELDS = (*LOCATION_FIELDS, "location_precision", "location_district")
+
+
+def validate_town(value: str) -> None:
+    """A town, city or village the gazetteer knows, as one place (a name several places
+    share must be given as one of their keys, such as newport-2641598)."""
+    if value:
+        gazetteer.resolve_one(value)
+
+
 class Initiative(Timestamped):
+    Precision = LocationPrecision
+
     class Role(models.TextChoices):
         SERVICE_PROVIDER = "service_provider", "Service provider"
         CAMPAIGNING = "campaigning", "Campaigning group"
@@ -616,6 +641,29 @@ class Initiative(Timestamped):
     northing = models.IntegerField(null=True, blank=True, editable=False)
     latitude = models.FloatField(null=True, blank=True, editable=False)
     longitude = models.FloatField(null=True, blank=True, editable=False)
+    located_in_town = models.CharField(
+        "based in (town)",
+        max_length=100,
+        blank=True,
+        validators=[validate_town],
+        help_text=(
+            "The town, city or village it is based in, when a source says so: its centre "
+            "stands for its location (marked approximate) until a postcode gives a better "
+            "one. A name several places share needs its key, such as newport-2641598."
+        ),
+    )
+    location_precision = models.CharField(
+        max_length=16, choices=LocationPrecision.choices, blank=True, editable=False
+    )
+    # The local authority district the location lies in: the initiative is "here" for it.
+    location_district = models.ForeignKey(
+        "Area",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -733,13 +781,55 @@ class Initiative(Timestamped):
             self.funding_dependency = FundingDependency.UNKNOWN
             self.largest_funder_share = None
             self.nhs_share = None
-        # The location follows the postcode (one indexed query in the postcode table).
+        # The location follows the postcode, else the town (an indexed query or two).
         update_fields = kwargs.get("update_fields")
-        if update_fields is None or "postcode" in update_fields:
-            locate_initiative(self)
+        if update_fields is None or {"postcode", "located_in_town"} & set(update_fields):
+            self.locate()
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, *LOCATION_FIELDS}
+                kwargs["update_fields"] = {*update_fields, *LOCATED_FIELDS}
         save_next_version(self, super().save, *args, **kwargs)
+
+    def locate(self) -> None:
+        """Set the location (not saved): from the postcode when the postcode directory
+        places it (exactly, or at its sector's or district's centre), else from the centre
+        of the town it is based in, else none. Also the district the point lies in."""
+        match = best_match(self.postcode) if self.postcode else None
+        town = None
+        if match is None and self.located_in_town:
+            try:
+                town = gazetteer.resolve_one(self.located_in_town)
+            except ValidationError:
+                town = None  # clean() says why; an unknown town gives no location
+        point = match or town
+        for field in LOCATION_FIELDS:
+            setattr(self, field, getattr(point, field) if point is not None else None)
+        if match is not None:
+            unit = match.kind == Postcode.Kind.UNIT
+            precision = LocationPrecision.ADDRESS if unit else LocationPrecision.POSTCODE_AREA
+        else:
+            precision = LocationPrecision.TOWN if town is not None else ""
+        self.location_precision = precision
+        code = point.local_authority_code if point is not None else ""
+        self.location_district = (
+            Area.objects.filter(code=code, kind=Area.Kind.LOCAL_AUTHORITY).first() if code else None
+        )
+
+    @property
+    def location_approximate(self) -> bool:
+        return self.location_precision in (
+            LocationPrecision.TOWN,
+            LocationPrecision.POSTCODE_AREA,
+        )
+
+    @property
+    def location_town(self) -> str:
+        """The name of the town whose centre is its location ("" for other locations)."""
+        if self.location_precision != LocationPrecision.TOWN:
+            return ""
+        try:
+            return gazetteer.resolve_one(self.located_in_town).name
+        except ValidationError:
+            return ""
 
     ACCESS_FIELDS = (
         "self_referral",

@@ -63,15 +63,10 @@ class InitiativeQuerySet(models.QuerySet):
         return self.model.areas.field.related_model.objects
 
     def in_area(self, area, *, below: set[int] | None = None):
-        """Initiatives serving the area or any area below it (`below`: those areas' ids,
-        the area's own included, when the caller has them already)."""
+        """Initiatives serving the area or any area below it, or located there (`below`:
+        those areas' ids, the area's own included, when the caller has them already)."""
         ids = self._areas().descendant_ids(area) if below is None else below
-        through = self.model.areas.through
-        return self.filter(
-            models.Exists(
-                through.objects.filter(initiative_id=models.OuterRef("pk"), area_id__in=ids)
-            )
-        )
+        return self.filter(self._here(ids))
 
     @staticmethod
     def _squared_distance(easting: float, northing: float):
@@ -141,6 +136,18 @@ class InitiativeQuerySet(models.QuerySet):
         )
         return models.Exists(links)
 
+    def _here(self, area_ids):
+        """A row is "here" for a place whose area ids (the area and everything below it)
+        these are: linked to one of them, or located in one (its point lies in that
+        district, from its postcode or its town). One UNION of two indexed parts (the
+        link table's area index, the location's district): an OR of an EXISTS and a
+        column makes PostgreSQL test every published row."""
+        ids = sorted(area_ids)
+        linked = self.model.areas.through.objects.filter(area_id__in=ids)
+        located = self.model.objects.filter(location_district_id__in=ids)
+        union = linked.order_by().values("initiative_id").union(located.order_by().values("pk"))
+        return models.Q(pk__in=union)
+
     def _uk_wide_unlinked(self):
         """Ids of the national initiatives tied to no area (the partial index on national):
         one part of the UNIONs below."""
@@ -155,12 +162,12 @@ class InitiativeQuerySet(models.QuerySet):
         through = self.model.areas.through
 
         if tier == TIER_HERE:
-            return self.filter(self._linked(place.within))
+            return self.filter(self._here(place.within))
         if tier == TIER_COVERING:
             if not place.covering:
                 return self.none()
             covering = self.filter(self._linked(place.covering_ids))
-            return covering.exclude(self._linked(place.within))
+            return covering.exclude(self._here(place.within))
         nearer = place.within | place.covering_ids
         # One UNION of two indexed parts (the nation's links; national and tied to no
         # area): an OR of the two would read every published row.
@@ -169,7 +176,11 @@ class InitiativeQuerySet(models.QuerySet):
         if nations:
             links = through.objects.filter(area_id__in=nations).order_by()
             unlinked = links.values("initiative_id").union(unlinked)
-        return self.filter(pk__in=unlinked).exclude(self._linked(nearer))
+        return (
+            self.filter(pk__in=unlinked)
+            .exclude(self._linked(nearer))
+            .exclude(location_district_id__in=sorted(place.within))
+        )
 
     def _serving_ids(self, place, near=None):
         """Ids of the initiatives serving the place, and of those `near` it (a queryset),
@@ -182,6 +193,8 @@ class InitiativeQuerySet(models.QuerySet):
             ids = place.within | place.covering_ids | place.nation_ids
             linked = through.objects.filter(area_id__in=sorted(ids)).order_by()
             parts.append(linked.values("initiative_id"))
+            located = self.model.objects.filter(location_district_id__in=sorted(place.within))
+            parts.append(located.order_by().values("pk"))
         if near is not None:
             parts.append(near.order_by().values("pk"))
         return parts[0].union(*parts[1:])
@@ -215,6 +228,7 @@ class InitiativeQuerySet(models.QuerySet):
                 ),
                 "served_area": models.Value(None, output_field=models.CharField()),
                 "served_within": models.Value(False),
+                "located_here": models.Value(False),
                 "place_name": models.Value(None, output_field=models.CharField()),
                 "nations_linked": models.Value(0),
             }
@@ -240,9 +254,10 @@ class InitiativeQuerySet(models.QuerySet):
             if place.covering
             else []
         )
+        located_here = models.Q(location_district_id__in=sorted(place.within))
         return {
             "tier": models.Case(
-                models.When(self._linked(place.within), then=models.Value(TIER_HERE)),
+                models.When(self._here(place.within), then=models.Value(TIER_HERE)),
                 *here,
                 *covering,
                 default=models.Value(TIER_NATION),
@@ -252,6 +267,9 @@ class InitiativeQuerySet(models.QuerySet):
                 serves.order_by(specific_first).values("area__name")[:1]
             ),
             "served_within": self._linked(place.within),
+            "located_here": models.ExpressionWrapper(
+                located_here, output_field=models.BooleanField()
+            ),
             "place_name": models.Value(place.area.name, output_field=models.CharField()),
             "nations_linked": Coalesce(models.Subquery(nation_links[:1]), models.Value(0)),
         }

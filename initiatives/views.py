@@ -28,11 +28,14 @@ from .wording import (
     ROLE_IN_WORDS,
     ROLE_OTHERS,
     ages_in_words,
+    based_in_words,
     lifecycle_in_words,
     shown,
 )
 
 AREA_SECTION_SIZE = 20
+# What each section of an area page shows before "Show all": a few screens on a phone.
+AREA_SECTION_PREVIEW = 3
 
 
 @revalidated
@@ -103,6 +106,7 @@ def initiative_detail(request, slug):
         "role_others": ROLE_OTHERS.get(initiative.role, "Others with the same role"),
         "ages_in_words": ages_in_words(initiative.min_age, initiative.max_age),
         "lifecycle_in_words": lifecycle_in_words(initiative),
+        "based_in": based_in_words(initiative),
         "website_is_link": website.lower().startswith(("http://", "https://")),
         "phone_href": phone_href(initiative.phone),
         "opening_status": opening_status(slots, now=timezone.now()),
@@ -148,7 +152,10 @@ def area_list(request):
 
 
 def section_page(request, key: str, queryset, notices: list[str], *, area: Area):
-    """One page of a section of an area page; each section has its own page param.
+    """One section of an area page. At first each section shows its first few results
+    (AREA_SECTION_PREVIEW), so that the page stays a few screens long on a phone, with a
+    link to show them all; its own page param (`here=1`, `wider=2`) shows it all, a
+    page of AREA_SECTION_SIZE at a time.
 
     Which initiatives a section lists, and how many, come from the figures cache."""
     params = clean_query_dict(request.GET)
@@ -157,25 +164,41 @@ def section_page(request, key: str, queryset, notices: list[str], *, area: Area)
             del params[name]
         else:
             params.setlist(name, params.getlist(name)[-1:])
+    full = key in params
+    size = AREA_SECTION_SIZE if full else AREA_SECTION_PREVIEW
     paginator = IdsFirstPaginator(
-        queryset, AREA_SECTION_SIZE, cache_as={"area": area.pk, "section": key}
+        queryset, size, cache_as={"area": area.pk, "section": key, "size": size}
     )
-    number, notice = parse_page(params.get(key), paginator.num_pages)
-    if notice:
-        notices.append(notice)
+    number = 1
+    if full:
+        number, notice = parse_page(params.get(key), paginator.num_pages)
+        if notice:
+            notices.append(notice)
     page = paginator.page(number, rows=False)
-    page.previous_url = section_url(params, key, number - 1) if page.has_previous() else None
-    page.next_url = section_url(params, key, number + 1) if page.has_next() else None
+    page.full = full
+    page.show_all_url = None
+    page.previous_url = page.next_url = page.overview_url = None
+    path = request.path
+    if not full and paginator.count > size:
+        page.show_all_url = section_url(path, params, key, 1)
+    if full:
+        if page.has_previous():
+            page.previous_url = section_url(path, params, key, number - 1)
+        if page.has_next():
+            page.next_url = section_url(path, params, key, number + 1)
+        page.overview_url = section_url(path, params, key, None)
     return page
 
 
-def section_url(params: QueryDict, key: str, number: int) -> str:
+def section_url(path: str, params: QueryDict, key: str, number: int | None) -> str:
+    """The area page with the section `key` at page `number` (None: its first few only)."""
     copy = params.copy()
-    if number > 1:
-        copy[key] = str(number)
-    else:
+    if number is None:
         copy.pop(key, None)
-    return f"?{copy.urlencode()}#{key}"
+    else:
+        copy[key] = str(number)
+    query = copy.urlencode()
+    return f"{path}?{query}#{key}" if query else f"{path}#{key}"
 
 
 @revalidated
@@ -226,5 +249,6 @@ def area_detail(request, slug):
         "sections": sections,
         "vanguards": vanguards,
         "notices": notices,
+        "preview_size": AREA_SECTION_PREVIEW,
     }
     return render(request, "initiatives/area_detail.html", context)

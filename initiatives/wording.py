@@ -1,7 +1,7 @@
 """Register values in plain words for public pages: ages, roles, funding
 dependency, distances, and a user's own text shortened for a message."""
 
-from .models import FundingDependency, Initiative
+from .models import FundingDependency, Initiative, LocationPrecision
 from .querysets import TIER_COVERING, TIER_HERE
 
 DEPENDENCY_IN_WORDS = {
@@ -81,8 +81,59 @@ def distance_in_words(distance_m: float) -> str:
     return f"{distance_m / 1000:.1f} km away"
 
 
+APPROXIMATE_WORDS = {
+    LocationPrecision.TOWN: "approximate: town centre",
+    LocationPrecision.POSTCODE_AREA: "approximate: centre of its postcode area",
+}
+
+
+def location_in_words(
+    *, precision: str, town: str, distance_m: float | None, place_name: str | None = None
+) -> str:
+    """Where an initiative is based, as honestly as its location allows: "based 1.2 km
+    away" (its postcode), "based in Runcorn, about 1.2 km away (approximate: town
+    centre)", "based in Runcorn (approximate: town centre)" with no distance asked for,
+    or "" when there is nothing to say (no location)."""
+    approximate = APPROXIMATE_WORDS.get(precision, "")
+    where = f"based in {town}" if precision == LocationPrecision.TOWN and town else "based"
+    if distance_m is not None:
+        if approximate:
+            # "about under 0.1 km" says nothing more than "about 0.1 km".
+            about = distance_in_words(max(distance_m, 100))
+            return f"{where}, about {about} ({approximate})"
+        return f"{where} {distance_in_words(distance_m)}"
+    if approximate and where != "based":
+        return f"{where} ({approximate})"
+    if place_name:
+        return f"based in {place_name}" + (f" ({approximate})" if approximate else "")
+    return ""
+
+
+def based_in_words(initiative) -> str:
+    """Where an initiative's page says it is based, when its location is approximate:
+    "Runcorn (approximate: town centre; no address recorded)"; "" when it has an
+    address of its own (shown with the contact details) or no location."""
+    precision = initiative.location_precision
+    if precision == LocationPrecision.TOWN and location_town(initiative):
+        return f"{location_town(initiative)} ({APPROXIMATE_WORDS[precision]}; no address recorded)"
+    if precision == LocationPrecision.POSTCODE_AREA and initiative.postcode:
+        return (
+            f"Near {initiative.postcode} (approximate: the centre of its postcode sector or "
+            "district, as the postcode itself is not in the postcode directory)"
+        )
+    return ""
+
+
 # Annotations of InitiativeQuerySet.serving and serving_point that the words below read.
-SERVING_FIELDS = ("tier", "served_area", "served_within", "place_name", "uk_wide", "distance_m")
+SERVING_FIELDS = (
+    "tier",
+    "served_area",
+    "served_within",
+    "located_here",
+    "place_name",
+    "uk_wide",
+    "distance_m",
+)
 
 
 def serving_reason(
@@ -93,39 +144,85 @@ def serving_reason(
     place_name: str | None,
     uk_wide: bool,
     distance_m: float | None = None,
+    located_here: bool = False,
+    precision: str = "",
+    town: str = "",
+    near_point: bool = False,
 ) -> str:
     """Why an initiative serves a place, in plain words: "Serves Halton, 1.9 km away",
-    "Based 5.0 km away", "Covers North West, which includes Halton", "Serves everyone
-    in England", "Serves the whole UK". A distance only where it has a location."""
-    distance = distance_in_words(distance_m) if distance_m is not None else ""
+    "Based 5.0 km away", "Based in Runcorn, about 1.2 km away (approximate: town
+    centre)", "Covers North West, which includes Halton", "Serves everyone in England",
+    "Serves the whole UK". A distance only where it has a location, and "approximate"
+    wherever that location is a town's or a postcode area's centre. In a search near a
+    point (`near_point`), a result there for its service area alone "covers this area"."""
+    based = location_in_words(precision=precision, town=town, distance_m=distance_m)
     if tier == TIER_HERE:
         if served_within and served_area:
-            return f"Serves {served_area}" + (f", {distance}" if distance else "")
-        return f"Based {distance}" if distance else "Serves this place"
+            serves = f"Serves {served_area}"
+            if distance_m is None:
+                if near_point:
+                    no_distance = "no location recorded, so no distance"
+                    return f"Covers this area: serves {served_area} ({no_distance})"
+                return serves
+            if precision not in APPROXIMATE_WORDS:
+                return f"{serves}, {distance_in_words(distance_m)}"
+            return f"{serves}; {based}"
+        if located_here or distance_m is not None:
+            where = location_in_words(
+                precision=precision,
+                town=town,
+                distance_m=distance_m,
+                place_name=place_name if located_here else None,
+            )
+            if where:
+                return where[0].upper() + where[1:]
+        return "Serves this place"
     if tier == TIER_COVERING and served_area:
         includes = f", which includes {place_name}" if place_name else ""
-        return f"Covers {served_area}{includes}"
-    if uk_wide or not served_area:
-        return "Serves the whole UK"
-    return f"Serves everyone in {served_area}"
+        reason = f"Covers {served_area}{includes}"
+    elif uk_wide or not served_area:
+        reason = "Serves the whole UK"
+    else:
+        reason = f"Serves everyone in {served_area}"
+    # Beyond the place itself, a located result still says how far it is (its tier is
+    # ordered by distance).
+    return f"{reason}; {based}" if distance_m is not None and based else reason
 
 
-def reason_for(initiative) -> str:
-    """serving_reason for a row that carries the serving annotations."""
+def reason_for(initiative, *, near_point: bool = False) -> str:
+    """serving_reason for a row that carries the serving annotations (and its location
+    fields); `near_point`: the row was found by a search near a postcode or town."""
     values = {name: getattr(initiative, name, None) for name in SERVING_FIELDS}
     values["served_within"] = bool(values["served_within"])
+    values["located_here"] = bool(values["located_here"])
     values["uk_wide"] = bool(values["uk_wide"])
-    return serving_reason(**values)
+    return serving_reason(
+        **values,
+        precision=getattr(initiative, "location_precision", "") or "",
+        town=location_town(initiative),
+        near_point=near_point,
+    )
 
 
-def place_reason(place, areas: list, *, national: bool) -> tuple[int | None, str]:
+def location_town(initiative) -> str:
+    """The name of the town whose centre is the initiative's location, or ""."""
+    town = getattr(initiative, "location_town", "")
+    return town if isinstance(town, str) else ""
+
+
+def place_reason(place, areas: list, *, national: bool, initiative=None) -> tuple[int | None, str]:
     """An initiative's tier for `place` (an areas.ServedPlace) and why, in words, from
-    its service areas already in memory (ServedPlace.tier)."""
-    tier, area, uk_wide = place.tier(areas, national=national)
+    its service areas already in memory (ServedPlace.tier), and from where it is located
+    when `initiative` is given."""
+    located_in = getattr(initiative, "location_district_id", None)
+    tier, area, uk_wide = place.tier(areas, national=national, located_in=located_in)
     return tier, serving_reason(
         tier=tier,
         served_area=area.name if area is not None else None,
-        served_within=tier == TIER_HERE,
+        served_within=tier == TIER_HERE and area is not None,
+        located_here=tier == TIER_HERE and area is None,
         place_name=place.area.name,
         uk_wide=uk_wide,
+        precision=getattr(initiative, "location_precision", "") or "",
+        town=location_town(initiative) if initiative is not None else "",
     )

@@ -210,6 +210,21 @@ def by_key(text: str) -> GazetteerPlace | None:
     return place if place is not None and place.key == text else None
 
 
+def resolve_one(text: str) -> GazetteerPlace:
+    """The one place a name or key means; ValidationError when none or several do (the
+    message for several names each one's key, so that a curator can give one)."""
+    found = resolve(text)
+    if found.chosen is None:
+        choices = ", ".join(
+            f"{place.key} ({place.nation}, {place.local_authority_code})" for place in found.places
+        )
+        raise ValidationError(
+            f"There are several places called {found.asked}: give one of {choices}",
+            code="ambiguous_place",
+        )
+    return found.chosen
+
+
 def resolve(text: str) -> Found:
     """What a place param means: a key names one place, a name every place so called.
 

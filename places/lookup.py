@@ -159,19 +159,6 @@ def best_match(postcode: str) -> Postcode | None:
 LOCATION_FIELDS = ("easting", "northing", "latitude", "longitude")
 
 
-def locate_initiative(initiative) -> bool:
-    """Set an initiative's location from its postcode (not saved). True if it has one.
-
-    A postcode missing from the directory (new, or mistyped) takes the centre of
-    its sector or district; postcode_not_found_message tells the curator.
-    With no postcode, or none we can place, the location is cleared.
-    """
-    match = best_match(initiative.postcode) if initiative.postcode else None
-    for field in LOCATION_FIELDS:
-        setattr(initiative, field, getattr(match, field) if match else None)
-    return match is not None
-
-
 def postcode_not_found_message(initiative) -> str | None:
     """What a curator should know when the initiative's postcode did not give its location.
 

@@ -135,7 +135,11 @@ def openapi_document(*, api_url: str) -> dict:
                 "A fully nested service.", _schema("compiled/service.json"), "service"
             ),
             "/service_at_locations": _list(
-                "Published services that have an address or postcode, at that location.",
+                (
+                    "Published services that have an address or postcode, or a town they "
+                    "are based in (its centre, called approximate in the location's "
+                    "description, with no address), at that location."
+                ),
                 _schema("compiled/service_at_location_list.json"),
                 SERVICE_AT_LOCATION_LIST_PARAMS,
             ),

@@ -126,7 +126,28 @@ def service_summary_json(initiative: Initiative) -> dict:
 
 def has_location(initiative: Initiative) -> bool:
     """The rule of views._located(), for one record already in hand."""
-    return bool(initiative.address or initiative.postcode)
+    return bool(
+        initiative.address
+        or initiative.postcode
+        or initiative.location_precision == Initiative.Precision.TOWN
+    )
+
+
+def approximate_location_words(initiative: Initiative) -> str | None:
+    """The location's description when its point is approximate, else None."""
+    precision = initiative.location_precision
+    if precision == Initiative.Precision.TOWN:
+        town = initiative.location_town or initiative.located_in_town
+        return (
+            f"Based in {town}. Approximate: the latitude and longitude are the centre of "
+            f"{town}; no address is recorded."
+        )
+    if precision == Initiative.Precision.POSTCODE_AREA:
+        return (
+            "Approximate: the latitude and longitude are the centre of the postcode's "
+            "sector or district, as the postcode itself is not in the postcode directory."
+        )
+    return None
 
 
 def address_json(initiative: Initiative, location_id: str) -> dict:
@@ -149,9 +170,13 @@ def address_json(initiative: Initiative, location_id: str) -> dict:
 def location_json(initiative: Initiative, *, full: bool) -> dict:
     location_id = str(linked_id(initiative.uuid, "location"))
     data = {"id": location_id, "location_type": "physical"} | present(
-        name=initiative.name, latitude=initiative.latitude, longitude=initiative.longitude
+        name=initiative.name,
+        description=approximate_location_words(initiative),
+        latitude=initiative.latitude,
+        longitude=initiative.longitude,
     )
-    if full:
+    # A town's centre is no address: only what was recorded is sent as one.
+    if full and (initiative.address or initiative.postcode):
         data["addresses"] = [address_json(initiative, location_id)]
         data |= present(accessibility=accessibility_json(initiative, location_id))
     return data

@@ -63,7 +63,9 @@ def _published_service(raw_id: str, queryset: QuerySet | None = None) -> Initiat
 
 
 def _located(queryset: QuerySet) -> QuerySet:
-    return queryset.filter(~Q(address="") | ~Q(postcode=""))
+    return queryset.filter(
+        ~Q(address="") | ~Q(postcode="") | Q(location_precision=Initiative.Precision.TOWN)
+    )
 
 
 # Views ----------------------------------------------------------------------

@@ -152,7 +152,7 @@ class Listing:
             place = self.area_place
             for row in rows:
                 _tier, row.why_listed = place_reason(
-                    place, list(row.areas.all()), national=row.national
+                    place, list(row.areas.all()), national=row.national, initiative=row
                 )
         return page
 
@@ -190,7 +190,9 @@ class Listing:
 
     @cached_property
     def default_sort(self) -> str:
-        return "relevance" if self.q else "distance" if self.place else "name"
+        # Near a place, the located results come by distance within each tier, then by
+        # relevance to the words (filters.InitiativeFilter.sort_near).
+        return "distance" if self.place else "relevance" if self.q else "name"
 
     def sort(self) -> str:
         """The order the results are in, with a notice when the one asked for cannot be."""

@@ -24,6 +24,7 @@ from ..models import (
     VanguardSite,
 )
 from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
+from ..search import name_order
 
 MAX_QUERY_LENGTH = 200
 
@@ -226,11 +227,9 @@ class InitiativeFilter(django_filters.FilterSet):
         sort = data.get("sort") or ""
         searching = bool((data.get("q") or "").strip())
         near = data.get("postcode") is not None or data.get("place") is not None
-        if sort == "distance" or (near and not searching and not sort):
-            if near:
-                # Tier by tier (here, covering, nation-wide); within a tier the located
-                # ones by distance, then those without a location of their own by name.
-                return queryset.order_by("tier", F("distance_m").asc(nulls_last=True), "name", "pk")
+        if near:
+            return self.sort_near(queryset, sort, searching)
+        if sort == "distance":
             return queryset.order_by("name", "pk")
         place = None if near or self.only_here() else self.area_place()
         if place is not None:
@@ -240,6 +239,26 @@ class InitiativeFilter(django_filters.FilterSet):
                 "place_tier", *ordered.query.order_by
             )
         return self.sort_queryset_within_tier(queryset, sort, searching)
+
+    @staticmethod
+    def sort_near(queryset, sort: str, searching: bool):
+        """A search near a postcode or in a town: tier by tier (here, covering, nation-wide),
+        and within a tier by default the located ones by distance, then by relevance to
+        the words (when searching), then by name without regard to case or accents.
+        Another order asked for applies within each tier."""
+        # Words that left nothing to search by (only punctuation) leave no rank.
+        ranked = searching and "search_rank" in queryset.query.annotations
+        relevance = ["-search_exact", "-search_rank"] if ranked else []
+        name = [name_order(queryset.db), "pk"]
+        if sort == "name":
+            within = name
+        elif sort == "-last_verified_on":
+            within = [F("last_verified_on").desc(nulls_last=True), *name]
+        elif sort == "relevance" and ranked:
+            within = [*relevance, *name]
+        else:
+            within = [F("distance_m").asc(nulls_last=True), *relevance, *name]
+        return queryset.order_by("tier", *within)
 
     def sort_queryset_within_tier(self, queryset, sort: str, searching: bool):
         if sort == "-last_verified_on":

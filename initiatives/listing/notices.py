@@ -162,8 +162,9 @@ def matching_areas(tree: AreaTree, q: str) -> list[Area]:
 
 
 def why_listed(initiative) -> str:
-    """Why a result of a postcode search is there (wording.serving_reason)."""
-    return reason_for(initiative)
+    """Why a result of a search near a postcode or in a town is there
+    (wording.serving_reason)."""
+    return reason_for(initiative, near_point=True)
 
 
 def _districts(places) -> dict[str, Area]:

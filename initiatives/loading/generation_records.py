@@ -72,6 +72,7 @@ def grid_location(rng: random.Random) -> dict:
         "northing": northing,
         "latitude": round(latitude, 6),
         "longitude": round(longitude, 6),
+        "location_precision": "address",  # as if from the postcode they carry
     }
 
 
@@ -343,7 +344,7 @@ class Generator:
         )
         slug_name = slugify(name)
         has_postcode = not national and rng.random() < 0.85
-        location = grid_location(rng) if has_postcode else {}
+        location = grid_location(rng) if has_postcode else {"location_precision": ""}
         domain = f"{slugify(organisation.name)[:40].strip('-')}.example.org"
         initiative = new_instance(
             Initiative,
@@ -372,6 +373,7 @@ class Generator:
                 else ""
             ),
             postcode=postcode(rng) if has_postcode else "",
+            located_in_town="",
             status=status,
             last_verified_on=verified,
             source_note=f"Synthetic record for benchmarks (seed {self.seed}).",

@@ -74,6 +74,7 @@ INITIATIVE_COLUMNS = [
     "started_in",
     "ended_in",
     "curator_note",
+    "located_in_town",
 ]
 
 

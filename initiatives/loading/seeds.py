@@ -572,6 +572,7 @@ class SeedLoader:
                         "started_in": row.integer("started_in", required=False),
                         "ended_in": row.integer("ended_in", required=False),
                         "curator_note": row.text("curator_note"),
+                        "located_in_town": row.text("located_in_town"),
                     },
                     links={
                         "topics": row.references("topic_slugs", topics, "topic"),

@@ -30,8 +30,11 @@ and a rank expression), `vocabulary(connection, words)` (known words similar to
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db import connections
-from django.db.models import Value
+from django.db.models import F, Value
+from django.db.models.functions import Collate, Lower
 
 from . import postgres, sqlite
 from .expressions import exact_name, ranked
@@ -39,16 +42,41 @@ from .fallback import icontains_search
 from .fuzzy import correct_query, correctable_words
 from .query import ParsedQuery, clean_query, parse_query
 from .schema import rebuild_search_index
-from .sqlite import add_sqlite_functions
+from .sqlite import NAME_COLLATION, add_sqlite_functions
 
 __all__ = [
     "add_sqlite_functions",
     "clean_query",
+    "name_order",
     "parse_query",
     "rebuild_search_index",
     "search_initiatives",
     "suggest_correction",
 ]
+
+
+# PostgreSQL's ICU root collation: case and accents count only between names that are
+# otherwise the same.
+ICU_COLLATION = "und-x-icu"
+
+
+def name_order(using: str = "default"):
+    """An expression ordering by name without regard to case or accents (ties broken
+    by them): ICU's root collation on PostgreSQL when the server has it, the
+    `initiatives_name` collation on SQLite, else the name in lower case."""
+    vendor = connections[using].vendor
+    if vendor == "sqlite":
+        return Collate(F("name"), NAME_COLLATION)
+    if vendor == "postgresql" and _has_icu(using):
+        return Collate(F("name"), ICU_COLLATION)
+    return Lower("name")
+
+
+@cache
+def _has_icu(using: str) -> bool:
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_collation WHERE collname = %s", [ICU_COLLATION])
+        return cursor.fetchone() is not None
 
 
 def search_initiatives(queryset, q: str, *, correct: bool = True):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
+import unicodedata
 
 from django.db.backends.signals import connection_created
 from django.db.models import Q, Value
@@ -178,10 +179,30 @@ def register_sqlite_functions(connection) -> None:
 
 
 def add_sqlite_functions(raw_connection: sqlite3.Connection) -> None:
-    """Add the fuzzy-match functions to a plain sqlite3 connection."""
+    """Add the fuzzy-match functions, and the collation names sort by, to a plain
+    sqlite3 connection."""
     raw_connection.create_function(
         "initiatives_fuzzy_match", 2, _sqlite_fuzzy_match, deterministic=True
     )
+    raw_connection.create_collation(NAME_COLLATION, _compare_names)
+
+
+# Names in the order people expect: "Ágora" beside "Agora", "abc" beside "ABC" (the
+# listing sorts by it within the tiers of a search near a point).
+NAME_COLLATION = "initiatives_name"
+
+
+def name_key(text: str) -> tuple[str, str]:
+    """Lower case without accents first, then the text itself, so that the order is
+    stable between names that differ only by case or accents."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return plain, text or ""
+
+
+def _compare_names(left: str, right: str) -> int:
+    a, b = name_key(left), name_key(right)
+    return (a > b) - (a < b)
 
 
 def _on_connection_created(sender, connection, **kwargs):

@@ -1,30 +1,27 @@
-"""Where initiatives are: their location follows their postcode.
+"""Where initiatives are: their location follows their postcode, else their town.
 
-One initiative is placed as it is saved (`Initiative.save` calls
-`places.lookup.locate_initiative`, one indexed query). After the postcode
-directory is imported, `initiatives_locate` places every record saved before it
-in one UPDATE; the register listens for the directory's `postcodes_imported`
-signal, so the postcode app itself knows nothing of initiatives.
+One initiative is placed as it is saved (`Initiative.save` calls `Initiative.locate`:
+its postcode in the postcode directory, else the centre of the town it is based in,
+from the gazetteer). After the postcode directory is imported, `initiatives_locate`
+places every record with a postcode saved before it in one UPDATE; the register
+listens for the directory's `postcodes_imported` signal, so the postcode app itself
+knows nothing of initiatives.
 """
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Left, Length
 
 from places.lookup import KIND_PREFERENCE, LOCATION_FIELDS
 from places.models import Postcode
 
 from ..caching import bump_version
-from ..models import Initiative
+from ..models import Area, Initiative, LocationPrecision
 
 
-def initiatives_locate(*, queryset=None) -> int:
-    """Set the location of initiatives from their postcodes, in one UPDATE. Returns the count.
-
-    Used after an import of postcodes, so that records saved before it get a location.
-    """
-    queryset = Initiative.objects.all() if queryset is None else queryset
-    own = OuterRef("postcode")
-    match = (
+def _best_match(own):
+    """The postcode directory's rows for the postcode `own` refers to, best first: the
+    postcode itself, else its sector's or its district's centre."""
+    return (
         Postcode.objects.filter(easting__isnull=False)
         .filter(
             Q(postcode=own)
@@ -33,12 +30,38 @@ def initiatives_locate(*, queryset=None) -> int:
         )
         .order_by(KIND_PREFERENCE)
     )
+
+
+def initiatives_locate(*, queryset=None) -> int:
+    """Set the location of initiatives from their postcodes, in one UPDATE. Returns the count.
+
+    Used after an import of postcodes, so that records saved before it get a location
+    (and its precision, and the district it lies in); a postcode wins over a town.
+    """
+    queryset = Initiative.objects.all() if queryset is None else queryset
+    match = _best_match(OuterRef("postcode"))
+    precision = match.annotate(
+        precision=Case(
+            When(kind=Postcode.Kind.UNIT, then=Value(LocationPrecision.ADDRESS.value)),
+            default=Value(LocationPrecision.POSTCODE_AREA.value),
+        )
+    )
+    district = Area.objects.filter(
+        kind=Area.Kind.LOCAL_AUTHORITY,
+        code=Subquery(
+            _best_match(OuterRef(OuterRef("postcode"))).values("local_authority_code")[:1]
+        ),
+    )
     # Only where the directory has an answer: rows it cannot place keep what they have
     # (synthetic benchmark records carry made-up postcodes with their own locations).
     located = (
         queryset.exclude(postcode="")
         .filter(Exists(match))
-        .update(**{field: Subquery(match.values(field)[:1]) for field in LOCATION_FIELDS})
+        .update(
+            **{field: Subquery(match.values(field)[:1]) for field in LOCATION_FIELDS},
+            location_precision=Subquery(precision.values("precision")[:1]),
+            location_district=Subquery(district.values("pk")[:1]),
+        )
     )
     bump_version()
     return located

@@ -42,8 +42,9 @@ class TestFiltersDisclosure:
         assert "as soon as you click" not in text(client.get(LIST))
 
 
-def test_distance_hint_says_only_initiatives_with_an_address_are_measured(client, reg):
+def test_distance_hint_says_only_initiatives_with_a_location_are_measured(client, reg):
     page = text(client.get(LIST))
     hint = re.search(r'<p id="distance-hint" class="hint">(.*?)</p>', page).group(1)
-    assert "Only initiatives with an address are measured" in hint
-    assert "those that serve the area without one are listed too" in hint
+    assert "Measured to initiatives with a location" in hint
+    assert "approximate" in hint
+    assert "Those that serve the area without one are listed too, with no distance" in hint

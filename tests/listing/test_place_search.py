@@ -60,7 +60,9 @@ def test_a_town_shows_what_serves_its_district_and_says_so(client, reg):
     # Halton's own first, then what covers it, then England-wide; never Oldham's or Wales's.
     assert names(response)[:2] == ["Halton Litter Pickers", "Halton Ukulele Club"]
     assert "Wrexham Community Allotments" not in names(response)
-    assert {i.why_listed for i in response.context["page"]} >= {"Serves Halton"}
+    assert {i.why_listed for i in response.context["page"]} >= {
+        "Covers this area: serves Halton (no location recorded, so no distance)"
+    }
     # The town's name as a word search is offered, and GeoNames is credited.
     words = response.context["place_search"]["words_url"]
     assert query(words) == {"q": ['"Runcorn"']}

@@ -26,6 +26,10 @@ def others(reg):
         "wales": InitiativeFactory(name="Wales Only Walks", areas=[reg.areas["wales"]]),
         "ni": InitiativeFactory(name="Aware Ulster", national=True, areas=[ni]),
         "uk": InitiativeFactory(name="Four Nations Network", national=True, areas=nations),
+        # Serves England only, but is based in Runcorn (Halton): here for Halton.
+        "runcorn": InitiativeFactory(
+            name="Runcorn Sewing Circle", areas=[reg.areas["england"]], located_in_town="Runcorn"
+        ),
     }
 
 
@@ -48,6 +52,10 @@ def test_each_initiative_is_in_one_tier_with_a_reason(reg, others):
     assert tiers["England Carers Line"] == (TIER_NATION, "Serves everyone in England")
     assert tiers["Patient View Survey"] == (TIER_NATION, "Serves the whole UK")
     assert tiers["Four Nations Network"] == (TIER_NATION, "Serves the whole UK")
+    assert tiers["Runcorn Sewing Circle"] == (
+        TIER_HERE,
+        "Based in Runcorn (approximate: town centre)",
+    )
 
 
 def test_other_nations_initiatives_never_serve_the_place(reg, others):
@@ -139,6 +147,19 @@ def test_the_listing_the_area_page_and_the_csv_give_the_same_records(client, reg
     api = client.get("/api/v1/services", {"area": "halton"}).json()
     from_api = {item["name"] for item in api["contents"]}
     assert listed == on_area_page == exported == from_api == set(tiers_of("halton"))
+    # Located in Halton without serving it by area: here on every surface, insights too.
+    assert "Runcorn Sewing Circle" in listed
+    here = {row.name for row in listing.context["page"] if row.tier == TIER_HERE}
+    here_on_area_page = {
+        i.name for s in area_page.context["sections"] if s["key"] == "here" for i in s["page"]
+    }
+    exported_here = {row["Name"] for row in rows if row["Serves the place"] == "Here"}
+    assert here == here_on_area_page == exported_here
+    assert "Runcorn Sewing Circle" in here
+    from initiatives.insights.page import Insights
+    from initiatives.insights.scope import Scope
+
+    assert Insights(Scope(area=reg.areas["halton"])).here.initiatives == len(here)
 
 
 def test_the_csv_says_how_each_row_serves_the_place(client, reg, others):

@@ -301,6 +301,28 @@ class TestWhatIsLoaded:
         assert (pilot.started_in, pilot.ended_in) == (2017, 2018)
         assert not Initiative.objects.exclude(lifecycle__in=["", "ended"]).exists()
 
+    def test_initiatives_a_source_places_in_a_town_are_located_at_its_centre(self):
+        located = Initiative.objects.exclude(location_precision="")
+        assert set(located.values_list("location_precision", flat=True)) == {"town"}
+        assert located.count() == 16
+        sew = Initiative.objects.get(slug="sew-halton")
+        assert (sew.located_in_town, sew.location_district.slug) == ("Runcorn", "halton")
+        assert sew.latitude is not None
+        shed = Initiative.objects.get(slug="north-belfast-mens-shed")
+        assert shed.location_district.code == "N09000003"  # Belfast
+        # National, UK-wide and regional records, and areas that are no town: no location.
+        for slug in ("patientview", "care-opinion", "well-halton", "better-care-together"):
+            unplaced = Initiative.objects.get(slug=slug)
+            assert unplaced.latitude is None and unplaced.location_precision == "", slug
+        assert not located.filter(national=True).exists()
+
+    def test_an_unknown_town_is_refused_by_row_and_column(self, seed_copy):
+        row = edit_cell(seed_copy, "initiatives", "sew-halton", "located_in_town", "Atlantis")
+        with pytest.raises(CommandError) as exc:
+            load(seed_copy)
+        assert f"initiatives.csv, row {row}, column located_in_town: " in str(exc.value)
+        assert "Atlantis" in str(exc.value)
+
     def test_what_no_source_gives_is_left_unrecorded(self):
         for name in Initiative.ACCESS_FIELDS:
             assert not Initiative.objects.filter(**{f"{name}__isnull": False}).exists(), name

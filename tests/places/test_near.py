@@ -90,7 +90,10 @@ def test_serving_point_gives_each_initiative_a_reason(halton_areas, django_asser
         }
     assert {name: reason_for(i) for name, i in rows.items()} == {
         "Local": "Serves Halton",
-        "ICB-wide, far away": "Covers NHS Cheshire and Merseyside ICB, which includes Halton",
+        # Beyond the place, a located one still says how far it is (its tier's order).
+        "ICB-wide, far away": (
+            "Covers NHS Cheshire and Merseyside ICB, which includes Halton; based 50.0 km away"
+        ),
         "England": "Serves everyone in England",
         "National": "Serves the whole UK",
         "Nearby, serving Wrexham": "Based 2.3 km away",

@@ -44,12 +44,16 @@ class TestAreaPage:
 
     def test_region_lists_everything_below_it_and_its_sub_areas(self, client, reg):
         response = client.get("/areas/north-west/")
-        assert self.sections(response)["here"] == [
+        everything = [
             "Halton Litter Pickers",
             "Halton Ukulele Club",
             "North West Carers Voice",
             "Oldham Arts on Prescription",
         ]
+        # The first few, and all of them behind "Show all".
+        assert self.sections(response)["here"] == everything[:3]
+        assert "Show all 4" in text(response)
+        assert self.sections(client.get("/areas/north-west/?here=1"))["here"] == everything
         assert self.sections(response)["wider"] == []
         assert [a.name for a in response.context["sub_areas"]] == [
             "NHS Cheshire and Merseyside",
@@ -73,10 +77,19 @@ class TestAreaPage:
         response = client.get("/areas/halton/")
         here = response.context["sections"][0]["page"]
         assert here.paginator.count == 27
-        assert len(here.object_list) == 20
-        assert here.next_url == "?here=2#here"
+        # The first few only, so that the page stays short on a phone.
+        assert len(here.object_list) == 3
+        assert here.show_all_url == "/areas/halton/?here=1#here"
+        assert here.next_url is None
+        assert 'href="/areas/halton/?here=1#here">Show all 27<' in text(response)
+        first = client.get("/areas/halton/?here=1").context["sections"][0]["page"]
+        assert len(first.object_list) == 20
+        assert first.next_url == "/areas/halton/?here=2#here"
+        assert first.overview_url == "/areas/halton/#here"
         second = client.get("/areas/halton/?here=2&national=abc")
         assert len(second.context["sections"][0]["page"].object_list) == 7
+        previous = second.context["sections"][0]["page"].previous_url
+        assert previous == "/areas/halton/?here=1&national=abc#here"
         assert "\u201cabc\u201d is not a page number" in text(second)
 
     def test_unknown_area_is_a_helpful_404(self, client, reg):

@@ -220,6 +220,7 @@ class InitiativeAdmin(HistoryAdmin):
                     "phone",
                     "address",
                     "postcode",
+                    "located_in_town",
                     "location",
                     "languages",
                     ("step_free_access", "hearing_loop", "bsl"),
@@ -283,8 +284,11 @@ class InitiativeAdmin(HistoryAdmin):
     @admin.display(description="location")
     def location(self, obj) -> str:
         if obj.latitude is None or obj.longitude is None:
-            return "Not located yet (worked out from the postcode)"
-        return f"{obj.latitude:.5f}, {obj.longitude:.5f}"
+            return "Not located yet (worked out from the postcode, else the town)"
+        point = f"{obj.latitude:.5f}, {obj.longitude:.5f}"
+        if obj.location_precision:
+            return f"{point} ({obj.get_location_precision_display().lower()})"
+        return point
 
     def view_on_site(self, obj):
         # Only published records have a public page.

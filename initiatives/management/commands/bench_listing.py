@@ -47,10 +47,16 @@ REQUESTS = {
     },
     "deep page (90% through)": {"page": None},
     "postcode, 10 km": {"postcode": None, "distance_km": 10},
+    # What serves a place, tier by tier (here, covering it, its nation or the UK).
+    "tiers: district (area=halton)": {"area": "halton"},
+    "tiers: town (place=Runcorn)": {"place": "Runcorn"},
+    "tiers: full postcode (WA7)": {"postcode": None, "tiered": True},
 }
 # The postcode searched for (a Halton postcode in `import_postcodes --demo`); when the
 # database lacks it, the first full postcode there is used instead.
 POSTCODE = "WA8 7QF"
+# The full postcode of the tiered place search (Runcorn, Halton), with the same fallback.
+TIERED_POSTCODE = "WA7 1AB"
 LOOKUPS = 200
 FILTERED = "q + area + role + condition"
 
@@ -68,37 +74,45 @@ class Command(BaseCommand):
         parser.add_argument(
             "--report", nargs="+", metavar="JSON", help="Print saved runs instead of measuring."
         )
+        parser.add_argument(
+            "--only", default="", help="Time only the requests whose names contain this."
+        )
 
-    def handle(self, *args, repeats, label, json_path, explain, report, **options):
+    def handle(self, *args, repeats, label, json_path, explain, report, only, **options):
         if report:
             self.report([load(path) for path in report])
             return
         if repeats < 1:
             raise CommandError("--repeats must be at least 1.")
-        run = self.measure(repeats=repeats, label=label or connection.vendor, explain=explain)
+        run = self.measure(
+            repeats=repeats, label=label or connection.vendor, explain=explain, only=only
+        )
         self.report([run])
         if json_path:
             Path(json_path).write_text(json.dumps(run, indent=1))
 
     # Measuring ---------------------------------------------------------------
 
-    def measure(self, *, repeats: int, label: str, explain: bool) -> dict:
+    def measure(self, *, repeats: int, label: str, explain: bool, only: str = "") -> dict:
         published = Initiative.objects.published().count()
         for slug, model in (("north-west", Area), ("mental-health", Condition)):
             if not model.objects.filter(slug=slug).exists():
                 raise CommandError(f"No {model.__name__} {slug!r}: run `manage.py load_seeds`.")
         client = Client()
         raw = RawConnection()
-        postcode = bench_postcode()
+        postcode, tiered_postcode = bench_postcode(), bench_postcode(TIERED_POSTCODE)
         rows = []
         for name, params in REQUESTS.items():
+            if only and only not in name:
+                continue
             if "page" in params:
                 params = {"page": max(1, math.ceil(published * 0.9 / PER_PAGE))}
             if "postcode" in params:
                 if postcode is None:
                     self.stderr.write(f"  {label}: {name} skipped (no postcodes imported)")
                     continue
-                params = {**params, "postcode": postcode}
+                tiered = params.pop("tiered", False)
+                params = {**params, "postcode": tiered_postcode if tiered else postcode}
             url = LISTING + ("?" + urlencode(params, doseq=True) if params else "")
             for _ in range(2):  # warm caches and connections
                 check(client.get(url), url)
@@ -208,10 +222,10 @@ def timed(client, url: str, repeats: int, before=None) -> float:
     return statistics.median(times)
 
 
-def bench_postcode() -> str | None:
-    """The full postcode the postcode search is timed with (None: no postcodes imported)."""
-    if Postcode.objects.filter(postcode=POSTCODE).exists():
-        return POSTCODE
+def bench_postcode(wanted: str = POSTCODE) -> str | None:
+    """The full postcode a postcode search is timed with (None: no postcodes imported)."""
+    if Postcode.objects.filter(postcode=wanted).exists():
+        return wanted
     return (
         Postcode.objects.filter(kind=Postcode.Kind.UNIT)
         .order_by("postcode")
