@@ -10,12 +10,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models.functions import Cast, Coalesce, Sqrt
 from django.utils import timezone
 
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION, AreaTree
+from .completeness import CONTACT_FIELDS
 from .search import search_initiatives
+from .validators import PUBLIC_TEXT_FIELDS, note_to_self_sql_regex
 
 # How far "near" reaches when a search gives a postcode but no distance.
 DEFAULT_DISTANCE_KM = Decimal(10)
@@ -296,6 +298,21 @@ class InitiativeQuerySet(models.QuerySet):
         return self.filter(
             models.Q(last_verified_on__isnull=True) | models.Q(last_verified_on__lt=cutoff)
         )
+
+    def never_checked(self):
+        return self.filter(last_verified_on__isnull=True)
+
+    def without_contact(self):
+        """No website, email, phone, address or postcode: no way to reach them."""
+        return self.filter(**dict.fromkeys(CONTACT_FIELDS, ""))
+
+    def notes_to_self_in_public_text(self):
+        """Public text that reads like a note to self (validators.NOTE_TO_SELF_RE), in SQL."""
+        pattern = note_to_self_sql_regex(connections[self.db].vendor)
+        condition = models.Q()
+        for name in PUBLIC_TEXT_FIELDS:
+            condition |= models.Q(**{f"{name}__iregex": pattern})
+        return self.filter(condition)
 
     def for_listing(self):
         return self.select_related("organisation", "vanguard").prefetch_related(

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from places.lookup import postcode_not_found_message
 
+from ...completeness import completeness
 from ...exports import export_selected_csv
 from ...models import (
     Area,
@@ -63,6 +64,58 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+# The work queue's lines about records (curation/site.py): key -> label. Each is a value
+# of the "to do" filter, so that the queue's count links to exactly those records.
+TO_DO = [
+    ("review_due", "Records due for review (not archived)"),
+    ("never_checked", "Records never checked (not archived)"),
+    ("no_contact", "Records with no contact details (not archived)"),
+    ("public_text", "Published records whose public text reads like a note to self"),
+]
+
+
+def to_do_queryset(key: str):
+    """The records of one line of the work queue, or None for an unknown key."""
+    initiatives = Initiative.objects.all()
+    not_archived = initiatives.exclude(status=Initiative.Status.ARCHIVED)
+    if key == "review_due":
+        return not_archived.review_due()
+    if key == "never_checked":
+        return not_archived.never_checked()
+    if key == "no_contact":
+        return not_archived.without_contact()
+    if key == "public_text":
+        return initiatives.published().notes_to_self_in_public_text()
+    return None
+
+
+def to_do_counts() -> dict[str, int]:
+    """How many records each line of the work queue holds, in one query."""
+    counts = {}
+    for key, _label in TO_DO:
+        ids = to_do_queryset(key).order_by().values("pk")
+        counts[key] = Count("pk", filter=models.Q(pk__in=ids))
+    return Initiative.objects.order_by().aggregate(**counts)
+
+
+class ToDoFilter(admin.SimpleListFilter):
+    """The work queue's lines, each a filter (the admin index links to them)."""
+
+    title = "to do"
+    parameter_name = "to_do"
+
+    def lookups(self, request, model_admin):
+        return TO_DO
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        wanted = to_do_queryset(self.value())
+        if wanted is None:
+            return queryset.none()
+        return queryset.filter(pk__in=wanted.order_by().values("pk"))
+
+
 class RareConditionFilter(admin.SimpleListFilter):
     title = "rare condition"
     parameter_name = "rare_condition"
@@ -109,16 +162,16 @@ class AreaServedFilter(admin.SimpleListFilter):
 @admin.register(Initiative)
 class InitiativeAdmin(HistoryAdmin):
     form = InitiativeAdminForm
+    # Few and narrow, so that the changelist fits a 1366 pixel screen beside its filters.
     list_display = [
         "name",
         "organisation",
-        "role",
         "status",
         "last_verified_on",
-        "is_review_due",
-        "vanguard",
+        "completeness_score",
     ]
     list_filter = [
+        ToDoFilter,
         "status",
         "lifecycle",
         "role",
@@ -153,6 +206,7 @@ class InitiativeAdmin(HistoryAdmin):
         "created_at",
         "updated_at",
         "suggestion_links",
+        "completeness_detail",
     ]
     fieldsets = [
         ("What it is", {"fields": ["name", "slug", "organisation", "summary", "description"]}),
@@ -196,6 +250,7 @@ class InitiativeAdmin(HistoryAdmin):
                     "last_verified_by",
                     "source_note",
                     "curator_note",
+                    "completeness_detail",
                     "suggestion_links",
                     "uuid",
                     "created_at",
@@ -208,9 +263,29 @@ class InitiativeAdmin(HistoryAdmin):
     ]
     actions = ["publish", "archive", "mark_verified_today", export_selected_csv]
 
-    @admin.display(description="review due", boolean=True)
-    def is_review_due(self, obj) -> bool:
-        return obj.review_due
+    @admin.display(description="complete")
+    def completeness_score(self, obj) -> str:
+        return str(completeness(obj))
+
+    @admin.display(description="completeness")
+    def completeness_detail(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        found = completeness(obj)
+        missing = (
+            format_html(
+                "<br>Missing: {}", format_html_join(", ", "{}", ((m,) for m in found.missing))
+            )
+            if found.missing
+            else ""
+        )
+        return format_html(
+            "{} of {} recorded{}<br>Recorded: {}",
+            found.score,
+            found.total,
+            missing,
+            ", ".join(found.present) or "none",
+        )
 
     @admin.display(description="largest funder share")
     def largest_share(self, obj) -> str:
