@@ -23,7 +23,7 @@ from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
 from .listing.filters import InitiativeFilter
 from .listing.params import FILTER_PARAMS, normalise_params
 from .models import FundingDependency, Initiative, Organisation, VanguardSite
-from .wording import place_reason, reason_for
+from .wording import funding_line_in_words, place_reason, reason_for
 
 EXPORT_CHUNK_SIZE = 2000
 # Rows joined into one piece of the response: fewer, larger writes to the socket.
@@ -79,6 +79,12 @@ def _legal_form(initiative: Initiative) -> str:
 def _care_model(initiative: Initiative) -> str:
     vanguard = initiative.vanguard
     return CARE_MODEL_LABELS.get(vanguard.care_model, "") if vanguard is not None else ""
+
+
+def _funding_lines(initiative: Initiative) -> list:
+    """The organisation's funding lines, as for_export() prefetched them."""
+    organisation = initiative.organisation
+    return getattr(organisation, "funding_line_list", []) if organisation is not None else []
 
 
 def _last_updated(initiative: Initiative) -> str:
@@ -223,7 +229,8 @@ COLUMNS: list[Column] = [
         "funding_dependency",
         "Funding dependency",
         "How much the organisation depends on its largest single funder: Diverse (under 25%), "
-        "Moderate (25-49%), Dependent (50-74%), Highly dependent (75% or more) or Unknown.",
+        "Moderate (25-49%), Dependent (50-74%), Highly dependent (75% or more) or Not known "
+        "(no source gives a share of its income).",
         lambda i: DEPENDENCY_LABELS.get(i.funding_dependency, i.funding_dependency),
     ),
     Column(
@@ -238,6 +245,22 @@ COLUMNS: list[Column] = [
         "Share of the organisation's income from the NHS, in percent (empty when its "
         "recorded funding leaves part of its income unaccounted for).",
         lambda i: i.nhs_share,
+    ),
+    Column(
+        "funding_lines",
+        "Funding lines",
+        "Each recorded line of the organisation's income, the latest first: its year, funder "
+        "and amount, with its share of income only where the same source gives the total.",
+        lambda i: [funding_line_in_words(line) for line in _funding_lines(i)],
+        multiple=True,
+    ),
+    Column(
+        "funding_sources",
+        "Funding sources",
+        "Where each funding line was read, in the same order (several sources of one line "
+        "separated by |).",
+        lambda i: [line.source for line in _funding_lines(i)],
+        multiple=True,
     ),
     Column(
         "members",

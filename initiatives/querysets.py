@@ -330,4 +330,5 @@ class InitiativeQuerySet(models.QuerySet):
             models.Prefetch("conditions", to_attr="condition_list"),
             models.Prefetch("topics", to_attr="topic_list"),
             models.Prefetch("population_groups", to_attr="population_group_list"),
+            models.Prefetch("organisation__funding_lines", to_attr="funding_line_list"),
         )

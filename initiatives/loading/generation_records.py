@@ -117,6 +117,7 @@ def funding_for(rng: random.Random, *, place: str, icb: str, latest_year: int):
                 funder_name=rng.choice(FUNDER_NAMES[funder]).format(place=place, icb=icb),
                 share=Decimal(share),
                 year=year,
+                source="",
                 source_note="Synthetic figure.",
             )
             for funder, share in zip(

@@ -60,6 +60,8 @@ DERIVED_COLUMNS = {
     "funding_dependency",
     "largest_funder_share",
     "nhs_share",
+    "funding_lines",
+    "funding_sources",
     "serves_place",
     "why_listed",
 }
