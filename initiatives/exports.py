@@ -1,20 +1,23 @@
-"""The commissioners' CSV export: the listing's records, every page of them, streamed.
+"""The commissioners' CSV and XLSX exports: the listing's records, every page of them.
 
 Columns are defined once, as data (COLUMNS), and used by the export, the admin
 action, the README table and the import that reads the same file back. Rows
 stream from `.iterator(chunk_size=...)` into a StreamingHttpResponse, so memory
-stays flat whatever the number of rows, and the queries per chunk are fixed.
+stays flat whatever the number of rows, and the queries per chunk are fixed. The
+XLSX has the same columns, written by openpyxl in write-only mode to a temporary
+file (rows never gather in memory), then streamed.
 """
 
 import csv
 import io
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib import admin
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -46,6 +49,9 @@ class Column:
     multiple: bool = False
     # The getter gives the initiative's slug; the export makes it the URL of its page.
     page_url: bool = False
+    # For the XLSX, where the value's type matters: a typed value (a datetime where the
+    # CSV has its text); `get` serves when absent.
+    typed: Callable[[Initiative], object] | None = None
 
 
 def _names(items: Iterable) -> list[str]:
@@ -89,6 +95,11 @@ def _funding_lines(initiative: Initiative) -> list:
 
 def _last_updated(initiative: Initiative) -> str:
     return timezone.localtime(initiative.updated_at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _last_updated_datetime(initiative: Initiative) -> datetime:
+    """UK time without its zone, as a spreadsheet holds a date and time."""
+    return timezone.localtime(initiative.updated_at).replace(tzinfo=None, microsecond=0)
 
 
 COLUMNS: list[Column] = [
@@ -290,6 +301,7 @@ COLUMNS: list[Column] = [
         "Last updated",
         "Date and UK time of the record's last change (YYYY-MM-DD HH:MM:SS).",
         _last_updated,
+        typed=_last_updated_datetime,
     ),
     Column(
         "serves_place",
@@ -469,8 +481,10 @@ def site_base_url(request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def export_csv(request):
-    """/initiatives/export.csv: the listing's records for the same params, every page of them.
+def filtered_export(request) -> tuple:
+    """The listing's records for the request's params, as both exports read them: the
+    queryset, the file name without its extension, and the place (an
+    areas.ServedPlace) each row's reason is for.
 
     The params are tidied and judged exactly as the listing does it: invalid ones
     are dropped and the valid filters still apply.
@@ -479,9 +493,121 @@ def export_csv(request):
     filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
     queryset = filterset.qs
     cleaned = getattr(filterset.form, "cleaned_data", {})
-    filename = export_filename(params, cleaned)
+    stem = export_filename(params, cleaned).removesuffix(".csv")
     place = None if cleaned.get("postcode") else filterset.area_place()
-    return csv_response(queryset, filename=filename, base_url=site_base_url(request), place=place)
+    return queryset, stem, place
+
+
+def export_csv(request):
+    """/initiatives/export.csv: the listing's records for the same params, every page of them."""
+    queryset, stem, place = filtered_export(request)
+    return csv_response(
+        queryset, filename=f"{stem}.csv", base_url=site_base_url(request), place=place
+    )
+
+
+def export_xlsx(request):
+    """/initiatives/export.xlsx: the same records and columns as export.csv."""
+    queryset, stem, place = filtered_export(request)
+    return xlsx_response(
+        queryset, filename=f"{stem}.xlsx", base_url=site_base_url(request), place=place
+    )
+
+
+# XLSX --------------------------------------------------------------------------
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Column widths in characters: wide for text people read, narrow for figures.
+XLSX_WIDE = {"name", "summary", "organisation", "areas", "funding_lines", "why_listed"}
+
+
+def xlsx_cell_value(value: object, *, page_url: str | None = None) -> object:
+    """A value as an XLSX cell holds it: numbers as numbers, dates as dates, and every
+    text (identifiers included) as text, made inert like the CSV's (neutralise) and
+    without the control characters a workbook cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if page_url is not None:
+        return page_url
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date):
+        return value
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", to_text(value)))
+
+
+def xlsx_row(initiative: Initiative, *, page_url: Callable[[str], str]) -> list:
+    """The cell values of one initiative, in COLUMNS order.
+
+    Plain values, which openpyxl types itself: str as text (a neutralised text never
+    starts with "=", which openpyxl would take for a formula), numbers as numbers,
+    dates and datetimes as dates with a date format.
+    """
+    values = []
+    for column in COLUMNS:
+        raw = (column.typed or column.get)(initiative)
+        values.append(xlsx_cell_value(raw, page_url=page_url(raw) if column.page_url else None))
+    return values
+
+
+def write_xlsx(initiatives: Iterable[Initiative], handle, *, base_url: str) -> int:
+    """Write the workbook to `handle` (a binary file); returns the number of rows.
+
+    Write-only mode: each row goes to a temporary file as it is appended, so memory
+    stays flat whatever the number of rows. The header row is frozen and filtered.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Initiatives")
+    for index, column in enumerate(COLUMNS, start=1):
+        width = 40 if column.name in XLSX_WIDE else max(12, min(len(column.header) + 2, 24))
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in HEADERS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        cell.data_type = "s"
+        header.append(cell)
+    sheet.append(header)
+    page_url = page_url_maker(base_url)
+    rows = 0
+    for initiative in initiatives:
+        sheet.append(xlsx_row(initiative, page_url=page_url))
+        rows += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{rows + 1}"
+    workbook.save(handle)
+    return rows
+
+
+def xlsx_response(queryset, *, filename: str, base_url: str, place=None) -> FileResponse:
+    """The queryset's initiatives as an XLSX download, as csv_response gives the CSV.
+
+    The workbook is written to a temporary file (a zip needs its end before it can be
+    sent), which is then streamed and removed when the response closes.
+    """
+    rows = (
+        queryset.for_export()
+        .defer("description", "source_note", "curator_note")
+        .iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    )
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
+    write_xlsx(with_reasons(rows, place), handle, base_url=base_url)
+    handle.seek(0)
+    return FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+    )
 
 
 @admin.action(description="Export selected to CSV")
@@ -501,6 +627,7 @@ __all__ = [
     "csv_response",
     "export_csv",
     "export_row",
+    "export_xlsx",
     "export_selected_csv",
     "neutralise",
     "restore",
