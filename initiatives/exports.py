@@ -138,6 +138,12 @@ COLUMNS: list[Column] = [
         _organisation("company_number"),
     ),
     Column(
+        "organisation_website",
+        "Organisation website",
+        "The organisation's own website (the initiative's is in Website).",
+        _organisation("website"),
+    ),
+    Column(
         "role",
         "Role",
         "Service provider (delivers services directly), Campaigning group "

@@ -55,6 +55,8 @@ MAX_IMPORT_MEGABYTES = MAX_IMPORT_BYTES // (1024 * 1024)
 # Work out for themselves from other columns; read and ignored.
 DERIVED_COLUMNS = {
     "public_url",
+    # The organisation's, changed on its own admin page.
+    "organisation_website",
     "rare_conditions",
     "care_model",
     "funding_dependency",

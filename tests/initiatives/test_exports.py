@@ -143,6 +143,7 @@ def test_a_full_record_fills_every_column(client):
         legal_form="cic",
         charity_number="1054234",
         company_number="08123456",
+        website="https://halton-se.example.org/",
         members=120,
         volunteers=35,
     )
@@ -205,6 +206,7 @@ def test_a_full_record_fills_every_column(client):
         "Legal form": "Community interest company",
         "Charity number": "1054234",
         "Company number": "08123456",
+        "Organisation website": "https://halton-se.example.org/",
         "Role": "Both",
         "Topics": "Arts and health; Peer support",
         "Conditions": "Dementia; Huntington's disease",
