@@ -620,7 +620,9 @@ class Initiative(Timestamped):
     def clean(self):
         errors = {}
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
-            errors["min_age"] = "The minimum age must not be above the maximum age."
+            errors["min_age"] = ValidationError(
+                "The minimum age must not be above the maximum age.", code="min_age_above_max"
+            )
         errors |= self.lifecycle_problems(self.lifecycle, self.started_in, self.ended_in)
         if errors:
             raise ValidationError(errors)
