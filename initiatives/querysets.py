@@ -10,14 +10,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import models
 from django.db.models.functions import Cast, Coalesce, Sqrt
 from django.utils import timezone
 
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION, AreaTree
 from .completeness import CONTACT_FIELDS
 from .search import search_initiatives
-from .validators import PUBLIC_TEXT_FIELDS, note_to_self_sql_regex
 
 # How far "near" reaches when a search gives a postcode but no distance.
 DEFAULT_DISTANCE_KM = Decimal(10)
@@ -307,12 +306,9 @@ class InitiativeQuerySet(models.QuerySet):
         return self.filter(**dict.fromkeys(CONTACT_FIELDS, ""))
 
     def notes_to_self_in_public_text(self):
-        """Public text that reads like a note to self (validators.NOTE_TO_SELF_RE), in SQL."""
-        pattern = note_to_self_sql_regex(connections[self.db].vendor)
-        condition = models.Q()
-        for name in PUBLIC_TEXT_FIELDS:
-            condition |= models.Q(**{f"{name}__iregex": pattern})
-        return self.filter(condition)
+        """Public text that reads like a note to self (validators.notes_to_self), as save()
+        records it (a partial index)."""
+        return self.filter(notes_in_public_text=True)
 
     def for_listing(self):
         return self.select_related("organisation", "vanguard").prefetch_related(

@@ -71,16 +71,6 @@ NOTE_TO_SELF_RE = re.compile(
 PUBLIC_TEXT_FIELDS = ("summary", "description")
 
 
-def note_to_self_sql_regex(vendor: str) -> str:
-    """NOTE_TO_SELF_RE for a database's case-insensitive regex lookup (`__iregex`).
-
-    SQLite runs Python's `re` itself; PostgreSQL's regexes spell a word boundary `\\y`
-    (its `\\b` is a backspace), and read the rest of this pattern as Python does.
-    """
-    pattern = NOTE_TO_SELF_RE.pattern
-    return pattern.replace(r"\b", r"\y") if vendor == "postgresql" else pattern
-
-
 def notes_to_self(text: str) -> list[str]:
     """The phrases in `text` that read like a note to self, as written, each once."""
     found = [match.group(0) for match in NOTE_TO_SELF_RE.finditer(text or "")]

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 
 def work_queue(request) -> list[dict]:
-    """The queue's lines (label, count, link), in two queries; empty for a user who may
-    not see initiatives."""
+    """The queue's lines (label, count, link), a query each; only those the user may see."""
     from ..models import Suggestion
 
     lines = []

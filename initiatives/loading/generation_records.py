@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from initiatives.models import FundingDependency, FundingLine, Initiative, Organisation
+from initiatives.validators import notes_to_self
 
 from .generation_vocabulary import (
     ACTIVITIES,
@@ -348,6 +349,8 @@ class Generator:
             slug=build_slug(f"{PREFIX}{self.seed}", n, slug_name),
             summary=summary,
             description=description,
+            # As save() would record it (the rows are written without save()).
+            notes_in_public_text=bool(notes_to_self(summary) or notes_to_self(description)),
             role=role,
             national=national,
             vanguard_id=(

@@ -151,3 +151,26 @@ class TestAreasAreForAdministrators:
         assert superuser_client.post(change, data).status_code == 302
         area.refresh_from_db()
         assert area.name == "Halton Borough"
+
+
+class TestNotesInPublicText:
+    def test_the_flag_follows_every_save_of_the_public_text(self):
+        initiative = InitiativeFactory(summary="Walks. TODO: check the time.")
+
+        def flagged():
+            return list(Initiative.objects.notes_to_self_in_public_text())
+
+        assert flagged() == [initiative]
+        initiative.summary = "Free weekly health walks."
+        initiative.save(update_fields=["summary"])
+        assert flagged() == []
+        initiative.description = "Source: not confirmed."
+        initiative.save()
+        assert flagged() == [initiative]
+
+    def test_the_flag_is_the_admins_warning(self):
+        from initiatives.validators import notes_to_self
+
+        for text in ["Allotment work not confirmed in stored sources.", "Free health checks."]:
+            initiative = InitiativeFactory(summary=text)
+            assert initiative.notes_in_public_text == bool(notes_to_self(text))

@@ -90,12 +90,9 @@ def to_do_queryset(key: str):
 
 
 def to_do_counts() -> dict[str, int]:
-    """How many records each line of the work queue holds, in one query."""
-    counts = {}
-    for key, _label in TO_DO:
-        ids = to_do_queryset(key).order_by().values("pk")
-        counts[key] = Count("pk", filter=models.Q(pk__in=ids))
-    return Initiative.objects.order_by().aggregate(**counts)
+    """How many records each line of the work queue holds: one count each, on the same
+    queryset the filter gives (each on an index, but for the contact details)."""
+    return {key: to_do_queryset(key).order_by().count() for key, _label in TO_DO}
 
 
 class ToDoFilter(admin.SimpleListFilter):
