@@ -10,6 +10,7 @@ file (rows never gather in memory), then streamed.
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -523,6 +524,9 @@ def export_xlsx(request):
 # XLSX --------------------------------------------------------------------------
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Control characters a workbook cannot hold (openpyxl refuses them): as
+# openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE, without importing openpyxl for every page.
+XLSX_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # Column widths in characters: wide for text people read, narrow for figures.
 XLSX_WIDE = {"name", "summary", "organisation", "areas", "funding_lines", "why_listed"}
 
@@ -531,8 +535,6 @@ def xlsx_cell_value(value: object, *, page_url: str | None = None) -> object:
     """A value as an XLSX cell holds it: numbers as numbers, dates as dates, and every
     text (identifiers included) as text, made inert like the CSV's (neutralise) and
     without the control characters a workbook cannot hold."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     if page_url is not None:
         return page_url
     if value is None or value == "" or value == []:
@@ -545,7 +547,7 @@ def xlsx_cell_value(value: object, *, page_url: str | None = None) -> object:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime | date):
         return value
-    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", to_text(value)))
+    return neutralise(XLSX_ILLEGAL_CHARACTERS.sub("", to_text(value)))
 
 
 def xlsx_row(initiative: Initiative, *, page_url: Callable[[str], str]) -> list:
