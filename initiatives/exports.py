@@ -1,20 +1,24 @@
-"""The commissioners' CSV export: the listing's records, every page of them, streamed.
+"""The commissioners' CSV and XLSX exports: the listing's records, every page of them.
 
 Columns are defined once, as data (COLUMNS), and used by the export, the admin
 action, the README table and the import that reads the same file back. Rows
 stream from `.iterator(chunk_size=...)` into a StreamingHttpResponse, so memory
-stays flat whatever the number of rows, and the queries per chunk are fixed.
+stays flat whatever the number of rows, and the queries per chunk are fixed. The
+XLSX has the same columns, written by openpyxl in write-only mode to a temporary
+file (rows never gather in memory), then streamed.
 """
 
 import csv
 import io
+import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib import admin
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -24,7 +28,7 @@ from .listing.filters import InitiativeFilter
 from .listing.params import FILTER_PARAMS, normalise_params
 from .models import FundingDependency, Initiative, Organisation, VanguardSite
 from .opening import COMPACT_FORMAT, exceptions, format_compact
-from .wording import place_reason, reason_for
+from .wording import funding_line_in_words, place_reason, reason_for
 
 EXPORT_CHUNK_SIZE = 2000
 # Rows joined into one piece of the response: fewer, larger writes to the socket.
@@ -47,6 +51,9 @@ class Column:
     multiple: bool = False
     # The getter gives the initiative's slug; the export makes it the URL of its page.
     page_url: bool = False
+    # For the XLSX, where the value's type matters: a typed value (a datetime where the
+    # CSV has its text); `get` serves when absent.
+    typed: Callable[[Initiative], object] | None = None
 
 
 def _names(items: Iterable) -> list[str]:
@@ -100,8 +107,19 @@ def _contacts(initiative: Initiative) -> list[str]:
     ]
 
 
+def _funding_lines(initiative: Initiative) -> list:
+    """The organisation's funding lines, as for_export() prefetched them."""
+    organisation = initiative.organisation
+    return getattr(organisation, "funding_line_list", []) if organisation is not None else []
+
+
 def _last_updated(initiative: Initiative) -> str:
     return timezone.localtime(initiative.updated_at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _last_updated_datetime(initiative: Initiative) -> datetime:
+    """UK time without its zone, as a spreadsheet holds a date and time."""
+    return timezone.localtime(initiative.updated_at).replace(tzinfo=None, microsecond=0)
 
 
 COLUMNS: list[Column] = [
@@ -138,6 +156,12 @@ COLUMNS: list[Column] = [
         "Company number",
         "The organisation's Companies House number, if any.",
         _organisation("company_number"),
+    ),
+    Column(
+        "organisation_website",
+        "Organisation website",
+        "The organisation's own website (the initiative's is in Website).",
+        _organisation("website"),
     ),
     Column(
         "role",
@@ -248,7 +272,8 @@ COLUMNS: list[Column] = [
         "funding_dependency",
         "Funding dependency",
         "How much the organisation depends on its largest single funder: Diverse (under 25%), "
-        "Moderate (25-49%), Dependent (50-74%), Highly dependent (75% or more) or Unknown.",
+        "Moderate (25-49%), Dependent (50-74%), Highly dependent (75% or more) or Not known "
+        "(no source gives a share of its income).",
         lambda i: DEPENDENCY_LABELS.get(i.funding_dependency, i.funding_dependency),
     ),
     Column(
@@ -263,6 +288,22 @@ COLUMNS: list[Column] = [
         "Share of the organisation's income from the NHS, in percent (empty when its "
         "recorded funding leaves part of its income unaccounted for).",
         lambda i: i.nhs_share,
+    ),
+    Column(
+        "funding_lines",
+        "Funding lines",
+        "Each recorded line of the organisation's income, the latest first: its year, funder "
+        "and amount, with its share of income only where the same source gives the total.",
+        lambda i: [funding_line_in_words(line) for line in _funding_lines(i)],
+        multiple=True,
+    ),
+    Column(
+        "funding_sources",
+        "Funding sources",
+        "Where each funding line was read, in the same order (several sources of one line "
+        "separated by |).",
+        lambda i: [line.source for line in _funding_lines(i)],
+        multiple=True,
     ),
     Column(
         "members",
@@ -366,6 +407,7 @@ COLUMNS: list[Column] = [
         "Last updated",
         "Date and UK time of the record's last change (YYYY-MM-DD HH:MM:SS).",
         _last_updated,
+        typed=_last_updated_datetime,
     ),
     Column(
         "serves_place",
@@ -547,8 +589,10 @@ def site_base_url(request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def export_csv(request):
-    """/initiatives/export.csv: the listing's records for the same params, every page of them.
+def filtered_export(request) -> tuple:
+    """The listing's records for the request's params, as both exports read them: the
+    queryset, the file name without its extension, and the place (an
+    areas.ServedPlace) each row's reason is for.
 
     The params are tidied and judged exactly as the listing does it: invalid ones
     are dropped and the valid filters still apply.
@@ -557,9 +601,122 @@ def export_csv(request):
     filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
     queryset = filterset.qs
     cleaned = getattr(filterset.form, "cleaned_data", {})
-    filename = export_filename(params, cleaned)
+    stem = export_filename(params, cleaned).removesuffix(".csv")
     place = None if cleaned.get("postcode") else filterset.area_place()
-    return csv_response(queryset, filename=filename, base_url=site_base_url(request), place=place)
+    return queryset, stem, place
+
+
+def export_csv(request):
+    """/initiatives/export.csv: the listing's records for the same params, every page of them."""
+    queryset, stem, place = filtered_export(request)
+    return csv_response(
+        queryset, filename=f"{stem}.csv", base_url=site_base_url(request), place=place
+    )
+
+
+def export_xlsx(request):
+    """/initiatives/export.xlsx: the same records and columns as export.csv."""
+    queryset, stem, place = filtered_export(request)
+    return xlsx_response(
+        queryset, filename=f"{stem}.xlsx", base_url=site_base_url(request), place=place
+    )
+
+
+# XLSX --------------------------------------------------------------------------
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Control characters a workbook cannot hold (openpyxl refuses them): as
+# openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE, without importing openpyxl for every page.
+XLSX_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# Column widths in characters: wide for text people read, narrow for figures.
+XLSX_WIDE = {"name", "summary", "organisation", "areas", "funding_lines", "why_listed"}
+
+
+def xlsx_cell_value(value: object, *, page_url: str | None = None) -> object:
+    """A value as an XLSX cell holds it: numbers as numbers, dates as dates, and every
+    text (identifiers included) as text, made inert like the CSV's (neutralise) and
+    without the control characters a workbook cannot hold."""
+    if page_url is not None:
+        return page_url
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date):
+        return value
+    return neutralise(XLSX_ILLEGAL_CHARACTERS.sub("", to_text(value)))
+
+
+def xlsx_row(initiative: Initiative, *, page_url: Callable[[str], str]) -> list:
+    """The cell values of one initiative, in COLUMNS order.
+
+    Plain values, which openpyxl types itself: str as text (a neutralised text never
+    starts with "=", which openpyxl would take for a formula), numbers as numbers,
+    dates and datetimes as dates with a date format.
+    """
+    values = []
+    for column in COLUMNS:
+        raw = (column.typed or column.get)(initiative)
+        values.append(xlsx_cell_value(raw, page_url=page_url(raw) if column.page_url else None))
+    return values
+
+
+def write_xlsx(initiatives: Iterable[Initiative], handle, *, base_url: str) -> int:
+    """Write the workbook to `handle` (a binary file); returns the number of rows.
+
+    Write-only mode: each row goes to a temporary file as it is appended, so memory
+    stays flat whatever the number of rows. The header row is frozen and filtered.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Initiatives")
+    for index, column in enumerate(COLUMNS, start=1):
+        width = 40 if column.name in XLSX_WIDE else max(12, min(len(column.header) + 2, 24))
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in HEADERS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        cell.data_type = "s"
+        header.append(cell)
+    sheet.append(header)
+    page_url = page_url_maker(base_url)
+    rows = 0
+    for initiative in initiatives:
+        sheet.append(xlsx_row(initiative, page_url=page_url))
+        rows += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{rows + 1}"
+    workbook.save(handle)
+    return rows
+
+
+def xlsx_response(queryset, *, filename: str, base_url: str, place=None) -> FileResponse:
+    """The queryset's initiatives as an XLSX download, as csv_response gives the CSV.
+
+    The workbook is written to a temporary file (a zip needs its end before it can be
+    sent), which is then streamed and removed when the response closes.
+    """
+    rows = (
+        queryset.for_export()
+        .defer("description", "source_note", "curator_note")
+        .iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    )
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
+    write_xlsx(with_reasons(rows, place), handle, base_url=base_url)
+    handle.seek(0)
+    return FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+    )
 
 
 @admin.action(description="Export selected to CSV")
@@ -579,6 +736,7 @@ __all__ = [
     "csv_response",
     "export_csv",
     "export_row",
+    "export_xlsx",
     "export_selected_csv",
     "neutralise",
     "restore",

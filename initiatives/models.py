@@ -21,9 +21,11 @@ from places.models import Postcode
 
 from .querysets import AreaQuerySet, InitiativeQuerySet
 from .validators import (
+    PUBLIC_TEXT_FIELDS,
     normalise_phone,
     normalise_postcode,
     normalise_registration_number,
+    notes_to_self,
     validate_charity_number,
     validate_company_number,
     validate_email_domain,
@@ -35,6 +37,15 @@ MAX_AGE = 120
 SHARE_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 AGE_VALIDATORS = [MinValueValidator(0), MaxValueValidator(MAX_AGE)]
 YEAR_VALIDATORS = [MinValueValidator(1900), MaxValueValidator(2100)]
+# Shares are written to one decimal place, as sources give them, so the shares of one
+# year may add up to a little over 100: half a tenth for each (KeyRing's three lines for
+# 2020-21 are 94.5 + 1.6 + 4.0 = 100.1 of one total).
+SHARE_ROUNDING = Decimal("0.05")
+
+
+def share_total_too_high(total: Decimal, lines: int) -> bool:
+    """Whether `lines` shares of one year adding up to `total` exceed all of the income."""
+    return total > 100 + SHARE_ROUNDING * lines
 
 
 def unique_slug(instance: models.Model, value: str, *, max_length: int = 80) -> str:
@@ -296,7 +307,8 @@ class FundingDependency(models.TextChoices):
     MODERATE = "moderate", "Moderate (largest funder 25-49%)"
     DEPENDENT = "dependent", "Dependent (largest funder 50-74%)"
     HIGHLY_DEPENDENT = "highly_dependent", "Highly dependent (largest funder 75% or more)"
-    UNKNOWN = "unknown", "Unknown (no funding recorded)"
+    # No share of income recorded: no funding lines, or funders known without the total.
+    UNKNOWN = "unknown", "Not known (no share of income recorded)"
 
     @classmethod
     def for_largest_share(cls, share: Decimal | None) -> "FundingDependency":
@@ -387,25 +399,35 @@ class Organisation(Timestamped):
         save_next_version(self, super().save, *args, **kwargs)
 
     def funding_figures(self) -> dict:
-        """Largest single share, NHS share and dependency band for the latest funded year."""
-        latest = self.funding_lines.aggregate(year=Max("year"))["year"]
+        """Largest single share, NHS share and dependency band for the latest year whose
+        lines give a share of income (a source that gave the total too).
+
+        A line whose payer is not named (funder type "other", no funder name: a line of
+        the accounts such as "charitable activities") is not a single funder, so it never
+        sets the largest share. Funders known only by amount leave the band "not known".
+        """
+        with_share = self.funding_lines.filter(share__isnull=False, year__isnull=False)
+        latest = with_share.aggregate(year=Max("year"))["year"]
+        unknown = {
+            "funding_year": None,
+            "largest_funder_share": None,
+            "nhs_share": None,
+            "funding_dependency": FundingDependency.UNKNOWN,
+        }
         if latest is None:
-            return {
-                "funding_year": None,
-                "largest_funder_share": None,
-                "nhs_share": None,
-                "funding_dependency": FundingDependency.UNKNOWN,
-            }
-        lines = self.funding_lines.filter(year=latest)
+            return unknown
+        lines = with_share.filter(year=latest)
+        payer_not_named = Q(funder_type=FundingLine.FunderType.OTHER, funder_name="")
         figures = lines.aggregate(
-            largest=Max("share"),
+            largest=Max("share", filter=~payer_not_named),
             total=Sum("share"),
             nhs=Sum("share", filter=Q(funder_type=FundingLine.FunderType.NHS)),
+            payer_not_named=models.Count("pk", filter=payer_not_named),
         )
         largest = figures["largest"]
         nhs = figures["nhs"]
-        if nhs is None and figures["total"] >= 100:
-            # No NHS line among lines that account for all its income: truly none.
+        if nhs is None and figures["total"] >= 100 and not figures["payer_not_named"]:
+            # No NHS line among named lines that account for all its income: truly none.
             nhs = Decimal("0")
         return {
             "funding_year": latest,
@@ -450,40 +472,90 @@ class FundingLine(models.Model):
     )
     funder_type = models.CharField(max_length=24, choices=FunderType.choices)
     funder_name = models.CharField(max_length=200, blank=True)
+    amount_gbp = models.PositiveBigIntegerField(
+        "amount (£)", null=True, blank=True, help_text="The source's figure, in pounds."
+    )
+    total_income_gbp = models.PositiveBigIntegerField(
+        "total income (£)",
+        null=True,
+        blank=True,
+        help_text="The organisation's total income that year, as the same source gives it.",
+    )
     share = models.DecimalField(
-        "share of income (%)", max_digits=5, decimal_places=2, validators=SHARE_VALIDATORS
+        "share of income (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=SHARE_VALIDATORS,
+        help_text="Only where the same source gives the total income; empty otherwise.",
+    )
+    financial_year_end = models.DateField(
+        null=True, blank=True, help_text="The last day of the accounts' year, where known."
     )
     year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1900), MaxValueValidator(2100)],
-        help_text="The financial year the share is for, by its starting calendar year.",
+        help_text="The financial year the line is for, by its starting calendar year.",
     )
-    source_note = models.TextField(blank=True)
+    source = models.TextField(blank=True, help_text="Where the figure was read (published).")
+    source_note = models.TextField(
+        "note for curators", blank=True, help_text="Doubts and caveats; never published."
+    )
     # Raised by every save (save_next_version); the organisation's form carries it per line.
     version = models.PositiveIntegerField(default=1)
 
     history = VersionedHistory()
 
     class Meta:
-        ordering = ["-year", "-share"]
+        # The latest first, the largest first; unknowns last on every database.
+        ordering = [
+            models.F("year").desc(nulls_last=True),
+            models.F("share").desc(nulls_last=True),
+            models.F("amount_gbp").desc(nulls_last=True),
+            "pk",
+        ]
         indexes = [models.Index(fields=["organisation", "year"])]
 
     def __str__(self) -> str:
-        return f"{self.get_funder_type_display()} {self.share}% ({self.year})"
+        funder = self.funder_name or self.get_funder_type_display()
+        share = f" {format(self.share.normalize(), 'f')}%" if self.share is not None else ""
+        return f"{funder}{share} ({self.period})"
+
+    @staticmethod
+    def start_year(financial_year_end) -> int:
+        """The calendar year a 12-month financial year ending on that day started in."""
+        return financial_year_end.year - (0 if financial_year_end.month == 12 else 1)
+
+    @property
+    def period(self) -> str:
+        """The year in words: "year to 31 March 2021", "2013-14", or "year not stated"."""
+        if self.financial_year_end is not None:
+            end = self.financial_year_end
+            return f"year to {end.day} {end:%B %Y}"
+        if self.year is not None:
+            return f"{self.year}-{(self.year + 1) % 100:02d}"
+        return "year not stated"
 
     def clean(self):
+        if self.financial_year_end is not None and self.year is None:
+            self.year = self.start_year(self.financial_year_end)
         if self.share is None or self.year is None or self.organisation_id is None:
             return
         others = (
-            FundingLine.objects.filter(organisation_id=self.organisation_id, year=self.year)
+            FundingLine.objects.filter(
+                organisation_id=self.organisation_id, year=self.year, share__isnull=False
+            )
             .exclude(pk=self.pk)
-            .aggregate(total=Sum("share"))["total"]
-            or 0
+            .aggregate(total=Sum("share"), lines=models.Count("pk"))
         )
-        if others + self.share > 100:
+        if share_total_too_high((others["total"] or 0) + self.share, others["lines"] + 1):
             raise ValidationError(
                 {
                     "share": (
-                        f"Shares for {self.year} would add up to {others + self.share}%. "
+                        f"Shares for {self.year} would add up to "
+                        f"{(others['total'] or 0) + self.share}%. "
                         "Shares of one year can add up to at most 100%."
                     )
                 }
@@ -711,6 +783,10 @@ class Initiative(Timestamped):
     nhs_share = models.DecimalField(
         "NHS share", max_digits=5, decimal_places=2, null=True, blank=True, editable=False
     )
+    # Whether the summary or description reads like a note to self (validators'
+    # notes_to_self), kept by save() so that the curators' work queue counts them from an
+    # index instead of running the check over every record's text.
+    notes_in_public_text = models.BooleanField(default=False, editable=False)
     # Raised by every save (save_next_version); the admin form carries it so that a second
     # curator editing the same record is refused instead of silently overwriting the first
     # one's changes.
@@ -734,6 +810,12 @@ class Initiative(Timestamped):
             models.Index(fields=["easting", "northing"], name="initiative_grid"),
             # Few are national: a postcode search finds them all through this small index.
             models.Index(fields=["id"], condition=Q(national=True), name="initiative_national"),
+            # Few read like a note to self: the work queue counts them through this one.
+            models.Index(
+                fields=["status"],
+                condition=Q(notes_in_public_text=True),
+                name="initiative_notes_in_public",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -753,7 +835,9 @@ class Initiative(Timestamped):
     def clean(self):
         errors = {}
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
-            errors["min_age"] = "The minimum age must not be above the maximum age."
+            errors["min_age"] = ValidationError(
+                "The minimum age must not be above the maximum age.", code="min_age_above_max"
+            )
         errors |= self.lifecycle_problems(self.lifecycle, self.started_in, self.ended_in)
         if errors:
             raise ValidationError(errors)
@@ -772,6 +856,11 @@ class Initiative(Timestamped):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self, self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & set(PUBLIC_TEXT_FIELDS):
+            self.notes_in_public_text = self.reads_like_notes_to_self()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "notes_in_public_text"}
         if self.organisation_id is not None:
             organisation = self.organisation
             self.funding_dependency = organisation.funding_dependency
@@ -853,6 +942,10 @@ class Initiative(Timestamped):
         ("hearing_loop", "Hearing loop"),
         ("bsl", "British Sign Language (BSL)"),
     )
+
+    def reads_like_notes_to_self(self) -> bool:
+        """Whether any public text field holds a phrase of a note to self."""
+        return any(notes_to_self(getattr(self, name)) for name in PUBLIC_TEXT_FIELDS)
 
     @property
     def access_routes(self) -> list[str]:

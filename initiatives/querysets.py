@@ -15,6 +15,7 @@ from django.db.models.functions import Cast, Coalesce, Sqrt
 from django.utils import timezone
 
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION, AreaTree
+from .completeness import CONTACT_FIELDS
 from .search import search_initiatives
 
 # How far "near" reaches when a search gives a postcode but no distance.
@@ -315,6 +316,18 @@ class InitiativeQuerySet(models.QuerySet):
             models.Q(last_verified_on__isnull=True) | models.Q(last_verified_on__lt=cutoff)
         )
 
+    def never_checked(self):
+        return self.filter(last_verified_on__isnull=True)
+
+    def without_contact(self):
+        """No website, email, phone, address or postcode: no way to reach them."""
+        return self.filter(**dict.fromkeys(CONTACT_FIELDS, ""))
+
+    def notes_to_self_in_public_text(self):
+        """Public text that reads like a note to self (validators.notes_to_self), as save()
+        records it (a partial index)."""
+        return self.filter(notes_in_public_text=True)
+
     def for_listing(self):
         return self.select_related("organisation", "vanguard").prefetch_related(
             "areas", "conditions", "topics"
@@ -333,4 +346,5 @@ class InitiativeQuerySet(models.QuerySet):
             models.Prefetch("population_groups", to_attr="population_group_list"),
             models.Prefetch("opening_times", to_attr="opening_time_list"),
             models.Prefetch("contacts", to_attr="contact_list"),
+            models.Prefetch("organisation__funding_lines", to_attr="funding_line_list"),
         )

@@ -8,6 +8,7 @@ app_name = "initiatives"
 urlpatterns = [
     path("initiatives/", views.initiative_list, name="list"),
     path("initiatives/export.csv", exports.export_csv, name="export_csv"),
+    path("initiatives/export.xlsx", exports.export_xlsx, name="export_xlsx"),
     path("initiatives/<slug:slug>/", views.initiative_detail, name="detail"),
     path("initiatives/<slug:slug>/suggest/", suggestions.suggest, name="suggest_correction"),
     path("areas/", views.area_list, name="area_list"),

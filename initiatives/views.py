@@ -4,7 +4,6 @@ Each view turns its request into a call on the domain (`listing.Listing`,
 `listing.areas.AreaSections`, the querysets) and renders what comes back.
 """
 
-from django.db.models import Sum
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,7 +28,10 @@ from .wording import (
     ROLE_OTHERS,
     ages_in_words,
     based_in_words,
+    funder_in_words,
     lifecycle_in_words,
+    percent_text,
+    pounds,
     shown,
 )
 
@@ -55,23 +57,21 @@ def initiative_list(request):
     return render(request, "initiatives/list.html", context)
 
 
-def funding_by_type(organisation) -> list[dict]:
-    """The organisation's latest year of funding, one row per kind of funder."""
-    if organisation is None or organisation.funding_year is None:
+def funding_lines(organisation) -> list[dict]:
+    """The organisation's recorded lines of income, the latest first, each with its
+    year, funder, amount, share (only where its source gives the total) and source."""
+    if organisation is None:
         return []
     return [
         {
-            "label": FundingLine.FunderType(row["funder_type"]).label
-            if row["funder_type"] in FundingLine.FunderType.values
-            else row["funder_type"],
-            "share": row["share"],
+            "period": line.period,
+            "funder": funder_in_words(line),
+            "amount": pounds(line.amount_gbp),
+            "share": percent_text(line.share),
+            "total": pounds(line.total_income_gbp),
+            "sources": [part.strip() for part in line.source.split(" | ") if part.strip()],
         }
-        for row in FundingLine.objects.filter(
-            organisation=organisation, year=organisation.funding_year
-        )
-        .values("funder_type")
-        .annotate(share=Sum("share"))
-        .order_by("-share", "funder_type")
+        for line in FundingLine.objects.filter(organisation=organisation)
     ]
 
 
@@ -123,7 +123,7 @@ def initiative_detail(request, slug):
         ),
         "organisation_website_is_link": bool(organisation)
         and organisation.website.lower().startswith(("http://", "https://")),
-        "funding": funding_by_type(organisation),
+        "funding": funding_lines(organisation),
         "dependency_in_words": DEPENDENCY_IN_WORDS.get(
             initiative.funding_dependency, DEPENDENCY_IN_WORDS[FundingDependency.UNKNOWN]
         ),

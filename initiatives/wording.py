@@ -1,7 +1,9 @@
 """Register values in plain words for public pages: ages, roles, funding
 dependency, distances, and a user's own text shortened for a message."""
 
-from .models import FundingDependency, Initiative, LocationPrecision
+from decimal import Decimal
+
+from .models import FundingDependency, FundingLine, Initiative, LocationPrecision
 from .querysets import TIER_COVERING, TIER_HERE
 
 DEPENDENCY_IN_WORDS = {
@@ -15,7 +17,9 @@ DEPENDENCY_IN_WORDS = {
     FundingDependency.HIGHLY_DEPENDENT: (
         "Highly dependent: its largest funder gives three quarters or more of its income."
     ),
-    FundingDependency.UNKNOWN: "Unknown: we have no funding figures for this organisation yet.",
+    FundingDependency.UNKNOWN: (
+        "Not known: no source we have gives the share of its income that its largest funder pays."
+    ),
 }
 ROLE_IN_WORDS = {
     Initiative.Role.SERVICE_PROVIDER: "Service provider: delivers services directly.",
@@ -62,6 +66,46 @@ def lifecycle_in_words(initiative: Initiative) -> str:
     if started:
         return f"Started in {started}; whether it still runs is not recorded"
     return NOT_RECORDED
+
+
+FUNDER_TYPE_LABELS = dict(FundingLine.FunderType.choices)
+
+
+def pounds(amount: int | None) -> str:
+    return "" if amount is None else f"\u00a3{amount:,}"
+
+
+def percent_text(share: Decimal | None) -> str:
+    return "" if share is None else f"{format(share.normalize(), 'f')}%"
+
+
+def funder_in_words(line: FundingLine) -> str:
+    """Who paid: the funder's name with its kind, or the kind alone ("Other: payer not
+    named" where the source names no payer)."""
+    kind = FUNDER_TYPE_LABELS.get(line.funder_type, line.funder_type)
+    if line.funder_name:
+        return f"{line.funder_name} ({kind.lower() if kind != 'NHS' else kind})"
+    if line.funder_type == FundingLine.FunderType.OTHER:
+        return "Payer not named"
+    return kind
+
+
+def funding_line_in_words(line: FundingLine) -> str:
+    """One line of income as the source gives it: year, funder, amount, and its share
+    only where the same source gives the total ("Year to 31 March 2021: Mind charity
+    shops (trading income), £22,800,000, 38.5% of a total income of £59,200,000")."""
+    parts = [funder_in_words(line)]
+    if line.amount_gbp is not None:
+        parts.append(pounds(line.amount_gbp))
+    if line.share is not None:
+        total = line.total_income_gbp
+        parts.append(
+            f"{percent_text(line.share)} of a total income of {pounds(total)}"
+            if total is not None
+            else f"{percent_text(line.share)} of its income"
+        )
+    period = line.period
+    return f"{period[0].upper()}{period[1:]}: " + ", ".join(parts)
 
 
 def shown(value: str, limit: int = 60) -> str:

@@ -1,11 +1,13 @@
 #!/usr/bin/env python
-"""Figures for the CSV export and the API list endpoint (for `make bench`; not a test).
+"""Figures for the CSV and XLSX exports and the API list endpoint (for `make bench`; not a test).
 
 Against the database DATABASE_URL names (PostgreSQL for the figures that count):
 
 - the full CSV export, served through the WSGI application in a fresh process
   as a production worker would serve it: time, rows per second, bytes, and the
   process's peak memory (ru_maxrss) before and after the request;
+- the full XLSX export, the same way in another fresh process: time and peak memory
+  (openpyxl's write-only mode: the peak must not grow with the row count);
 - PostgreSQL's own `COPY (the same columns) TO STDOUT`, in the same run;
 - the API list endpoint (and one detail): median time and query count.
 
@@ -39,7 +41,7 @@ SERVING_ENV = {
     "DJANGO_SECURE_SSL_REDIRECT": "false",
     "DJANGO_LOG_LEVEL": "WARNING",
 }
-EXPORT_PATH = "/initiatives/export.csv"
+EXPORT_PATHS = {"export": "/initiatives/export.csv", "xlsx": "/initiatives/export.xlsx"}
 API_REPEATS = 30
 
 
@@ -71,7 +73,7 @@ def wsgi_get(app, path: str, query: str = "") -> tuple[str, int]:
     return statuses[0], size
 
 
-def serve_export() -> dict:
+def serve_export(path: str) -> dict:
     """In a fresh process: serve the full export once and report time and memory."""
     import django
 
@@ -84,7 +86,7 @@ def serve_export() -> dict:
     wsgi_get(app, "/api/v1/")  # loads the URLconf and views before the baseline
     baseline = peak_rss_mb()
     started = time.perf_counter()
-    status, size = wsgi_get(app, EXPORT_PATH)
+    status, size = wsgi_get(app, path)
     seconds = time.perf_counter() - started
     rows = Initiative.objects.published().count()
     return {
@@ -201,8 +203,8 @@ def run_child(mode: str, database_url: str) -> dict:
 
 
 def child(mode: str) -> None:
-    if mode == "export":
-        print(json.dumps(serve_export()))
+    if mode in EXPORT_PATHS:
+        print(json.dumps(serve_export(EXPORT_PATHS[mode])))
         return
     import django
 
@@ -215,6 +217,7 @@ def child(mode: str) -> None:
 
 def report(database_url: str) -> dict:
     export = run_child("export", database_url)
+    xlsx = run_child("xlsx", database_url)
     copy = run_child("copy", database_url)
     api = run_child("api", database_url)
     size_label = f"database {database_url.rsplit('/', 1)[-1]}"
@@ -228,6 +231,12 @@ def report(database_url: str) -> dict:
         f"  serving process memory: {export['rss_before_mb']} MB before the request, "
         f"peak {export['peak_rss_mb']} MB"
     )
+    print(
+        f"XLSX export (WSGI, fresh process): {xlsx['seconds']} s, "
+        f"{xlsx['rows_per_second']} rows/s, {xlsx['bytes'] / 1e6:.1f} MB, "
+        f"status {xlsx['status']}; memory {xlsx['rss_before_mb']} MB before, "
+        f"peak {xlsx['peak_rss_mb']} MB"
+    )
     if "skipped" in copy:
         print(f"PostgreSQL COPY: skipped ({copy['skipped']})")
     else:
@@ -237,7 +246,7 @@ def report(database_url: str) -> dict:
         )
     for label, figures in api.items():
         print(f"API {label}: median {figures['median_ms']} ms, {figures['queries']} queries")
-    return {"export": export, "copy": copy, "api": api}
+    return {"export": export, "xlsx": xlsx, "copy": copy, "api": api}
 
 
 def main() -> None:

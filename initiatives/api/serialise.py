@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from initiatives.models import Initiative, Organisation
 from initiatives.validators import normalise_postcode
+from initiatives.wording import funding_line_in_words
 
 from .ids import linked_id, stable_id
 from .taxonomies import TAXONOMIES, Taxonomy, Term
@@ -213,15 +214,14 @@ def funding_json(initiative: Initiative) -> list[dict]:
     service_id = str(initiative.uuid)
     funding = []
     for line in organisation.funding_lines.all():
-        funder = line.get_funder_type_display()
-        if line.funder_name:
-            funder = f"{funder} ({line.funder_name})"
-        share = format(line.share.normalize(), "f")
+        text = funding_line_in_words(line)
+        if line.source:
+            text = f"{text}. Source: {line.source}"
         funding.append(
             {
                 "id": stable_id("funding", service_id, line.pk),
                 "service_id": service_id,
-                "source": f"{funder}: {share}% of the organisation's income in {line.year}.",
+                "source": text,
             }
         )
     return funding

@@ -8,11 +8,16 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django.forms.models import BaseInlineFormSet
 
-from ..models import INITIATIVE_HISTORY_M2M, FundingLine, Initiative, OpeningTime, Organisation
+from ..models import (
+    INITIATIVE_HISTORY_M2M,
+    FundingLine,
+    Initiative,
+    OpeningTime,
+    Organisation,
+    share_total_too_high,
+)
 from ..opening import overlap_message, overlaps
 from ..services import database_busy, last_change, when_in_words
-
-MAX_YEAR_TOTAL = Decimal("100")
 
 
 def format_percent(value: Decimal) -> str:
@@ -116,8 +121,22 @@ class FundingLineForm(VersionCheckedForm):
 
     class Meta:
         model = FundingLine
-        fields = ["year", "funder_type", "funder_name", "share", "source_note", "version"]
-        widgets = {"source_note": forms.Textarea(attrs={"rows": 1, "cols": 30})}
+        fields = [
+            "financial_year_end",
+            "year",
+            "funder_type",
+            "funder_name",
+            "amount_gbp",
+            "total_income_gbp",
+            "share",
+            "source",
+            "source_note",
+            "version",
+        ]
+        widgets = {
+            "source": forms.Textarea(attrs={"rows": 1, "cols": 24}),
+            "source_note": forms.Textarea(attrs={"rows": 1, "cols": 24}),
+        }
 
     def _post_clean(self):
         # FundingLine.clean compares one line with the lines already saved, which refuses a
@@ -136,6 +155,7 @@ class FundingLineInlineFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
         totals: dict[int, Decimal] = defaultdict(Decimal)
+        lines: dict[int, int] = defaultdict(int)
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
             if not data or (self.can_delete and self._should_delete_form(form)):
@@ -144,6 +164,7 @@ class FundingLineInlineFormSet(BaseInlineFormSet):
             if share is None or year is None:
                 continue
             totals[year] += share
+            lines[year] += 1
         errors = [
             ValidationError(
                 f"The shares for {year} add up to {format_percent(total)}%. The shares of one "
@@ -151,7 +172,7 @@ class FundingLineInlineFormSet(BaseInlineFormSet):
                 code="year_total_over_100",
             )
             for year, total in sorted(totals.items())
-            if total > MAX_YEAR_TOTAL
+            if share_total_too_high(total, lines[year])
         ]
         if errors:
             raise ValidationError(errors)

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -23,7 +24,7 @@ from django.utils.crypto import salted_hmac
 from directory.clientip import client_address
 
 from ..http import not_found
-from ..models import Initiative, Suggestion
+from ..models import MAX_AGE, Initiative, Suggestion
 from ..wording import shown
 
 # The initiative's own fields a member of the public may propose, in the form's order.
@@ -79,6 +80,33 @@ HINTS = {
 }
 # Model fields without a length limit get one here; every field has a limit.
 TEXT_LIMITS = {"description": 5000, "address": 500}
+# Long text gets a textarea; the summary is one paragraph (its line breaks become spaces).
+TEXTAREA_ROWS = {"summary": 3, "description": 6, "address": 3}
+# What each field is called inside a sentence, for error messages that name it.
+NAMES = {
+    "name": "the name of the initiative",
+    "summary": "what it does",
+    "description": "more about it",
+    "role": "what kind of initiative it is",
+    "cost": "whether it costs anything",
+    "min_age": "the youngest age",
+    "max_age": "the oldest age",
+    "website": "the website",
+    "email": "the initiative\u2019s email address",
+    "phone": "the phone number",
+    "address": "the address",
+    "postcode": "the postcode",
+    "organisation_name": "the organisation",
+    "where": "where it works",
+    "message": "anything else we should know",
+    "contact_email": "your email address",
+}
+EXAMPLES = {
+    "website": "https://www.example.org",
+    "email": "name@example.org",
+    "contact_email": "name@example.org",
+    "postcode": "WA7 1AB",
+}
 MESSAGE_LIMIT = 2000
 HONEYPOT = "homepage"
 
@@ -93,12 +121,22 @@ class MultilineField(forms.CharField):
         return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
 
 
+class ParagraphField(MultilineField):
+    """One paragraph typed in a textarea: line breaks become single spaces."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return " ".join(value.split()) if value else value
+
+
 def _formfield(model_field, **kwargs):
-    if model_field.name in TEXT_LIMITS:
-        return MultilineField(
-            max_length=TEXT_LIMITS[model_field.name],
+    name = model_field.name
+    if name in TEXTAREA_ROWS:
+        field_class = ParagraphField if name == "summary" else MultilineField
+        return field_class(
+            max_length=TEXT_LIMITS.get(name, model_field.max_length),
             required=not model_field.blank,
-            widget=forms.Textarea(attrs={"rows": 6 if model_field.name == "description" else 3}),
+            widget=forms.Textarea(attrs={"rows": TEXTAREA_ROWS[name]}),
         )
     if isinstance(model_field, models.BooleanField):
         # A tick box (the model's field also allows "not recorded"; see proposed()).
@@ -123,7 +161,7 @@ class ProposalForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     contact_email = forms.EmailField(
-        label="Your email address (optional)",
+        label="Your email address",
         required=False,
         max_length=254,
         help_text="Only if you are happy for a curator to contact you about this suggestion. "
@@ -156,6 +194,51 @@ class ProposalForm(forms.ModelForm):
         for name, value in autocomplete.items():
             self.fields[name].widget.attrs["autocomplete"] = value
         self.fields[HONEYPOT].widget.attrs["tabindex"] = "-1"
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound:
+            self._errors = {
+                name: self.error_class(
+                    [
+                        ValidationError(self.error_message(name, error), code=error.code)
+                        for error in errors.as_data()
+                    ],
+                    renderer=self.renderer,
+                )
+                for name, errors in self._errors.items()
+            }
+
+    def error_message(self, name: str, error: ValidationError) -> str:
+        """An error in words that name the field and say how to put it right (the GOV.UK
+        Design System's pattern), in place of Django's general ones."""
+        if name not in NAMES:
+            return " ".join(error.messages)
+        what = NAMES[name]
+        field = self.fields.get(name)
+        code = error.code
+        params = error.params or {}
+        if code == "required":
+            if isinstance(field, forms.ChoiceField):
+                return f"Select {what}"
+            return f"Enter {what}"
+        if code == "max_length":
+            limit = params.get("limit_value", getattr(field, "max_length", None))
+            return f"{what[0].upper()}{what[1:]} must be {limit:,} characters or fewer"
+        if code == "invalid_choice":
+            return f"Choose {what} from the options given"
+        if code == "min_age_above_max":
+            return "The youngest age must not be above the oldest age"
+        if name in ("min_age", "max_age"):
+            if code == "min_value":
+                return f"{what[0].upper()}{what[1:]} must be 0 or more"
+            if code == "max_value":
+                return f"{what[0].upper()}{what[1:]} must be {MAX_AGE} or less"
+            if code in ("invalid", "max_whole_digits", "max_digits", "max_decimal_places"):
+                return f"Enter {what} as a whole number of years, like 16"
+        if code in ("invalid", "invalid_postcode") and name in EXAMPLES:
+            return f"Enter {what} in the correct format, like {EXAMPLES[name]}"
+        return " ".join(error.messages)
 
     @property
     def is_bot(self) -> bool:

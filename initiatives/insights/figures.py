@@ -36,6 +36,7 @@ from initiatives.models import (
     Area,
     Condition,
     FundingDependency,
+    FundingLine,
     Initiative,
     Organisation,
     VanguardSite,
@@ -104,6 +105,11 @@ def organisation_sums(initiatives) -> dict[str, object]:
         volunteers_total=Sum("volunteers"),
         volunteers_known=Count("volunteers"),
         funding_known=Count("pk", filter=funded),
+        # Band not known, though funders are recorded (amounts without the total income).
+        funders_without_share=Count(
+            "pk",
+            filter=~funded & Exists(FundingLine.objects.filter(organisation=OuterRef("pk"))),
+        ),
         # Over the organisations whose NHS share is known (their funding lines account
         # for all their income, or include the NHS).
         nhs_known=Count("nhs_share", filter=funded),
@@ -129,6 +135,7 @@ class Figures:
     nhs_share: Decimal | None
     nhs_known: int
     nhs_funded: int
+    funders_without_share: int = 0
     # Ended initiatives, kept on the register but not counted in any figure above.
     ended: int = 0
 
@@ -153,6 +160,7 @@ class Figures:
             nhs_share=whole_percent(sums["nhs_share_average"]),
             nhs_known=sums["nhs_known"],
             nhs_funded=sums["nhs_funded"],
+            funders_without_share=sums["funders_without_share"],
             ended=ended.count() if ended is not None else 0,
         )
 

@@ -22,7 +22,7 @@ BAND_NAMES = {
     FundingDependency.DEPENDENT: "Dependent (50-74%)",
     FundingDependency.MODERATE: "Moderate (25-49%)",
     FundingDependency.DIVERSE: "Diverse (no funder 25% or more)",
-    FundingDependency.UNKNOWN: "Unknown (no funding recorded)",
+    FundingDependency.UNKNOWN: "Not known (no share of income recorded)",
 }
 ROLE_NAMES = {
     Role.SERVICE_PROVIDER: "Service providers",

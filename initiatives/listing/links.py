@@ -52,8 +52,9 @@ def page_links(page, params: QueryDict) -> list[dict]:
     return links
 
 
-def export_path() -> str:
+def export_path(extension: str = "csv") -> str:
+    """The path of the export in that format ("csv" or "xlsx")."""
     try:
-        return reverse("initiatives:export_csv")
+        return reverse(f"initiatives:export_{extension}")
     except NoReverseMatch:
-        return "/initiatives/export.csv"
+        return f"/initiatives/export.{extension}"

@@ -89,5 +89,6 @@ def listing_context(listing: Listing) -> dict:
         "default_sort": listing.default_sort,
         "suggestion": suggestion,
         "export_url": export_path() + (f"?{export_query}" if export_query else ""),
+        "xlsx_url": export_path("xlsx") + (f"?{export_query}" if export_query else ""),
         "filtered": bool(active),
     }

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from initiatives.models import FundingDependency, FundingLine, Initiative, Organisation
+from initiatives.validators import notes_to_self
 
 from .generation_vocabulary import (
     ACTIVITIES,
@@ -118,6 +119,7 @@ def funding_for(rng: random.Random, *, place: str, icb: str, latest_year: int):
                 funder_name=rng.choice(FUNDER_NAMES[funder]).format(place=place, icb=icb),
                 share=Decimal(share),
                 year=year,
+                source="",
                 source_note="Synthetic figure.",
             )
             for funder, share in zip(
@@ -353,6 +355,8 @@ class Generator:
             slug=build_slug(f"{PREFIX}{self.seed}", n, slug_name),
             summary=summary,
             description=description,
+            # As save() would record it (the rows are written without save()).
+            notes_in_public_text=bool(notes_to_self(summary) or notes_to_self(description)),
             role=role,
             national=national,
             vanguard_id=(

@@ -61,11 +61,15 @@ MAX_IMPORT_MEGABYTES = MAX_IMPORT_BYTES // (1024 * 1024)
 # Work out for themselves from other columns; read and ignored.
 DERIVED_COLUMNS = {
     "public_url",
+    # The organisation's, changed on its own admin page.
+    "organisation_website",
     "rare_conditions",
     "care_model",
     "funding_dependency",
     "largest_funder_share",
     "nhs_share",
+    "funding_lines",
+    "funding_sources",
     "serves_place",
     "why_listed",
     # Edited in the admin: the file shows them, the import leaves them as they are.

@@ -124,8 +124,8 @@ class Row:
             self.problem(column, f'"{value}" is not a date written as YYYY-MM-DD.')
             return None
 
-    def decimal(self, column: str) -> Decimal | None:
-        return self._number(column, Decimal, InvalidOperation, "a number")
+    def decimal(self, column: str, *, required: bool = True) -> Decimal | None:
+        return self._number(column, Decimal, InvalidOperation, "a number", required=required)
 
     def integer(self, column: str, *, required: bool = True) -> int | None:
         return self._number(column, int, ValueError, "a whole number", required=required)

@@ -46,13 +46,19 @@ ORGANISATION_COLUMNS = [
     "website",
     "source_note",
 ]
+# The reference's columns as they are (organisation is its spelling of the name, for
+# the reader), with the register's slug of the organisation first.
 FUNDING_LINE_COLUMNS = [
     "organisation_slug",
+    "organisation",
+    "financial_year_end",
     "funder_type",
     "funder_name",
-    "share",
-    "year",
-    "source_note",
+    "amount_gbp",
+    "share_percent",
+    "total_income_gbp",
+    "source",
+    "note",
 ]
 INITIATIVE_COLUMNS = [
     "slug",

@@ -2,8 +2,8 @@
 
 All or nothing: every file is read, checked and written inside one transaction,
 so one bad cell leaves the database as it was. Rows are matched to existing
-records by slug (funding lines by organisation, funder type, year and funder
-name) and only rows whose values differ are written, so a second run changes
+records by slug (funding lines by organisation, funder type, year end, funder
+name and amount) and only rows whose values differ are written, so a second run changes
 nothing. Records that are not in the files are never touched. The files are read
 and checked by seed_files; this module checks what their rows ask for against the
 models and the database, and writes it.
@@ -30,6 +30,7 @@ from initiatives.models import (
     PopulationGroup,
     Topic,
     VanguardSite,
+    share_total_too_high,
 )
 from initiatives.services.closure import closure_deferred, closure_sync
 from initiatives.validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
@@ -46,6 +47,9 @@ from .seed_files import (
     VANGUARD_COLUMNS,
     SeedFile,
 )
+
+# The reference's spelling of a funder type -> the register's code.
+FUNDER_TYPE_ALIASES = {"trusts_and_foundations": FundingLine.FunderType.TRUSTS_FOUNDATIONS}
 
 # Keeps `slug IN (...)` lists well under every database's parameter limit.
 LOOKUP_CHUNK = 500
@@ -472,37 +476,67 @@ class SeedLoader:
     def load_funding_lines(self) -> None:
         file, rows = self.open("funding_lines", FUNDING_LINE_COLUMNS)
         organisations = slug_map(Organisation)
+        funder_types = [
+            *FundingLine.FunderType.choices,
+            *((alias, "") for alias in FUNDER_TYPE_ALIASES),
+        ]
         records = []
         for row in rows:
+            year_end = row.date("financial_year_end")
+            funder_type = row.choice("funder_type", funder_types)
             values = {
                 "organisation_id": row.reference(
                     "organisation_slug", organisations, "organisation", required=True
                 ),
-                "funder_type": row.choice("funder_type", FundingLine.FunderType.choices),
+                "financial_year_end": year_end,
+                "year": FundingLine.start_year(year_end) if year_end else None,
+                "funder_type": FUNDER_TYPE_ALIASES.get(funder_type, funder_type),
                 "funder_name": row.text("funder_name"),
-                "share": row.decimal("share"),
-                "year": row.integer("year"),
-                "source_note": row.text("source_note"),
+                "amount_gbp": row.integer("amount_gbp", required=False),
+                "share": row.decimal("share_percent", required=False),
+                "total_income_gbp": row.integer("total_income_gbp", required=False),
+                "source": row.text("source"),
+                "source_note": row.text("note"),
             }
+            if values["share"] is not None and values["total_income_gbp"] is None:
+                row.problem(
+                    "share_percent",
+                    "a share of income needs the total income from the same source in "
+                    "total_income_gbp; leave the share empty where the source gives no total.",
+                )
             key = (
                 values["organisation_id"],
                 values["funder_type"],
-                values["year"],
+                values["financial_year_end"],
                 values["funder_name"],
+                values["amount_gbp"],
             )
             records.append(
                 Record(
-                    row=row, key=key, values=values, columns={"organisation": "organisation_slug"}
+                    row=row,
+                    key=key,
+                    values=values,
+                    columns={
+                        "organisation": "organisation_slug",
+                        "share": "share_percent",
+                        "source_note": "note",
+                    },
                 )
             )
-        self.keyed(file, records, what="organisation, funder type, year and funder name")
+        self.keyed(file, records, what="organisation, funder type, year end, funder and amount")
         # The model's clean() sums shares already in the database; the file may change them,
         # so the sum is checked here on what the database will hold afterwards.
         self.validate(FundingLine, records, exclude=["organisation"], model_clean=False)
         file.raise_problems()
         org_ids = {r.values["organisation_id"] for r in records}
         existing = {
-            (line.organisation_id, line.funder_type, line.year, line.funder_name): line
+            (
+                line.organisation_id,
+                line.funder_type,
+                line.financial_year_end,
+                line.funder_name,
+                line.amount_gbp,
+            ): line
             for line in FundingLine.objects.filter(organisation_id__in=org_ids)
         }
         self.check_shares(records, existing)
@@ -522,20 +556,23 @@ class SeedLoader:
     @staticmethod
     def check_shares(records: list[Record], existing: dict) -> None:
         totals: dict = defaultdict(Decimal)
+        lines: dict = defaultdict(int)
         in_file = {record.key for record in records}
         for key, line in existing.items():
-            if key not in in_file:
+            if key not in in_file and line.share is not None:
                 totals[(line.organisation_id, line.year)] += line.share
+                lines[(line.organisation_id, line.year)] += 1
         records = [r for r in records if r.values["share"] is not None]
         for record in records:
-            totals[(record.values["organisation_id"], record.values["year"])] += record.values[
-                "share"
-            ]
+            year = (record.values["organisation_id"], record.values["year"])
+            totals[year] += record.values["share"]
+            lines[year] += 1
         for record in records:
-            total = totals[(record.values["organisation_id"], record.values["year"])]
-            if total > 100:
+            year = (record.values["organisation_id"], record.values["year"])
+            total = totals[year]
+            if share_total_too_high(total, lines[year]):
                 record.row.problem(
-                    "share",
+                    "share_percent",
                     f"shares for {record.values['year']} would add up to {total}%; "
                     "shares of one year can add up to at most 100%.",
                 )

@@ -47,8 +47,8 @@ def test_full_service_carries_organisation_areas_funding_contacts_and_attributes
     assert areas["Halton"]["uri"].endswith("/E06000006")
 
     assert sorted(f["source"] for f in body["funding"]) == [
-        "Corporate: 12.5% of the organisation's income in 2025.",
-        "NHS (Halton ICB): 60% of the organisation's income in 2025.",
+        "2025-26: Corporate, 12.5% of its income",
+        "2025-26: Halton ICB (NHS), 60% of its income",
     ]
     assert [(c.get("name"), c["title"]) for c in body["contacts"]] == [
         ("Enquiries", "Phone: 01928 123456"),

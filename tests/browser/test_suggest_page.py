@@ -32,6 +32,21 @@ def test_the_forms_and_their_pages_have_no_wcag_violations(page, live_server, in
     assert page.console_errors == []
 
 
+def test_submitting_with_errors_moves_focus_to_the_error_summary(page, live_server):
+    page.goto(live_server.url + "/suggest/")
+    page.fill("#id_website", "not a website")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#error-summary")
+    assert page.evaluate("() => document.activeElement.id") == "error-summary"
+    # Each error links to its field: following one puts the keyboard there.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#id_name"
+    page.click("#error-summary a[href='#id_role_0']")
+    assert page.evaluate("() => location.hash") == "#id_role_0"
+    assert wcag_violations(page) == []
+    assert page.console_errors == []
+
+
 def test_suggesting_an_initiative_by_keyboard_only(page, live_server):
     page.goto(live_server.url + "/suggest/")
     tab_to(page, "#id_name", limit=120)

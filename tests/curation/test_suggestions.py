@@ -137,7 +137,10 @@ class TestNewInitiative:
         assert response.status_code == 200
         body = page(response)
         assert "There is a problem" in body
-        assert 'href="#id_name"' in body and 'href="#id_role"' in body
+        # Each error names the field and links to it (a radio group: to its first option).
+        assert '<a href="#id_name">Enter the name of the initiative</a>' in body
+        assert '<a href="#id_role_0">Select what kind of initiative it is</a>' in body
+        assert "This field is required" not in body
         assert not Suggestion.objects.exists()
 
     @pytest.mark.parametrize(
@@ -156,19 +159,29 @@ class TestNewInitiative:
     def test_every_text_field_has_a_size_limit(self, client, field, limit):
         response = client.post(SUGGEST, new_initiative(**{field: "x" * (limit + 1)}))
         assert response.status_code == 200
-        assert f"at most {limit} characters" in page(response)
+        assert f"must be {limit:,} characters or fewer" in page(response)
         assert not Suggestion.objects.exists()
 
     @pytest.mark.parametrize(
         ("field", "value", "message"),
         [
-            ("website", "https://" + "a" * 300 + ".org", "at most 300 characters"),
-            ("website", "javascript:alert(1)", "Enter a valid URL"),
-            ("email", "not-an-email", "Enter a valid email address"),
-            ("contact_email", "x" * 250 + "@example.org", "at most 254 characters"),
-            ("postcode", "ABC 123", "Enter a UK postcode"),
-            ("min_age", "500", "less than or equal to 120"),
-            ("min_age", "60", "The minimum age must not be above the maximum age"),
+            ("website", "https://" + "a" * 300 + ".org", "The website must be 300 characters"),
+            (
+                "website",
+                "javascript:alert(1)",
+                "Enter the website in the correct format, like https://www.example.org",
+            ),
+            (
+                "email",
+                "not-an-email",
+                "Enter the initiative\u2019s email address in the correct format, like "
+                "name@example.org",
+            ),
+            ("contact_email", "x" * 250 + "@example.org", "Your email address must be 254"),
+            ("postcode", "ABC 123", "Enter the postcode in the correct format, like WA7 1AB"),
+            ("min_age", "500", "The youngest age must be 120 or less"),
+            ("min_age", "x", "Enter the youngest age as a whole number of years, like 16"),
+            ("min_age", "60", "The youngest age must not be above the oldest age"),
         ],
     )
     def test_values_are_checked_as_the_register_checks_them(self, client, field, value, message):
@@ -196,7 +209,8 @@ class TestCorrection:
             assert response.status_code == 200
             body = page(response)
             assert "Suggest a correction to KeyRing allotments" in body
-            assert 'value="Allotments with support."' in body
+            # The summary is long text: a textarea.
+            assert ">\nAllotments with support.</textarea>" in body
             assert 'value="LL11 1AA"' in body
 
     @pytest.mark.parametrize(
@@ -592,3 +606,36 @@ class TestQueue:
 
     def test_every_proposable_field_has_a_label(self):
         assert set(MODEL_FIELDS) <= set(LABELS)
+
+
+class TestFormCopy:
+    """The GOV.UK Design System's patterns: labels, long text, the error summary."""
+
+    def test_optional_is_said_once_and_the_sentence_is_grammatical(self, client):
+        body = page(client.get(SUGGEST))
+        assert "(optional) (optional)" not in body
+        assert "Your email address (optional)" not in body
+        assert 'Your email address <span class="field__optional">(optional)</span>' in body
+        assert "Only the name and what kind of initiative it is are needed" in body
+        initiative = InitiativeFactory()
+        body = page(client.get(reverse("initiatives:suggest_correction", args=[initiative.slug])))
+        assert "Only the name is needed" in body
+        assert "are needed" not in body
+
+    def test_long_text_is_typed_in_a_textarea(self, client):
+        body = page(client.get(SUGGEST))
+        for name in ["summary", "description", "address", "message"]:
+            assert f'<textarea name="{name}"' in body, name
+
+    def test_a_summary_typed_on_several_lines_is_kept_as_one_paragraph(self, client):
+        client.post(SUGGEST, new_initiative(summary="Ukulele lessons\r\nfor anyone over 50."))
+        assert Suggestion.objects.get().proposed["summary"] == "Ukulele lessons for anyone over 50."
+
+    def test_the_error_summary_comes_first_and_takes_focus(self, client):
+        body = page(client.post(SUGGEST, new_initiative(name="")))
+        summary = body.index('id="error-summary"')
+        assert summary < body.index("<h1>")
+        assert 'tabindex="-1"' in body[summary - 200 : summary + 200]
+        assert "autofocus" in body[summary - 200 : summary + 200]
+        assert "js/error-summary.js" in body
+        assert "<title>Error: Suggest an initiative" in body

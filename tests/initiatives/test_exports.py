@@ -143,11 +143,28 @@ def test_a_full_record_fills_every_column(client):
         legal_form="cic",
         charity_number="1054234",
         company_number="08123456",
+        website="https://halton-se.example.org/",
         members=120,
         volunteers=35,
     )
-    FundingLineFactory(organisation=organisation, funder_type="nhs", share=Decimal("62.50"))
-    FundingLineFactory(organisation=organisation, funder_type="corporate", share=Decimal("10"))
+    accounts = {"financial_year_end": date(2025, 3, 31), "year": 2024, "total_income_gbp": 10**6}
+    FundingLineFactory(
+        organisation=organisation,
+        funder_type="nhs",
+        funder_name="Halton ICB",
+        amount_gbp=625_000,
+        share=Decimal("62.50"),
+        source="https://example.org/accounts-2025",
+        **accounts,
+    )
+    FundingLineFactory(
+        organisation=organisation,
+        funder_type="corporate",
+        amount_gbp=100_000,
+        share=Decimal("10"),
+        source="https://example.org/accounts-2025 | https://example.org/news",
+        **accounts,
+    )
     vanguard = VanguardSiteFactory(
         name="Better Care Together", care_model=VanguardSite.CareModel.PACS
     )
@@ -208,6 +225,7 @@ def test_a_full_record_fills_every_column(client):
         "Legal form": "Community interest company",
         "Charity number": "1054234",
         "Company number": "08123456",
+        "Organisation website": "https://halton-se.example.org/",
         "Role": "Both",
         "Topics": "Arts and health; Peer support",
         "Conditions": "Dementia; Huntington's disease",
@@ -229,6 +247,15 @@ def test_a_full_record_fills_every_column(client):
         "Funding dependency": "Dependent (largest funder 50-74%)",
         "Largest funder share (%)": "62.5",
         "NHS share (%)": "62.5",
+        "Funding lines": (
+            "Year to 31 March 2025: Halton ICB (NHS), \u00a3625,000, 62.5% of a total income of "
+            "\u00a31,000,000; Year to 31 March 2025: Corporate, \u00a3100,000, 10% of a total "
+            "income of \u00a31,000,000"
+        ),
+        "Funding sources": (
+            "https://example.org/accounts-2025; "
+            "https://example.org/accounts-2025 | https://example.org/news"
+        ),
         "Members": "120",
         "Volunteers": "35",
         "Website": "https://ukulele.example.org/",
@@ -262,7 +289,7 @@ def test_an_initiative_without_organisation_or_vanguard_has_empty_cells(client):
     assert row["Organisation"] == row["Legal form"] == row["Vanguard"] == ""
     assert row["Care model"] == row["Members"] == row["Largest funder share (%)"] == ""
     assert row["National"] == "yes"
-    assert row["Funding dependency"] == "Unknown (no funding recorded)"
+    assert row["Funding dependency"] == "Not known (no share of income recorded)"
 
 
 def test_commas_quotes_and_line_breaks_survive_a_round_trip(client):
@@ -367,9 +394,9 @@ def test_each_chunk_gets_its_related_values(client, monkeypatch, django_assert_m
     monkeypatch.setattr(exports, "ROWS_PER_WRITE", 2)
     for n in range(8):
         InitiativeFactory(name=f"Item {n}", topics=[TopicFactory(name=f"Topic {n}")])
-    # One query for the rows, then six prefetches for each chunk of three (tags, areas,
-    # opening times, contacts).
-    with django_assert_max_num_queries(1 + 6 * 3):
+    # One query for the rows, then seven prefetches for each chunk of three (tags, areas,
+    # opening times, contacts, funding lines).
+    with django_assert_max_num_queries(1 + 7 * 3):
         rows = export(client)
     assert [row["Topics"] for row in rows] == [f"Topic {n}" for n in range(8)]
 

@@ -247,7 +247,7 @@ class TestFunding:
             ["Dependent (50-74%)", 0, 0, 0, 0],
             ["Moderate (25-49%)", 0, 0, 1, 1],
             ["Diverse (no funder 25% or more)", 0, 0, 0, 0],
-            ["Unknown (no funding recorded)", 0, 0, 0, 0],
+            ["Not known (no share of income recorded)", 0, 0, 0, 0],
         ]
         assert (
             table.rows[0][4].url == "/initiatives/?area=icb-a&funding_dependency=highly_dependent"
@@ -262,7 +262,7 @@ class TestFunding:
             ["Dependent (50-74%)", 1, 0, 0, 1],
             ["Moderate (25-49%)", 0, 0, 1, 1],
             ["Diverse (no funder 25% or more)", 0, 0, 0, 0],
-            ["Unknown (no funding recorded)", 0, 1, 0, 1],
+            ["Not known (no share of income recorded)", 0, 1, 0, 1],
         ]
 
     def test_highly_dependent_initiatives_are_listed(self, world):

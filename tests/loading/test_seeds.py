@@ -433,13 +433,15 @@ class TestRunningAgain:
     ):
         path = seed_copy / "funding_lines.csv"
         header, _rows = read_rows(path)
-        line = {
+        line = dict.fromkeys(header, "") | {
             "organisation_slug": "keyring-living-support-networks",
+            "financial_year_end": "2022-03-31",
             "funder_type": "local_authority",
-            "funder_name": "",
-            "share": "80",
-            "year": "2021",
-            "source_note": "test",
+            "funder_name": "Wrexham County Borough Council",
+            "amount_gbp": "800",
+            "share_percent": "80",
+            "total_income_gbp": "1000",
+            "source": "https://example.org/accounts",
         }
         write_rows(path, header, [line])
         load(seed_copy)

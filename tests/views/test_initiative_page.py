@@ -41,18 +41,19 @@ class TestInitiativePage:
         # No vanguard recorded: the page makes no claim either way.
         assert "<dt>Vanguard</dt>" not in page
 
-    def test_funding_mix_for_the_latest_year_and_dependency_in_words(self, client, reg):
+    def test_funding_lines_with_their_years_and_dependency_in_words(self, client, reg):
         response = client.get("/initiatives/wrexham-allotments/")
-        assert [(line["label"], line["share"]) for line in response.context["funding"]] == [
-            ("Local authority", 60),
-            ("NHS", 20.5),
+        assert [
+            (line["period"], line["funder"], line["share"]) for line in response.context["funding"]
+        ] == [
+            ("2025-26", "Local authority", "60%"),
+            ("2025-26", "NHS", "20.5%"),
+            # Older lines stay, with their year; the band comes from the latest year.
+            ("2020-21", "National Lottery", "10%"),
         ]
         page = text(response)
-        assert "Where its income came from in 2025" in page
         assert "Dependent: its largest funder gives between half and three quarters" in page
-        assert "The NHS gave 20.5% of its income in 2025." in page
-        # The 2020 National Lottery grant is history, not the current mix.
-        assert "National Lottery" not in page
+        assert "The NHS gave 20.5% of its income in the latest year whose shares are known." in page
 
     def test_rare_condition_vanguard_and_stale_check_notice(self, client, reg):
         page = text(client.get("/initiatives/oldham-arts/"))

@@ -87,16 +87,16 @@ class TestARecordWithNothingRecorded:
             "Last updated",
         }
         assert row["National"] == "no"
-        assert row["Funding dependency"].startswith("Unknown")
+        assert row["Funding dependency"].startswith("Not known")
 
     def test_the_api_leaves_every_unrecorded_field_out(self, client):
         initiative = nothing_recorded()
         service = client.get(f"{API}/services/{initiative.uuid}").json()
         assert set(service) == {"id", "name", "status", "last_modified", "attributes"}
-        # Its role, and its funding dependency as the explicit "Unknown" term.
+        # Its role, and its funding dependency as the explicit "Not known" term.
         terms = {a["link_type"]: a["taxonomy_term"]["name"] for a in service["attributes"]}
         assert set(terms) == {"role", "funding_dependency"}
-        assert terms["funding_dependency"].startswith("Unknown")
+        assert terms["funding_dependency"].startswith("Not known")
         [listed] = client.get(f"{API}/services").json()["contents"]
         assert set(listed) == {"id", "name", "status", "last_modified"}
 

@@ -13,13 +13,10 @@ signals cannot see).
 Modules: `base` (history, URL fields), `vocabularies` (conditions, topics, groups,
 areas, vanguard sites), `organisations` (with funding lines), `initiatives` (the
 changelist, bulk actions, upload and export), `suggestions` (review).
-"""
 
-from django.contrib import admin
+The site itself (its titles, and the index that opens on the work queue) is
+curation/site.py.
+"""
 
 # Each module registers its models with the admin site.
 from . import initiatives, organisations, suggestions, vocabularies  # noqa: F401
-
-admin.site.site_header = "Community Health Directory: curators"
-admin.site.site_title = "Community Health Directory curators"
-admin.site.index_title = "Keep the register"

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from places.lookup import postcode_not_found_message
 
+from ...completeness import completeness
 from ...exports import export_selected_csv
 from ...models import (
     Area,
@@ -65,6 +66,55 @@ class ReviewDueFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(pk__in=Initiative.objects.review_due().values("pk"))
         return queryset
+
+
+# The work queue's lines about records (curation/site.py): key -> label. Each is a value
+# of the "to do" filter, so that the queue's count links to exactly those records.
+TO_DO = [
+    ("review_due", "Records due for review (not archived)"),
+    ("never_checked", "Records never checked (not archived)"),
+    ("no_contact", "Records with no contact details (not archived)"),
+    ("public_text", "Published records whose public text reads like a note to self"),
+]
+
+
+def to_do_queryset(key: str):
+    """The records of one line of the work queue, or None for an unknown key."""
+    initiatives = Initiative.objects.all()
+    not_archived = initiatives.exclude(status=Initiative.Status.ARCHIVED)
+    if key == "review_due":
+        return not_archived.review_due()
+    if key == "never_checked":
+        return not_archived.never_checked()
+    if key == "no_contact":
+        return not_archived.without_contact()
+    if key == "public_text":
+        return initiatives.published().notes_to_self_in_public_text()
+    return None
+
+
+def to_do_counts() -> dict[str, int]:
+    """How many records each line of the work queue holds: one count each, on the same
+    queryset the filter gives (each on an index, but for the contact details)."""
+    return {key: to_do_queryset(key).order_by().count() for key, _label in TO_DO}
+
+
+class ToDoFilter(admin.SimpleListFilter):
+    """The work queue's lines, each a filter (the admin index links to them)."""
+
+    title = "to do"
+    parameter_name = "to_do"
+
+    def lookups(self, request, model_admin):
+        return TO_DO
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        wanted = to_do_queryset(self.value())
+        if wanted is None:
+            return queryset.none()
+        return queryset.filter(pk__in=wanted.order_by().values("pk"))
 
 
 class RareConditionFilter(admin.SimpleListFilter):
@@ -136,16 +186,16 @@ CHILD_MODELS = [(OpeningTime, "opening_times"), (Contact, "contacts")]
 class InitiativeAdmin(HistoryAdmin):
     form = InitiativeAdminForm
     inlines = [OpeningTimeInline, ContactInline]
+    # Few and narrow, so that the changelist fits a 1366 pixel screen beside its filters.
     list_display = [
         "name",
         "organisation",
-        "role",
         "status",
         "last_verified_on",
-        "is_review_due",
-        "vanguard",
+        "completeness_score",
     ]
     list_filter = [
+        ToDoFilter,
         "status",
         "lifecycle",
         "role",
@@ -180,6 +230,7 @@ class InitiativeAdmin(HistoryAdmin):
         "created_at",
         "updated_at",
         "suggestion_links",
+        "completeness_detail",
     ]
     fieldsets = [
         ("What it is", {"fields": ["name", "slug", "organisation", "summary", "description"]}),
@@ -241,6 +292,7 @@ class InitiativeAdmin(HistoryAdmin):
                     "last_verified_by",
                     "source_note",
                     "curator_note",
+                    "completeness_detail",
                     "suggestion_links",
                     "uuid",
                     "created_at",
@@ -269,9 +321,29 @@ class InitiativeAdmin(HistoryAdmin):
         extra_context = {**(extra_context or {}), **children}
         return super().history_view(request, object_id, extra_context)
 
-    @admin.display(description="review due", boolean=True)
-    def is_review_due(self, obj) -> bool:
-        return obj.review_due
+    @admin.display(description="complete")
+    def completeness_score(self, obj) -> str:
+        return str(completeness(obj))
+
+    @admin.display(description="completeness")
+    def completeness_detail(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        found = completeness(obj)
+        missing = (
+            format_html(
+                "<br>Missing: {}", format_html_join(", ", "{}", ((m,) for m in found.missing))
+            )
+            if found.missing
+            else ""
+        )
+        return format_html(
+            "{} of {} recorded{}<br>Recorded: {}",
+            found.score,
+            found.total,
+            missing,
+            ", ".join(found.present) or "none",
+        )
 
     @admin.display(description="largest funder share")
     def largest_share(self, obj) -> str:

@@ -99,6 +99,9 @@ class AreaForm(forms.ModelForm):
 
 @admin.register(Area)
 class AreaAdmin(admin.ModelAdmin):
+    """ONS and NHS areas: curators may look, only administrators (superusers) may change
+    them, since every initiative's place in the tiers hangs on them."""
+
     form = AreaForm
     list_display = ["name", "kind", "code", "parent"]
     list_filter = ["kind"]
@@ -106,6 +109,15 @@ class AreaAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     autocomplete_fields = ["parent", "other_parents"]
     fields = AREA_FIELDS
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(VanguardSite)
