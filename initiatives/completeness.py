@@ -21,7 +21,13 @@ def has_contact(initiative) -> bool:
 def _ways_in_recorded(initiative) -> bool:
     return any(
         getattr(initiative, name) is not None
-        for name in ("self_referral", "professional_referral", "drop_in", "membership")
+        for name in (
+            "self_referral",
+            "professional_referral",
+            "drop_in",
+            "waiting_list",
+            "membership",
+        )
     )
 
 
@@ -31,7 +37,7 @@ COMPLETENESS_CHECKS: list[tuple[str, Callable[[object], bool]]] = [
     ("Email", lambda i: bool(i.email)),
     ("Phone", lambda i: bool(i.phone)),
     ("Address or postcode", lambda i: bool(i.address or i.postcode)),
-    ("Ways in (referral, drop-in, membership)", _ways_in_recorded),
+    ("Ways in (referral, drop-in, waiting list, membership)", _ways_in_recorded),
     ("Cost", lambda i: bool(i.cost)),
     ("Ages", lambda i: i.min_age is not None or i.max_age is not None),
     ("Lifecycle (running, paused, ended, planned)", lambda i: bool(i.lifecycle)),

@@ -320,8 +320,9 @@ class InitiativeQuerySet(models.QuerySet):
         return self.filter(last_verified_on__isnull=True)
 
     def without_contact(self):
-        """No website, email, phone, address or postcode: no way to reach them."""
-        return self.filter(**dict.fromkeys(CONTACT_FIELDS, ""))
+        """No website, email, phone, address, postcode or contact: no way to reach them
+        (what the public page calls "No contact details recorded")."""
+        return self.filter(**dict.fromkeys(CONTACT_FIELDS, "")).filter(contacts__isnull=True)
 
     def notes_to_self_in_public_text(self):
         """Public text that reads like a note to self (validators.notes_to_self), as save()

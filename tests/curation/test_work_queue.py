@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from initiatives.completeness import COMPLETENESS_CHECKS, completeness
-from initiatives.models import Area, Initiative, Suggestion
+from initiatives.models import Area, Contact, Initiative, Suggestion
 
 from ..factories import AreaFactory, InitiativeFactory
 
@@ -55,6 +55,11 @@ def register():
         summary="Allotment work not confirmed in stored sources.",
     )
     InitiativeFactory(name="Noted draft", status="draft", description="TODO: phone them")
+    # A named contact is a way to reach them, as on the public page.
+    reachable = InitiativeFactory(
+        name="Contact draft", status="draft", last_verified_on=date.today()
+    )
+    Contact.objects.create(initiative=reachable, name="Sam", phone="01928 123456")
     InitiativeFactory(
         name="Health checks", summary="Free health checks for men.", postcode="WA7 1AB"
     )
@@ -112,7 +117,7 @@ class TestCompleteness:
 
     def test_a_no_for_a_way_in_counts_as_recorded(self):
         found = completeness(Initiative(name="X", role="both", drop_in=False, min_age=18))
-        assert found.present == ["Ways in (referral, drop-in, membership)", "Ages"]
+        assert found.present == ["Ways in (referral, drop-in, waiting list, membership)", "Ages"]
 
     def test_the_changelist_and_change_form_show_the_score(self, curator_client):
         initiative = InitiativeFactory(
