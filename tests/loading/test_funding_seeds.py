@@ -106,6 +106,19 @@ EMPTY_IN_THE_SEEDS = {
     "Last verified",
     "Serves the place",
     "Why it is listed",
+    # What someone about to go needs: no source in the reference records any of it.
+    "Opening times",
+    "Opening exceptions",
+    "By appointment only",
+    "Opening notes",
+    "Who to contact to get in",
+    "Cost in detail",
+    "Contacts",
+    "Languages",
+    "Step-free access",
+    "Hearing loop",
+    "BSL",
+    "Accessibility in detail",
 }
 
 
