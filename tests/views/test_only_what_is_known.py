@@ -89,6 +89,21 @@ class TestARecordWithNothingRecorded:
         assert row["National"] == "no"
         assert row["Funding dependency"].startswith("Not known")
 
+    def test_the_xlsx_leaves_the_same_cells_empty_as_the_csv(self, client):
+        from openpyxl import load_workbook
+
+        nothing_recorded()
+        [csv_row] = export_rows(client.get(EXPORT_URL))
+        response = client.get("/initiatives/export.xlsx")
+        assert response.status_code == 200
+        sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+        header, row = [[cell.value for cell in r] for r in sheet.iter_rows(max_row=2)]
+        filled = {
+            title for title, value in zip(header, row, strict=True) if value not in (None, "")
+        }
+        assert filled == {title for title, value in csv_row.items() if value}
+        assert "National" in filled and "Funding dependency" in filled
+
     def test_the_api_leaves_every_unrecorded_field_out(self, client):
         initiative = nothing_recorded()
         service = client.get(f"{API}/services/{initiative.uuid}").json()
