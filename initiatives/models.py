@@ -73,22 +73,35 @@ def free_slug(base: str, taken: Container[str]) -> str:
     return candidate
 
 
-class PostcodeField(models.CharField):
-    """A UK postcode, stored upper case with one space before the inward code."""
+class NormalisedCharField(models.CharField):
+    """Text kept in one written form: checked by `validator`, stored as `normalise`
+    gives it (on assignment through forms and on every save). Subclasses set the three."""
+
+    default_max_length: int
+    validator: staticmethod
+    normalise: staticmethod
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 8)
-        kwargs.setdefault("validators", [validate_postcode])
+        kwargs.setdefault("max_length", self.default_max_length)
+        kwargs.setdefault("validators", [self.validator])
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
-        return normalise_postcode(value) if value else value
+        return self.normalise(value) if value else value
 
     def pre_save(self, model_instance, add):
         value = self.to_python(getattr(model_instance, self.attname))
         setattr(model_instance, self.attname, value)
         return value
+
+
+class PostcodeField(NormalisedCharField):
+    """A UK postcode, stored upper case with one space before the inward code."""
+
+    default_max_length = 8
+    validator = staticmethod(validate_postcode)
+    normalise = staticmethod(normalise_postcode)
 
 
 # Versions -------------------------------------------------------------------------
@@ -175,22 +188,12 @@ def save_next_version(instance: models.Model, save, *args, **kwargs) -> None:
         save(*args, **kwargs)
 
 
-class UKPhoneField(models.CharField):
+class UKPhoneField(NormalisedCharField):
     """A UK phone number, stored as written the usual way (020 7946 0000); +44 becomes 0."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 40)
-        kwargs.setdefault("validators", [validate_uk_phone])
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return normalise_phone(value) if value else value
-
-    def pre_save(self, model_instance, add):
-        value = self.to_python(getattr(model_instance, self.attname))
-        setattr(model_instance, self.attname, value)
-        return value
+    default_max_length = 40
+    validator = staticmethod(validate_uk_phone)
+    normalise = staticmethod(normalise_phone)
 
 
 def email_field(*args, **kwargs) -> models.EmailField:
