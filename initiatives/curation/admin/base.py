@@ -21,6 +21,18 @@ def share_display(value) -> str:
 # History ----------------------------------------------------------------------
 
 
+def child_history(model, parent_field: str, object_id, *, limit: int = 500):
+    """The history rows of a record's children (`model`, linked by `parent_field`),
+    newest first, for its history page; none for an id that is not a number."""
+    if not str(object_id).isdecimal():
+        return model.history.none()
+    return (
+        model.history.filter(**{parent_field: int(object_id)})
+        .select_related("history_user")
+        .order_by("-history_id")[:limit]
+    )
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """A record's history (who changed what, when) with restore, and nothing left out.
 

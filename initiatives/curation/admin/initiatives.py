@@ -29,7 +29,7 @@ from ..forms import (
     InitiativeAdminForm,
     OpeningTimeInlineFormSet,
 )
-from .base import URL_FIELDS, HistoryAdmin, share_display
+from .base import URL_FIELDS, HistoryAdmin, child_history, share_display
 
 # Initiatives -----------------------------------------------------------------
 
@@ -308,16 +308,10 @@ class InitiativeAdmin(HistoryAdmin):
     object_history_template = "admin/initiatives/initiative/object_history.html"
 
     def history_view(self, request, object_id, extra_context=None):
-        children = {}
-        for model, name in [(OpeningTime, "opening_time_history"), (Contact, "contact_history")]:
-            records = model.history.none()
-            if str(object_id).isdecimal():
-                records = (
-                    model.history.filter(initiative_id=int(object_id))
-                    .select_related("history_user")
-                    .order_by("-history_id")[:500]
-                )
-            children[name] = records
+        children = {
+            "opening_time_history": child_history(OpeningTime, "initiative_id", object_id),
+            "contact_history": child_history(Contact, "initiative_id", object_id),
+        }
         extra_context = {**(extra_context or {}), **children}
         return super().history_view(request, object_id, extra_context)
 

@@ -12,7 +12,7 @@ from ..forms import (
     FundingLineInlineFormSet,
     OrganisationAdminForm,
 )
-from .base import URL_FIELDS, HistoryAdmin, share_display
+from .base import URL_FIELDS, HistoryAdmin, child_history, share_display
 
 # Organisations and their funding -------------------------------------------
 
@@ -110,13 +110,7 @@ class OrganisationAdmin(HistoryAdmin):
         super().save_related(request, form, formsets, change)
 
     def history_view(self, request, object_id, extra_context=None):
-        lines = FundingLine.history.none()
-        if str(object_id).isdecimal():
-            lines = (
-                FundingLine.history.filter(organisation_id=int(object_id))
-                .select_related("history_user")
-                .order_by("-history_id")[:500]
-            )
+        lines = child_history(FundingLine, "organisation_id", object_id)
         extra_context = {**(extra_context or {}), "funding_line_history": lines}
         return super().history_view(request, object_id, extra_context)
 
