@@ -5,14 +5,16 @@ CSV export agree; the profile's own params (taxonomy ids, modified_after) come o
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from math import ceil
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
 from initiatives.caching import cached, query_params
-from initiatives.listing.filters import InitiativeFilter
+from initiatives.listing.filters import MAX_QUERY_LENGTH, InitiativeFilter
+from initiatives.models import Initiative, Organisation
 
 from .errors import ApiError
 from .params import (
@@ -76,8 +78,14 @@ def _summary(errors: dict[str, list[str]]) -> str:
     return " ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
 
 
-def filtered_services(params: QueryDict, queryset: QuerySet) -> QuerySet:
-    """The published services that match the params: the listing's filters and the profile's."""
+def filtered_services(
+    params: QueryDict, queryset: QuerySet, *, withdrawn: QuerySet | None = None
+) -> QuerySet:
+    """The published services that match the params: the listing's filters and the profile's.
+
+    With `modified_after` (a sync), ended services are included, and so are the
+    `withdrawn` ones changed since (to be served as deletions).
+    """
     errors: dict[str, list[str]] = {}
     parse_page(params, errors)
     data = QueryDict(mutable=True)
@@ -88,6 +96,9 @@ def filtered_services(params: QueryDict, queryset: QuerySet) -> QuerySet:
             data.setlist(param.name, given)
     if "search" in params:
         data["q"] = params["search"]
+    if params.get("modified_after", "").strip():
+        # A sync must hear that a service ended (status defunct), not lose it.
+        data["include_ended"] = "1"
     if params.get("postcode", "").strip():
         data["postcode"] = params["postcode"]
     raw = params.get("proximity", "").strip()
@@ -109,19 +120,77 @@ def filtered_services(params: QueryDict, queryset: QuerySet) -> QuerySet:
             errors[key] = list(dict.fromkeys(messages))
     queryset = filterset.qs
 
-    raw = params.get("modified_after", "").strip()
-    if raw:
-        try:
-            queryset = queryset.filter(updated_at__gte=parse_modified_after(raw))
-        except ValueError:
-            errors["modified_after"] = [
-                f"Give a date (2025-01-31) or an ISO 8601 date and time "
-                f"(2025-01-31T09:30:00Z), not {raw[:40]!r}."
-            ]
+    since = modified_after(params, errors)
+    if since is not None:
+        queryset = queryset.filter(updated_at__gte=since)
     queryset = _by_taxonomy(params, queryset, errors)
     if errors:
         raise ApiError(400, _summary(errors), errors)
+    if since is not None and withdrawn is not None:
+        # A sync feed: the withdrawn ones as deletions, whatever the other filters.
+        gone = withdrawn.filter(updated_at__gte=since)
+        queryset = (
+            Initiative.objects.filter(Q(pk__in=queryset.values("pk")) | Q(pk__in=gone.values("pk")))
+            .select_related("organisation")
+            .order_by("name", "pk")
+        )
     return queryset
+
+
+def modified_after(params: QueryDict, errors: dict) -> datetime | None:
+    """The `modified_after` param as an aware datetime; None when not given or bad (the
+    reason then in `errors`)."""
+    raw = params.get("modified_after", "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_modified_after(raw)
+    except ValueError:
+        errors["modified_after"] = [
+            f"Give a date (2025-01-31) or an ISO 8601 date and time "
+            f"(2025-01-31T09:30:00Z), not {raw[:40]!r}."
+        ]
+        return None
+
+
+def ever_published() -> Exists:
+    """The initiative was published at some moment (its history holds such a version)."""
+    return Exists(
+        Initiative.history.model.objects.filter(
+            id=OuterRef("pk"), status=Initiative.Status.PUBLISHED
+        )
+    )
+
+
+def withdrawn_services() -> QuerySet:
+    """Services once published and now not (archived, or back to draft)."""
+    return Initiative.objects.exclude(status=Initiative.Status.PUBLISHED).filter(ever_published())
+
+
+def filtered_organisations(params: QueryDict) -> QuerySet:
+    """The organisations with a published service, by name; with `modified_after`, those
+    changed (or whose services changed) since, and those withdrawn since as well."""
+    errors: dict[str, list[str]] = {}
+    parse_page(params, errors)
+    search = params.get("search", "").strip()
+    if len(search) > MAX_QUERY_LENGTH:
+        errors["search"] = [f"Give at most {MAX_QUERY_LENGTH} characters."]
+    since = modified_after(params, errors)
+    if errors:
+        raise ApiError(400, _summary(errors), errors)
+    services = Initiative.objects.filter(organisation=OuterRef("pk"))
+    queryset = Organisation.objects.annotate(
+        listed=Exists(services.filter(status=Initiative.Status.PUBLISHED))
+    )
+    if since is None:
+        queryset = queryset.filter(listed=True)
+    else:
+        was_listed = Exists(services.filter(ever_published()))
+        changed = Q(updated_at__gte=since) | Exists(services.filter(updated_at__gte=since))
+        queryset = queryset.filter(Q(listed=True) | was_listed).filter(changed)
+    if search:
+        queryset = queryset.filter(name__icontains=search)
+    return queryset.order_by("name", "pk")
 
 
 def _by_taxonomy(params: QueryDict, queryset: QuerySet, errors: dict) -> QuerySet:

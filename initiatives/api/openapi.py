@@ -7,6 +7,7 @@ profile's own URLs, as its openapi.json does.
 """
 
 from .params import (
+    ORGANIZATION_LIST_PARAMS,
     PAGE_PARAMS,
     SERVICE_AT_LOCATION_LIST_PARAMS,
     SERVICE_LIST_PARAMS,
@@ -147,6 +148,22 @@ def openapi_document(*, api_url: str) -> dict:
                 "A fully nested service at its location.",
                 _schema("compiled/service_at_location.json"),
                 "service_at_location",
+            ),
+            "/organizations": _list(
+                (
+                    "Organisations with at least one published service, with their "
+                    "one-to-one fields. With modified_after, those withdrawn since too."
+                ),
+                _schema("compiled/organization_list.json"),
+                ORGANIZATION_LIST_PARAMS,
+            ),
+            "/organizations/{id}": _detail(
+                (
+                    "An organisation with its charity and company numbers and its "
+                    "published services, each fully nested."
+                ),
+                _schema("compiled/organization.json"),
+                "organization",
             ),
             "/taxonomies": _list(
                 "Our vocabularies, as taxonomies.", _schema("taxonomy.json"), PAGE_PARAMS

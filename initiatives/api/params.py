@@ -63,8 +63,11 @@ TERMS_TAXONOMY_ID = Param(
 )
 MODIFIED_AFTER = Param(
     "modified_after",
-    "Only services changed on or after this date (YYYY-MM-DD) or date and time "
-    "(ISO 8601; UK time when it has no offset).",
+    "For syncing: only services changed on or after this date (YYYY-MM-DD) or date and "
+    "time (ISO 8601; UK time when it has no offset). Ended services are included (status "
+    "defunct), and so are services withdrawn since (archived or unpublished): those carry "
+    "only id, name, status inactive, an alert saying they were withdrawn, and "
+    "last_modified; remove them from your copy. Withdrawals ignore the other filters.",
     {"type": "string", "format": "date-time"},
 )
 SERVICE_FILTER_PARAMS = [
@@ -114,6 +117,20 @@ PROXIMITY = Param(
 )
 SERVICE_AT_LOCATION_LIST_PARAMS = [*SERVICE_LIST_PARAMS, POSTCODE, PROXIMITY]
 PAGE_PARAMS = [PAGE, PER_PAGE]
+ORGANIZATION_LIST_PARAMS = [
+    Param("search", "Organisations whose name contains this text (at most 200 characters)."),
+    PAGE,
+    PER_PAGE,
+    Param(
+        "modified_after",
+        "For syncing: only organisations changed, or whose services changed, on or after "
+        "this date (YYYY-MM-DD) or date and time (ISO 8601; UK time when it has no offset). "
+        "Organisations withdrawn since (none of their services is published any more) are "
+        "included with only id, name and a description saying so; remove them from your "
+        "copy.",
+        {"type": "string", "format": "date-time"},
+    ),
+]
 TERM_LIST_PARAMS = [PAGE, PER_PAGE, TERMS_TAXONOMY_ID]
 
 

@@ -125,6 +125,69 @@ def service_summary_json(initiative: Initiative) -> dict:
     )
 
 
+WITHDRAWN_ALERT = "Withdrawn from the directory: it is no longer listed. Remove it from your copy."
+
+
+def withdrawn_service_json(initiative: Initiative) -> dict:
+    """A deletion in a sync feed: a service once published, now archived or unpublished.
+    Only what identifies it, nothing else of the record."""
+    return {
+        "id": str(initiative.uuid),
+        "name": initiative.name,
+        "status": "inactive",
+        "alert": WITHDRAWN_ALERT,
+        "last_modified": timestamp(initiative.updated_at),
+    }
+
+
+def sync_service_json(initiative: Initiative) -> dict:
+    """A list item: the service, or its deletion when it is no longer published."""
+    if initiative.status != Initiative.Status.PUBLISHED:
+        return withdrawn_service_json(initiative)
+    return service_summary_json(initiative)
+
+
+def sync_service_at_location_json(initiative: Initiative) -> dict:
+    """A service_at_locations item, or its deletion when the service is no longer published."""
+    if initiative.status == Initiative.Status.PUBLISHED:
+        return service_at_location_json(initiative, base_url="", full=False)
+    location_id = str(linked_id(initiative.uuid, "location"))
+    return {
+        "id": str(linked_id(initiative.uuid, "service_at_location")),
+        "service_id": str(initiative.uuid),
+        "location_id": location_id,
+        "location": {"id": location_id, "location_type": "physical"},
+        "service": withdrawn_service_json(initiative),
+    }
+
+
+def organization_list_json(organisation: Organisation) -> dict:
+    """A list item: the organisation, or its deletion when none of its services is
+    published any more (`listed`, annotated by lists.filtered_organisations)."""
+    if getattr(organisation, "listed", True):
+        return organization_json(organisation, full=False)
+    return {
+        "id": str(organisation.uuid),
+        "name": organisation.name,
+        "description": "Withdrawn from the directory: none of its services is listed any "
+        "more. Remove it from your copy.",
+    }
+
+
+def organization_detail_json(
+    organisation: Organisation, services: list[Initiative], *, base_url: str
+) -> dict:
+    """A fully nested organisation with its published services (each fully nested, less
+    the organisation itself)."""
+    data = organization_json(organisation, full=True)
+    nested = []
+    for initiative in services:
+        service = service_json(initiative, base_url=base_url)
+        service.pop("organization", None)
+        nested.append(service)
+    return data | present(services=nested)
+
+
 def has_location(initiative: Initiative) -> bool:
     """The rule of views._located(), for one record already in hand."""
     return bool(

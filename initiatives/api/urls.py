@@ -18,6 +18,8 @@ urlpatterns = [
         views.service_at_location_detail,
         name="service_at_location",
     ),
+    re_path(r"^organizations/?$", views.organizations, name="organizations"),
+    re_path(r"^organizations/(?P<id>[^/]+)/?$", views.organization_detail, name="organization"),
     re_path(r"^taxonomies/?$", views.taxonomies, name="taxonomies"),
     re_path(r"^taxonomies/(?P<id>[^/]+)/?$", views.taxonomy_detail, name="taxonomy"),
     re_path(r"^taxonomy_terms/?$", views.taxonomy_terms, name="taxonomy_terms"),

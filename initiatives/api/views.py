@@ -14,13 +14,20 @@ from django.urls import reverse
 
 from initiatives.caching import revalidated
 from initiatives.listing.filters import clean_query_dict
-from initiatives.models import Initiative
+from initiatives.models import Initiative, Organisation
 
 from .errors import ApiError, api_view
 from .ids import linked_id
-from .lists import filtered_services, named_by_id, page_json
+from .lists import (
+    filtered_organisations,
+    filtered_services,
+    named_by_id,
+    page_json,
+    withdrawn_services,
+)
 from .openapi import HSDS_VERSION, PROFILE_URL, openapi_document
 from .params import (
+    ORGANIZATION_LIST_PARAMS,
     PAGE_PARAMS,
     SERVICE_AT_LOCATION_LIST_PARAMS,
     SERVICE_LIST_PARAMS,
@@ -30,9 +37,12 @@ from .params import (
     parse_uuid,
 )
 from .serialise import (
+    organization_detail_json,
+    organization_list_json,
     service_at_location_json,
     service_json,
-    service_summary_json,
+    sync_service_at_location_json,
+    sync_service_json,
     taxonomy_json,
     term_json,
 )
@@ -89,9 +99,11 @@ def index(request):
 def services(request):
     params = _params(request, SERVICE_LIST_PARAMS)
     queryset = filtered_services(
-        params, Initiative.objects.published().select_related("organisation")
+        params,
+        Initiative.objects.published().select_related("organisation"),
+        withdrawn=withdrawn_services(),
     )
-    return JsonResponse(page_json(params, queryset, service_summary_json, count_as="services"))
+    return JsonResponse(page_json(params, queryset, sync_service_json, count_as="services"))
 
 
 @api_view
@@ -106,14 +118,13 @@ def service_detail(request, id):
 def service_at_locations(request):
     params = _params(request, SERVICE_AT_LOCATION_LIST_PARAMS)
     queryset = filtered_services(
-        params, _located(Initiative.objects.published()).select_related("organisation")
+        params,
+        _located(Initiative.objects.published()).select_related("organisation"),
+        withdrawn=_located(withdrawn_services()),
     )
     return JsonResponse(
         page_json(
-            params,
-            queryset,
-            lambda i: service_at_location_json(i, base_url="", full=False),
-            count_as="service_at_locations",
+            params, queryset, sync_service_at_location_json, count_as="service_at_locations"
         )
     )
 
@@ -129,6 +140,35 @@ def service_at_location_detail(request, id):
         raise ApiError(404, f"No service_at_location has the id {key}.") from None
     return JsonResponse(
         service_at_location_json(initiative, base_url=_base_url(request), full=True)
+    )
+
+
+@revalidated
+@api_view
+def organizations(request):
+    params = _params(request, ORGANIZATION_LIST_PARAMS)
+    queryset = filtered_organisations(params)
+    return JsonResponse(
+        page_json(params, queryset, organization_list_json, count_as="organizations")
+    )
+
+
+@api_view
+def organization_detail(request, id):
+    _params(request, [])
+    key = parse_uuid(id, what="organization id")
+    services = list(
+        Initiative.objects.published()
+        .filter(organisation__uuid=key)
+        .for_export()
+        .prefetch_related("organisation__funding_lines")
+        .order_by("name", "pk")
+    )
+    if not services:
+        raise ApiError(404, f"No organization with a published service has the id {key}.")
+    organisation: Organisation = services[0].organisation
+    return JsonResponse(
+        organization_detail_json(organisation, services, base_url=_base_url(request))
     )
 
 

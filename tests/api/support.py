@@ -81,6 +81,8 @@ def schema_for(kind: str) -> dict:
         "service_list": "compiled/service_list.json",
         "service_at_location": "compiled/service_at_location.json",
         "service_at_location_list": "compiled/service_at_location_list.json",
+        "organization": "compiled/organization.json",
+        "organization_list": "compiled/organization_list.json",
         "taxonomy": "taxonomy.json",
         "taxonomy_term": "taxonomy_term.json",
     }
@@ -128,3 +130,29 @@ def get_json(client, path: str, status: int = 200) -> dict:
 def names(client, query: str, path: str = "services") -> list[str]:
     body = get_json(client, f"{API}/{path}?{query}")
     return sorted(item.get("name") or item["service"]["name"] for item in body["contents"])
+
+
+@cache
+def schema_for_file(name: str, *, page: bool = False) -> dict:
+    """A strict schema from one of the profile's files (as openapi.py refers to it by
+    URL); with `page`, the Page object with items of that schema as `contents`."""
+    oruk_dir()
+    item = strict(inline(copy.deepcopy(_load(name)), ORUK))
+    if not page:
+        return item
+    page_schema = _load("openapi.json")["components"]["schemas"]["Page"]
+    return strict(
+        {
+            "type": "object",
+            "properties": page_schema["properties"] | {"contents": {"type": "array", "items": item}},
+            "required": [*page_schema["properties"], "contents"],
+        }
+    )
+
+
+def problems(body, schema: dict) -> list[str]:
+    validator = Draft202012Validator(schema, format_checker=format_checker)
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in validator.iter_errors(body)
+    ]

@@ -41,6 +41,7 @@ PUBLIC_PAGES = [
     "/insights/",
     "/api/v1/services",
     "/api/v1/service_at_locations",
+    "/api/v1/organizations",
     "/api/v1/taxonomies",
     "/api/v1/taxonomy_terms",
 ]
