@@ -22,3 +22,53 @@ def test_service_at_locations_are_the_services_with_an_address_or_postcode(clien
         404,
     )
     assert "service_at_locations" not in get_json(client, f"{API}/services/{nowhere.uuid}")
+
+
+# Near a postcode ------------------------------------------------------------------
+
+
+@pytest.fixture
+def near_and_far():
+    from ..factories import PostcodeFactory
+
+    PostcodeFactory()  # WA7 1AB
+    PostcodeFactory(postcode="WA8 7TH", easting=351329, northing=382947 + 5000)
+    PostcodeFactory(postcode="CH1 1AA", easting=340000, northing=366000)
+    InitiativeFactory(name="Near", postcode="WA8 7TH", address="1 Widnes Road")
+    InitiativeFactory(name="Far", postcode="CH1 1AA", address="1 Chester Street")
+    InitiativeFactory(name="Unlocated")
+
+
+def test_postcode_and_proximity_in_metres(client, near_and_far):
+    def located(query):
+        body = get_json(client, f"{API}/service_at_locations?{query}")
+        return [item["service"]["name"] for item in body["contents"]]
+
+    assert located("postcode=WA7+1AB&proximity=6000") == ["Near"]
+    assert located("postcode=WA7+1AB&proximity=4000") == []
+    assert located("postcode=WA7+1AB&proximity=30000") == ["Near", "Far"]
+    # Only located services: the one without a location is never measured or listed.
+    assert "Unlocated" not in located("postcode=WA7+1AB&proximity=200000")
+
+
+@pytest.mark.parametrize("proximity", ["-1", "abc", "0", "1.5", "200001", "1e3"])
+def test_a_bad_proximity_is_a_json_400(client, near_and_far, proximity):
+    body = get_json(
+        client, f"{API}/service_at_locations?postcode=WA7+1AB&proximity={proximity}", 400
+    )
+    assert body["status"] == 400
+    assert body["error"] == "Bad request"
+    assert "proximity" in body["errors"]
+    assert "metres" in body["errors"]["proximity"][0]
+
+
+def test_proximity_without_a_postcode_is_a_json_400(client):
+    body = get_json(client, f"{API}/service_at_locations?proximity=1000", 400)
+    assert "postcode" in body["errors"]["proximity"][0]
+
+
+@pytest.mark.parametrize("postcode", ["ZZ9 9ZZ", "not a postcode", "WA7"])
+def test_an_unknown_postcode_is_a_json_400_with_a_message(client, near_and_far, postcode):
+    body = get_json(client, f"{API}/service_at_locations?postcode={postcode}", 400)
+    assert body["errors"]["postcode"]
+    assert "postcode" in body["message"]
