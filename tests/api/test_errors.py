@@ -56,7 +56,7 @@ def test_every_bad_param_is_reported_at_once(client):
 
 
 @pytest.mark.parametrize(
-    "path", ["services", "service_at_locations", "taxonomies", "taxonomy_terms"]
+    "path", ["services", "service_at_locations", "organizations", "taxonomies", "taxonomy_terms"]
 )
 def test_malformed_and_unknown_ids(client, path):
     body = get_json(client, f"{API}/{path}/12345", 400)
@@ -186,6 +186,8 @@ ENDPOINTS = [
     "/services/{id}",
     "/service_at_locations",
     "/service_at_locations/{id}",
+    "/organizations",
+    "/organizations/{id}",
     "/taxonomies",
     "/taxonomies/{id}",
     "/taxonomy_terms",

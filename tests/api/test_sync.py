@@ -125,3 +125,34 @@ def test_an_organisation_with_no_published_service_left_is_a_deletion(client):
 def test_bad_modified_after_on_organizations_is_a_400(client):
     body = get_json(client, f"{API}/organizations?modified_after=yesterday", 400)
     assert "modified_after" in body["errors"]
+
+
+def test_a_sync_near_a_postcode_keeps_the_nearness_and_adds_withdrawals(client):
+    from ..factories import PostcodeFactory
+
+    PostcodeFactory()
+    PostcodeFactory(postcode="CH1 1AA", easting=340000, northing=366000)
+    InitiativeFactory(name="Near", postcode="WA7 1AB", address="1 High Street")
+    InitiativeFactory(name="Far", postcode="CH1 1AA", address="1 Chester Street")
+    gone = InitiativeFactory(name="Gone far", postcode="CH1 1AA", address="2 Chester Street")
+    withdraw(gone)
+    body = get_json(
+        client, f"{API}/service_at_locations?postcode=WA7+1AB&proximity=1000&{SINCE}"
+    )
+    assert list(by_name(body)) == ["Gone far", "Near"]
+
+
+def test_sync_query_count_does_not_grow(client, django_assert_max_num_queries):
+    def add(n):
+        for _ in range(n):
+            InitiativeFactory(organisation=OrganisationFactory(), postcode="WA7 1AB")
+            withdraw(InitiativeFactory(organisation=OrganisationFactory(), postcode="WA7 1AB"))
+
+    add(2)
+    for path in ["services", "service_at_locations", "organizations"]:
+        with django_assert_max_num_queries(3):
+            assert get_json(client, f"{API}/{path}?{SINCE}")["size"] == 4
+    add(20)
+    for path in ["services", "service_at_locations", "organizations"]:
+        with django_assert_max_num_queries(3):
+            assert get_json(client, f"{API}/{path}?{SINCE}&per_page=100")["size"] == 44
