@@ -97,7 +97,12 @@ def openapi_document(*, api_url: str) -> dict:
                 "organisation an organization; role, topics, conditions, population groups, "
                 "funding dependency and vanguard care models are taxonomies. Read-only, open "
                 "to every origin. Empty optional fields are left out. Errors are JSON with "
-                "`status`, `error`, `message` and, per parameter, `errors`."
+                "`status`, `error`, `message` and, per parameter, `errors`. To sync a copy, "
+                "ask the lists with `modified_after` (the time of your last visit): they "
+                "then give what changed since, ended services as status `defunct`, and "
+                "records withdrawn since (archived or unpublished) as deletions: services "
+                "with status `inactive` and an alert saying so, organisations with a "
+                "description saying so, each with nothing else of the record."
             ),
         },
         "servers": [{"url": api_url.rstrip("/")}],
@@ -128,7 +133,10 @@ def openapi_document(*, api_url: str) -> dict:
                 }
             },
             "/services": _list(
-                "Published services, with their one-to-one fields.",
+                (
+                    "Published services, with their one-to-one fields. With "
+                    "modified_after, ended ones and those withdrawn since too."
+                ),
                 _schema("compiled/service_list.json"),
                 SERVICE_LIST_PARAMS,
             ),

@@ -123,9 +123,7 @@ def service_at_locations(request):
         withdrawn=_located(withdrawn_services()),
     )
     return JsonResponse(
-        page_json(
-            params, queryset, sync_service_at_location_json, count_as="service_at_locations"
-        )
+        page_json(params, queryset, sync_service_at_location_json, count_as="service_at_locations")
     )
 
 

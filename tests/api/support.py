@@ -87,25 +87,13 @@ def schema_for(kind: str) -> dict:
         "taxonomy_term": "taxonomy_term.json",
     }
     if kind.startswith("page:"):
-        page = _load("openapi.json")["components"]["schemas"]["Page"]
-        schema = {
-            "type": "object",
-            "properties": page["properties"]
-            | {"contents": {"type": "array", "items": schema_for(kind[5:])}},
-            "required": [*page["properties"], "contents"],
-        }
-    else:
-        schema = inline(copy.deepcopy(_load(items[kind])), ORUK)
-    return strict(schema)
+        return schema_for_file(items[kind[5:]], page=True)
+    return schema_for_file(items[kind])
 
 
 def assert_valid(body, kind: str) -> None:
-    validator = Draft202012Validator(schema_for(kind), format_checker=format_checker)
-    problems = [
-        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-        for error in validator.iter_errors(body)
-    ]
-    assert not problems, "\n".join(problems)
+    found = problems(body, schema_for(kind))
+    assert not found, "\n".join(found)
 
 
 def assert_no_empty_values(value, where="") -> None:
@@ -140,12 +128,12 @@ def schema_for_file(name: str, *, page: bool = False) -> dict:
     item = strict(inline(copy.deepcopy(_load(name)), ORUK))
     if not page:
         return item
-    page_schema = _load("openapi.json")["components"]["schemas"]["Page"]
+    page_fields = _load("openapi.json")["components"]["schemas"]["Page"]["properties"]
     return strict(
         {
             "type": "object",
-            "properties": page_schema["properties"] | {"contents": {"type": "array", "items": item}},
-            "required": [*page_schema["properties"], "contents"],
+            "properties": page_fields | {"contents": {"type": "array", "items": item}},
+            "required": [*page_fields, "contents"],
         }
     )
 

@@ -22,6 +22,8 @@ def test_strict_schemas_accept_the_profiles_own_examples():
         ("service_list.json", "page:service_list"),
         ("service_at_location_full.json", "service_at_location"),
         ("service_at_location_list.json", "page:service_at_location_list"),
+        ("organization_full.json", "organization"),
+        ("organization_list.json", "page:organization_list"),
         ("taxonomy.json", "taxonomy"),
         ("taxonomy_term.json", "taxonomy_term"),
     ]:
@@ -61,6 +63,11 @@ def test_every_endpoint_answers_in_the_profile_shape(client, full_record, bare_r
         get_json(client, f"{API}/service_at_locations/{item['id']}"), "service_at_location"
     )
 
+    organizations = get_json(client, f"{API}/organizations")
+    assert_valid(organizations, "page:organization_list")
+    [organization] = organizations["contents"]
+    assert_valid(get_json(client, f"{API}/organizations/{organization['id']}"), "organization")
+
     taxonomies = get_json(client, f"{API}/taxonomies")
     assert_valid(taxonomies, "page:taxonomy")
     for taxonomy in taxonomies["contents"]:
@@ -79,6 +86,8 @@ def test_empty_optional_fields_are_left_out(client, full_record, bare_record):
         f"{API}/services",
         f"{API}/services/{full_record.uuid}",
         f"{API}/service_at_locations",
+        f"{API}/organizations",
+        f"{API}/organizations/{full_record.organisation.uuid}",
         f"{API}/taxonomies",
         f"{API}/taxonomy_terms",
     ]:

@@ -46,7 +46,7 @@ def test_only_records_changed_since_are_synced(client):
 
 
 def test_archived_and_unpublished_services_are_deletions(client):
-    kept = InitiativeFactory(name="Kept", postcode="WA7 1AB", address="1 High Street")
+    InitiativeFactory(name="Kept", postcode="WA7 1AB", address="1 High Street")
     archived = InitiativeFactory(name="Archived", postcode="WA7 1AB", address="2 High Street")
     unpublished = InitiativeFactory(name="Unpublished")
     never = InitiativeFactory(name="Never published", status=Initiative.Status.DRAFT)
@@ -136,9 +136,7 @@ def test_a_sync_near_a_postcode_keeps_the_nearness_and_adds_withdrawals(client):
     InitiativeFactory(name="Far", postcode="CH1 1AA", address="1 Chester Street")
     gone = InitiativeFactory(name="Gone far", postcode="CH1 1AA", address="2 Chester Street")
     withdraw(gone)
-    body = get_json(
-        client, f"{API}/service_at_locations?postcode=WA7+1AB&proximity=1000&{SINCE}"
-    )
+    body = get_json(client, f"{API}/service_at_locations?postcode=WA7+1AB&proximity=1000&{SINCE}")
     assert list(by_name(body)) == ["Gone far", "Near"]
 
 
