@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from math import ceil
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import QueryDict
 
 from initiatives.caching import cached, query_params
@@ -132,6 +132,7 @@ def filtered_services(
         queryset = (
             Initiative.objects.filter(Q(pk__in=queryset.values("pk")) | Q(pk__in=gone.values("pk")))
             .select_related("organisation")
+            .annotate(published_name=last_published("name"))
             .order_by("name", "pk")
         )
     return queryset
@@ -159,6 +160,18 @@ def ever_published() -> Exists:
         Initiative.history.model.objects.filter(
             id=OuterRef("pk"), status=Initiative.Status.PUBLISHED
         )
+    )
+
+
+def last_published(field: str) -> Subquery:
+    """The field as it was when the initiative was last published: a withdrawn record's
+    name may have changed since, in a draft nobody published."""
+    return Subquery(
+        Initiative.history.model.objects.filter(
+            id=OuterRef("pk"), status=Initiative.Status.PUBLISHED
+        )
+        .order_by("-history_date", "-history_id")
+        .values(field)[:1]
     )
 
 

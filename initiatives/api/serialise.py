@@ -133,7 +133,8 @@ def withdrawn_service_json(initiative: Initiative) -> dict:
     Only what identifies it, nothing else of the record."""
     return {
         "id": str(initiative.uuid),
-        "name": initiative.name,
+        # The name it was published under (lists.last_published), not a later draft's.
+        "name": getattr(initiative, "published_name", None) or initiative.name,
         "status": "inactive",
         "alert": WITHDRAWN_ALERT,
         "last_modified": timestamp(initiative.updated_at),

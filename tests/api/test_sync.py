@@ -154,3 +154,12 @@ def test_sync_query_count_does_not_grow(client, django_assert_max_num_queries):
     for path in ["services", "service_at_locations", "organizations"]:
         with django_assert_max_num_queries(3):
             assert get_json(client, f"{API}/{path}?{SINCE}&per_page=100")["size"] == 44
+
+
+def test_a_deletion_carries_the_name_it_was_published_under(client):
+    unpublished = InitiativeFactory(name="Walking group")
+    withdraw(unpublished, Initiative.Status.DRAFT)
+    unpublished.name = "Walking group (new name, not checked yet)"
+    unpublished.save()
+    [deletion] = get_json(client, f"{API}/services?{SINCE}")["contents"]
+    assert deletion["name"] == "Walking group"
