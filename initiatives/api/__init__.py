@@ -12,7 +12,8 @@ The modules, each depending only on those before it:
 - params: the query parameters each endpoint takes, and their parsing;
 - taxonomies: our vocabularies as taxonomies and their terms;
 - serialise: records as the profile's JSON shapes;
-- lists: filtering services by the params, and a page of results;
+- lists: filtering services and organisations by the params (with modified_after, a
+  sync feed with withdrawals), and a page of results;
 - openapi: the OpenAPI document, from the same parameter lists;
 - views and urls: the endpoints.
 """

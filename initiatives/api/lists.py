@@ -1,7 +1,11 @@
-"""The list endpoints' shared work: which services match the params, and one page of a list.
+"""The list endpoints' shared work: which services and organisations match the params,
+and one page of a list.
 
 Filtering goes through the listing's own FilterSet, so the API, the listing and the
 CSV export agree; the profile's own params (taxonomy ids, modified_after) come on top.
+With modified_after a list is a sync feed: records withdrawn since (once published, as
+their history shows, and now archived or back to draft) come too, to be served as
+deletions.
 """
 
 from collections.abc import Callable

@@ -1,6 +1,6 @@
 """The API's views: plain Django views returning JsonResponse, one per endpoint.
 
-Ten read-only endpoints whose shape is fixed by the Open Referral schemas rather than
+Twelve read-only endpoints whose shape is fixed by the Open Referral schemas rather than
 by our models, so a framework would add a dependency and a serializer layer without
 taking work away. Each view checks its params, asks lists.py or taxonomies.py for the
 records and serialise.py for their shape.
