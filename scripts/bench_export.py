@@ -9,7 +9,8 @@ Against the database DATABASE_URL names (PostgreSQL for the figures that count):
 - the full XLSX export, the same way in another fresh process: time and peak memory
   (openpyxl's write-only mode: the peak must not grow with the row count);
 - PostgreSQL's own `COPY (the same columns) TO STDOUT`, in the same run;
-- the API list endpoint (and one detail): median time and query count.
+- the API list endpoints (services, organizations, and syncs with modified_after) and
+  details: median time and query count.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python scripts/bench_export.py
 
@@ -42,7 +43,7 @@ SERVING_ENV = {
     "DJANGO_LOG_LEVEL": "WARNING",
 }
 EXPORT_PATHS = {"export": "/initiatives/export.csv", "xlsx": "/initiatives/export.xlsx"}
-API_REPEATS = 30
+API_REPEATS = int(os.environ.get("BENCH_API_REPEATS", "30"))
 
 
 def peak_rss_mb() -> float:
@@ -151,17 +152,29 @@ def copy_export() -> dict:
 
 
 def api_figures() -> dict:
-    """Median time and query count of the API list endpoint (and one detail)."""
+    """Median time and query count of the API list endpoints and details."""
+    from datetime import timedelta
+
     from django.db import connection
+    from django.db.models import Count
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
-    from initiatives.models import Initiative
+    from initiatives.models import Initiative, Organisation
 
     client = Client(HTTP_HOST="localhost")
     published = Initiative.objects.published()
     total = published.count()
     middle = published.order_by("name", "pk").values_list("uuid", flat=True)[total // 2]
+    organisations = Organisation.objects.filter(initiatives__status="published").distinct().count()
+    largest = (
+        Organisation.objects.filter(initiatives__status="published")
+        .annotate(services=Count("initiatives"))
+        .order_by("-services")
+        .values_list("uuid", flat=True)[0]
+    )
+    day = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     cases = {
         "services, page 1 of 100": "/api/v1/services?per_page=100",
         "services, middle page of 100": (
@@ -169,6 +182,24 @@ def api_figures() -> dict:
         ),
         "services, role filter": "/api/v1/services?per_page=100&role=campaigning",
         "one service, fully nested": f"/api/v1/services/{middle}",
+        "organizations, page 1 of 100": "/api/v1/organizations?per_page=100",
+        "organizations, middle page of 100": (
+            f"/api/v1/organizations?per_page=100&page={max(1, organisations // 200)}"
+        ),
+        "the organisation with most services, fully nested": f"/api/v1/organizations/{largest}",
+        "sync of everything, services page 1 of 100": (
+            "/api/v1/services?per_page=100&modified_after=2000-01-01"
+        ),
+        "sync of everything, services middle page of 100": (
+            f"/api/v1/services?per_page=100&modified_after=2000-01-01&page={max(1, total // 200)}"
+        ),
+        "sync of everything, organizations page 1 of 100": (
+            "/api/v1/organizations?per_page=100&modified_after=2000-01-01"
+        ),
+        "sync of the last day, services": f"/api/v1/services?per_page=100&modified_after={day}",
+        "sync of the last day, organizations": (
+            f"/api/v1/organizations?per_page=100&modified_after={day}"
+        ),
     }
     figures = {}
     for label, url in cases.items():

@@ -134,7 +134,9 @@ def filtered_services(
         # A sync feed: the withdrawn ones as deletions, whatever the other filters.
         gone = withdrawn.filter(updated_at__gte=since)
         queryset = (
-            Initiative.objects.filter(Q(pk__in=queryset.values("pk")) | Q(pk__in=gone.values("pk")))
+            # updated_at again outside: the index finds the few changed rows first.
+            Initiative.objects.filter(updated_at__gte=since)
+            .filter(Q(pk__in=queryset.values("pk")) | Q(pk__in=gone.values("pk")))
             .select_related("organisation")
             .annotate(published_name=last_published("name"))
             .order_by("name", "pk")
