@@ -315,7 +315,8 @@ def test_print_says_not_recorded_where_nobody_recorded_it(client):
     assert facts["Opening times"] == "Not recorded"
     assert facts["Contact"] == "No contact details recorded."
     assert facts["Address"] == "Not recorded"
-    assert "Not recorded; ages:" in facts["Who it is for"]
+    assert facts["Who it is for"] == "Not recorded"
+    assert facts["Ages"] == "Not recorded"
 
 
 def test_print_of_an_empty_list(client):
@@ -372,3 +373,35 @@ def test_the_shortlist_page_reads_a_bounded_number_of_queries(
         large = client.get("/shortlist/")
     assert len(names_in_order(small.content.decode())) == 2
     assert len(names_in_order(large.content.decode())) == 20
+
+
+def test_print_carries_what_was_recorded(client):
+    from datetime import time
+
+    from initiatives.models import Contact, OpeningTime
+
+    from ..factories import PopulationGroupFactory
+
+    carers = PopulationGroupFactory(name="Carers", slug="carers")
+    full = InitiativeFactory(
+        name="Full group",
+        self_referral=True,
+        self_referral_contact="Ring Sam",
+        drop_in=False,
+        min_age=18,
+        address="2 Mill Lane\nWidnes",
+        postcode="WA8 7AA",
+        population_groups=[carers],
+    )
+    OpeningTime.objects.create(initiative=full, day="TU", opens_at=time(10), closes_at=time(16))
+    Contact.objects.create(initiative=full, name="Sam Jones", title="Coordinator")
+    client.post("/shortlist/add/", {"id": full.pk})
+    html = page(client, "/shortlist/print/")
+    facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>\s*(.*?)\s*</dd>", html, re.S))
+    assert facts["Who it is for"] == "Carers"
+    assert "18" in facts["Ages"]
+    assert "<strong>Self-referral</strong>: Ring Sam" in facts["How to get in"]
+    assert "Drop-in: not offered" in facts["How to get in"]
+    assert "Tuesday: 10:00 to 16:00" in facts["Opening times"]
+    assert "Sam Jones (Coordinator)" in facts["Contact"]
+    assert facts["Address"] == "2 Mill Lane<br>Widnes<br>WA8 7AA"
