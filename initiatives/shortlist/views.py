@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ..http import not_found
 from . import entries, store, tokens
@@ -205,7 +205,7 @@ def current(request) -> tuple[entries.Entries, list[str]]:
     return listed, notices
 
 
-@require_GET
+@require_safe
 @private
 def page(request):
     """The shortlist: reorder, remove, a note for the person, share and print."""
@@ -222,7 +222,7 @@ def page(request):
     return render(request, "shortlist/page.html", context)
 
 
-@require_GET
+@require_safe
 @private
 def printable(request):
     """The list to hand over: the practice's header text (`header`, from the page's own
@@ -258,7 +258,7 @@ def _shared_ids(request, token):
         )
 
 
-@require_GET
+@require_safe
 @private
 def shared(request, token):
     """A shared shortlist, read-only: its initiatives, with a button to add them to
@@ -278,7 +278,7 @@ def shared(request, token):
     return render(request, "shortlist/shared.html", context)
 
 
-@require_GET
+@require_safe
 def qr_code(request, token):
     """The share link as a QR code, an SVG drawn by segno."""
     _ids, refused = _shared_ids(request, token)

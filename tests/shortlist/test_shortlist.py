@@ -405,3 +405,10 @@ def test_print_carries_what_was_recorded(client):
     assert "Tuesday: 10:00 to 16:00" in facts["Opening times"]
     assert "Sam Jones (Coordinator)" in facts["Contact"]
     assert facts["Address"] == "2 Mill Lane<br>Widnes<br>WA8 7AA"
+
+
+def test_head_requests_are_answered(client, three):
+    add(client, three[0])
+    token = share_token(client)
+    for url in ["/shortlist/", "/shortlist/print/", f"/s/{token}", f"/s/{token}/qr.svg"]:
+        assert client.head(url).status_code == 200, url
