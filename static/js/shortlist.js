@@ -66,6 +66,10 @@
     }
   }
 
+  // One change at a time: the session is read and written whole by each request, so
+  // two at once (quick clicks on several results) would lose one of them.
+  var queue = Promise.resolve();
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form[data-shortlist-toggle]") || !window.fetch) {
@@ -76,8 +80,14 @@
       return;
     }
     form.setAttribute("data-busy", "true");
+    queue = queue.then(function () {
+      return send(form);
+    });
+  });
+
+  function send(form) {
     var adding = form.getAttribute("action") === form.getAttribute("data-add-action");
-    window
+    return window
       .fetch(form.getAttribute("action"), {
         method: "POST",
         body: new FormData(form),
@@ -106,5 +116,5 @@
         form.removeAttribute("data-busy");
         form.submit();
       });
-  });
+  }
 })();
