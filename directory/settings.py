@@ -133,6 +133,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The header's "Shortlist (N)" and which results are on it.
+                "initiatives.shortlist.context.shortlist",
             ],
         },
     },

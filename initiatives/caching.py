@@ -164,13 +164,26 @@ def _shared() -> bool:
 
 
 def _cacheable(request) -> bool:
-    """A GET or HEAD from someone signed out with no messages waiting: the same for all."""
+    """A GET or HEAD from someone signed out, with nothing in a session and no messages
+    waiting: the same for all."""
     if request.method not in ("GET", "HEAD"):
         return False
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return False
+    if _holds_session_data(request):
+        return False
     return not len(get_messages(request))
+
+
+def _holds_session_data(request) -> bool:
+    """Whether the visitor's session holds anything (a shortlist): pages show it (the
+    header's count, "Remove from shortlist"), so they are theirs alone. Without a
+    session cookie this reads nothing."""
+    session = getattr(request, "session", None)
+    if session is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    return bool(list(session.keys()))
 
 
 def page_validators(request, *, by_minute: bool = False) -> tuple[str, datetime]:
@@ -201,7 +214,8 @@ def revalidated(view=None, *, by_minute: bool = False):
     and `Cache-Control: public, no-cache` (browsers and a CDN may keep it, and ask each
     time whether it is still current); a request whose If-None-Match (or, without one,
     If-Modified-Since) is current gets a 304 without the page being built. Signed-in
-    curators, pages with messages, and responses that set a cookie are private.
+    curators, visitors whose session holds something (a shortlist), pages with messages,
+    and responses that set a cookie are private.
     `@revalidated(by_minute=True)` is for a page whose words change with the clock
     ("Open now", "Opens Tuesday 10:00")."""
     if view is None:

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from . import exports, views
 from .curation import suggestions
+from .shortlist import views as shortlist
 
 app_name = "initiatives"
 
@@ -15,5 +16,12 @@ urlpatterns = [
     path("areas/<slug:slug>/", views.area_detail, name="area_detail"),
     path("insights/", include("initiatives.insights.urls")),
     path("suggest/", suggestions.suggest, name="suggest"),
+    path("shortlist/", shortlist.page, name="shortlist"),
+    path("shortlist/add/", shortlist.add, name="shortlist_add"),
+    path("shortlist/remove/", shortlist.remove, name="shortlist_remove"),
+    path("shortlist/edit/", shortlist.edit, name="shortlist_edit"),
+    path("shortlist/print/", shortlist.printable, name="shortlist_print"),
+    path("s/<str:token>", shortlist.shared, name="shared"),
+    path("s/<str:token>/qr.svg", shortlist.qr_code, name="shared_qr"),
     path("suggest/thanks/", suggestions.suggest_thanks, name="suggest_thanks"),
 ]

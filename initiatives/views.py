@@ -31,6 +31,7 @@ from .wording import (
     funder_in_words,
     lifecycle_in_words,
     percent_text,
+    phone_href,
     pounds,
     shown,
 )
@@ -73,11 +74,6 @@ def funding_lines(organisation) -> list[dict]:
         }
         for line in FundingLine.objects.filter(organisation=organisation)
     ]
-
-
-def phone_href(number: str) -> str:
-    """The tel: target of a phone number (its digits and a leading +)."""
-    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
 @revalidated(by_minute=True)  # it says whether the initiative is open now

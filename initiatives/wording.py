@@ -270,3 +270,8 @@ def place_reason(place, areas: list, *, national: bool, initiative=None) -> tupl
         precision=getattr(initiative, "location_precision", "") or "",
         town=location_town(initiative) if initiative is not None else "",
     )
+
+
+def phone_href(number: str) -> str:
+    """The tel: target of a phone number (its digits and a leading +)."""
+    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
