@@ -52,7 +52,7 @@ def main() -> int:
         installed = json.loads((source / "package.json").read_text())["version"]
         pinned = lock[f"node_modules/{package}"]
         if installed != pinned["version"]:
-            print(f"{package} {installed} is installed but {pinned['version']} is pinned: run npm ci")
+            print(f"{package} {installed} is installed, {pinned['version']} pinned: run npm ci")
             return 1
         target = VENDOR / package
         if target.exists():
