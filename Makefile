@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run install install-dev test faults lint format bench loadtest seed clean
+.PHONY: run install install-dev test faults lint format bench loadtest seed clean vendor
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ bench: install-dev
 # gunicorn on PostgreSQL with 100,000 generated initiatives, 50 connections for 60 s.
 loadtest: install-dev
 	bash scripts/loadtest
+
+# Refresh static/vendor/ (Leaflet and its marker clusters) from npm, as package-lock.json
+# pins them. The copies are committed: nothing else needs npm.
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	$(PYTHON) scripts/vendor.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

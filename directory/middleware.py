@@ -6,6 +6,7 @@ import time
 import uuid
 
 import sentry_sdk
+from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpResponse
@@ -15,6 +16,7 @@ from initiatives.services import database_busy
 
 from .errors import api_error, body_too_large, is_api
 from .logging import request_id_var
+from .maps import tile_source
 from .routers import use_primary
 
 request_logger = logging.getLogger("directory.request")
@@ -131,6 +133,22 @@ class PermissionsPolicyMiddleware:
         if self.header:
             response.headers.setdefault("Permissions-Policy", self.header)
         return response
+
+
+class CSPMiddleware(BaseCSPMiddleware):
+    """django-csp's policy from settings.CONTENT_SECURITY_POLICY, with the map's tile
+    server (settings.MAP_TILES_URL) added to img-src when one is set, and only then."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        # Settings refused an unusable URL at start-up; here plain HTTP is a test's server.
+        source = tile_source(getattr(settings, "MAP_TILES_URL", ""), allow_http=True)
+        if source and not report_only:
+            update = dict(parts.update or {})
+            img_src = update.get("img-src") or []
+            update["img-src"] = [*([img_src] if isinstance(img_src, str) else img_src), source]
+            parts.update = update
+        return parts
 
 
 class PrimaryDatabaseMiddleware:

@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from directory.logging import configure_sentry
+from directory.maps import tile_source
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -92,7 +93,8 @@ MIDDLEWARE = [
     # Ids and logs every request, including those answered by the middleware below.
     "directory.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, plus the map's tile server in img-src when one is set.
+    "directory.middleware.CSPMiddleware",
     "directory.middleware.PermissionsPolicyMiddleware",
     # Before anything that checks the host: probes come over plain HTTP to an IP address.
     "directory.middleware.HealthCheckMiddleware",
@@ -322,6 +324,19 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+# The map beside the results, on initiative and area pages (initiatives/maps.py): a tile
+# server's Leaflet URL template, such as https://{s}.tiles.example.org/{z}/{x}/{y}.png,
+# and the attribution its terms ask for. Empty: no map anywhere, the list alone. When set,
+# its host joins img-src in the Content-Security-Policy (directory.middleware.CSPMiddleware).
+MAP_TILES_URL = os.environ.get("DJANGO_MAP_TILES_URL", "").strip()
+MAP_TILES_ATTRIBUTION = os.environ.get("DJANGO_MAP_TILES_ATTRIBUTION", "").strip()
+tile_source(MAP_TILES_URL, allow_http=DEBUG)  # refuses a template the map cannot use
+if MAP_TILES_URL and not MAP_TILES_ATTRIBUTION:
+    raise ImproperlyConfigured(
+        "DJANGO_MAP_TILES_URL is set without DJANGO_MAP_TILES_ATTRIBUTION: set it to the "
+        "attribution the tile provider asks for, such as "
+        '"\u00a9 OpenStreetMap contributors https://www.openstreetmap.org/copyright".'
+    )
 # Browser features the site never uses (directory.middleware.PermissionsPolicyMiddleware).
 PERMISSIONS_POLICY = {
     "geolocation": [],

@@ -20,6 +20,7 @@ from .listing.notices import place_search
 from .listing.page import listing_context
 from .listing.pages import IdsFirstPaginator, fill_pages
 from .listing.params import normalise_params, parse_page, place_in_search, postcode_in_search
+from .maps import map_context
 from .models import Area, FundingDependency, FundingLine, Initiative, VanguardSite
 from .opening import exceptions, opening_status, weekly_rows
 from .wording import (
@@ -55,6 +56,8 @@ def initiative_list(request):
     context["place_search"] = found = place_search(listing, context["count"])
     if found and not context["area_matches"]:
         context["area_matches"] = found.get("area_matches", [])
+    # The map draws the page's own rows: no query of its own.
+    context.update(map_context(context["page"].object_list))
     return render(request, "initiatives/list.html", context)
 
 
@@ -127,6 +130,7 @@ def initiative_detail(request, slug):
         "conditions": list(initiative.conditions.all()),
         "topics": list(initiative.topics.all()),
         "population_groups": list(initiative.population_groups.all()),
+        **map_context([initiative]),
     }
     return render(request, "initiatives/detail.html", context)
 
@@ -246,5 +250,6 @@ def area_detail(request, slug):
         "vanguards": vanguards,
         "notices": notices,
         "preview_size": AREA_SECTION_PREVIEW,
+        **map_context(row for section in sections for row in section["page"].object_list),
     }
     return render(request, "initiatives/area_detail.html", context)
