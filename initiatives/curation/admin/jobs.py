@@ -1,7 +1,8 @@
 """The Jobs list (what curators started and a worker runs) and each job's result page.
 
-A job's page refreshes itself every few seconds (a meta refresh: no script) until the
-job has finished, then shows what it did, or the problems by row (the first 100,
+A job's page shows its progress with a "Check again" button (a plain GET, no script,
+and no automatic refresh that would move a screen reader's place) until the job has
+finished, then shows what it did, or the problems by row (the first 100,
 and every kept one as CSV). A failed job changed nothing and can be run again.
 """
 
@@ -17,14 +18,11 @@ from ...models import Job
 from ..jobs import retry_job
 
 PROBLEMS_SHOWN = 100
-# Seconds between refreshes of an unfinished job's page.
-REFRESH_SECONDS = 3
 
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["description", "kind", "status", "progress", "started_by", "created_at"]
-    list_filter = ["status", "kind"]
     list_select_related = ["started_by"]
     actions = ["run_again"]
 
@@ -100,7 +98,6 @@ class JobAdmin(admin.ModelAdmin):
             "title": str(job),
             "job": job,
             "progress": progress_text(job),
-            "refresh_seconds": None if job.finished else REFRESH_SECONDS,
             "problems": problems,
             "problems_kept": len(job.problems),
             "problems_csv_url": reverse("admin:initiatives_job_problems", args=[job.pk])
