@@ -157,7 +157,7 @@ class TestBigUpload:
         assert curator_client.get(JOBS + "999/change/").status_code == 404
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestTheWorker:
     """The real path: enqueue in the database, a worker takes it, the result is stored."""
 
