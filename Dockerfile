@@ -32,3 +32,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # gunicorn.conf.py: PORT, WEB_CONCURRENCY workers (default 2 x cores + 1), GUNICORN_TIMEOUT
 # (30 s) and no access log (the site writes one JSON line per request itself).
 CMD ["gunicorn", "directory.wsgi", "--config", "gunicorn.conf.py"]
+
+# Jobs (big CSV imports, bulk actions over a whole filter) are run by workers: run the
+# same image, as many containers as you like, with the command
+#   python manage.py db_worker
+# Each takes one job at a time from the database's queue; any number can run at once.

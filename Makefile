@@ -27,6 +27,10 @@ run: install
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_seeds --if-empty
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py import_postcodes --demo
+	@# A jobs worker beside the server (big imports, bulk actions over a whole filter),
+	@# stopped with it.
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install-dev

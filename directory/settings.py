@@ -83,11 +83,25 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    # Jobs: long work (big imports, bulk actions over a whole filter) queued in the
+    # database and run by `manage.py db_worker` (the Django tasks backport).
+    "django_tasks",
+    "django_tasks.backends.database",
     "directory",
     "initiatives",
     "initiatives.curation",
     "places",
 ]
+
+# The jobs' queue: a table in the register's own database, so any number of workers
+# (`manage.py db_worker`) can run at once, each taking one job at a time.
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"},
+}
+
+# A CSV upload of more rows than this is imported by a worker, as a job; a smaller one
+# at once, in the request.
+IMPORT_JOB_ROWS = env_int("DJANGO_IMPORT_JOB_ROWS", 500)
 
 MIDDLEWARE = [
     # Ids and logs every request, including those answered by the middleware below.

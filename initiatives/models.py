@@ -1201,3 +1201,64 @@ class Suggestion(models.Model):
             target = self.initiative.name if self.initiative else "a deleted initiative"
             return f"Correction to {target}"
         return f"New initiative: {self.proposed.get('name') or 'no name given'}"
+
+
+class Job(models.Model):
+    """Long work a curator started, run by a worker (`manage.py db_worker`), not the request.
+
+    The queue itself is django-tasks' database backend; this row is what the curator
+    sees: what was asked (the uploaded file, or the changelist's filter, never a list
+    of ids), the progress, and the result or the problems by row. A job's work and its
+    "done" are written in one transaction, so a job run twice does its work once.
+    """
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", "CSV import"
+        ACTION = "action", "Bulk action"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused: nothing changed"
+        FAILED = "failed", "Failed: nothing changed"
+
+    FINISHED = (Status.DONE, Status.REFUSED, Status.FAILED)
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    description = models.CharField(max_length=300)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # An import's file (emptied once the job has finished) and name.
+    data = models.BinaryField(blank=True, default=b"", editable=False)
+    filename = models.CharField(max_length=255, blank=True)
+    dry_run = models.BooleanField(default=False)
+    # A bulk action's name and the changelist's filter querystring.
+    action = models.CharField(max_length=40, blank=True)
+    querystring = models.TextField(blank=True)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    summary = models.TextField(blank=True)
+    # The first problems ([row, column, message], shortened) and how many there were.
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="job_status_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.description}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED

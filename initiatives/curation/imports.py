@@ -4,6 +4,10 @@ A file over the size limit is refused from the request's Content-Length, before
 any of it is read; the view is CSRF-exempt only so that this check comes before
 Django reads the body for the token, and the token is checked straight after.
 
+A file of more than settings.IMPORT_JOB_ROWS rows is not imported in the request: it is
+kept in a job (curation/jobs.py) that a worker runs, and the curator is sent to the
+job's page, which shows its progress and then its result or problems.
+
 A refused file may have thousands of problems, each quoting a cell that may be huge.
 The page lists the first PROBLEMS_SHOWN, each shortened, with the total, and offers
 every problem as a CSV download. The upload itself is never kept: the problems are,
@@ -20,6 +24,7 @@ import zlib
 from pathlib import PurePath
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
@@ -33,6 +38,8 @@ from initiatives.exports import rows_csv_response
 from initiatives.loading.import_rows import MAX_IMPORT_BYTES, MAX_IMPORT_MEGABYTES, size_problem
 from initiatives.loading.imports import import_initiatives
 from initiatives.loading.problems import ImportRefused, Problem
+
+from .jobs import count_rows, start_import_job
 
 # Room for the form's other fields and the multipart boundaries around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -97,10 +104,26 @@ def _import(model_admin, request):
             problem = size_problem(upload.size)
             if problem:
                 problems = [problem]
+            elif count_rows(data := upload.read()) > settings.IMPORT_JOB_ROWS:
+                # A big file: a worker imports it; the curator watches the job's page.
+                job = start_import_job(
+                    data=data,
+                    filename=upload.name,
+                    user=request.user,
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+                model_admin.message_user(
+                    request,
+                    f"{upload.name} is queued: a worker checks and "
+                    f"{'counts' if job.dry_run else 'imports'} it, and this page shows "
+                    "the result.",
+                    messages.INFO,
+                )
+                return HttpResponseRedirect(reverse("admin:initiatives_job_change", args=[job.pk]))
             else:
                 try:
                     result = import_initiatives(
-                        upload.read(),
+                        data,
                         filename=upload.name,
                         dry_run=form.cleaned_data["dry_run"],
                         user=request.user,

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from initiatives.caching import bump_version
@@ -327,8 +327,35 @@ def lock_what_changes(plan: Plan) -> None:
                     "would undo that change, so nothing was imported: upload the file again.",
                 )
             )
+    problems.extend(_lock_new_organisation_names(plan))
     if problems:
         raise ImportRefused(sorted(problems, key=lambda p: p.row or 0))
+
+
+# Held (PostgreSQL, until the import's transaction ends) by every import that creates
+# organisations, so that two at once cannot both find a name free and both create it.
+NEW_ORGANISATIONS_LOCK = 7_316_001
+
+
+def _lock_new_organisation_names(plan: Plan) -> list[Problem]:
+    """Wait for any other import creating organisations, then check again that the names
+    this one creates are still free: one created meanwhile refuses the import."""
+    if not plan.new_organisations:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [NEW_ORGANISATIONS_LOCK])
+    taken = _organisations_by_name(set(plan.new_organisations))
+    return [
+        Problem(
+            None,
+            "Organisation",
+            f"An organisation named \u201c{plan.organisation_names[key]}\u201d was added to "
+            "the register while the file was being checked (by another import or a "
+            "curator), so nothing was imported: upload the file again to use it.",
+        )
+        for key in sorted(taken)
+    ]
 
 
 def _write(plan: Plan, *, user, filename: str) -> ImportResult:

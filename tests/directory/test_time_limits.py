@@ -77,12 +77,12 @@ class Busy(Exception):
 
 @pytest.mark.django_db
 def test_a_lock_wait_past_the_limit_is_a_503_that_says_try_again(admin_client, monkeypatch):
-    from initiatives.curation.admin import initiatives as initiatives_admin
+    from initiatives.curation import bulk
 
     def lock_timed_out(**kwargs):
         raise OperationalError("canceling statement due to lock timeout") from Busy()
 
-    monkeypatch.setattr(initiatives_admin, "rows_lock", lock_timed_out)
+    monkeypatch.setattr(bulk, "rows_lock", lock_timed_out)
     initiative = InitiativeFactory(status="draft")
     response = admin_client.post(
         reverse("admin:initiatives_initiative_changelist"),

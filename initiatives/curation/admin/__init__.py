@@ -19,4 +19,4 @@ curation/site.py.
 """
 
 # Each module registers its models with the admin site.
-from . import initiatives, organisations, suggestions, vocabularies  # noqa: F401
+from . import initiatives, jobs, organisations, suggestions, vocabularies  # noqa: F401

@@ -4,8 +4,9 @@ upload and export, and the edit page."""
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Value, When
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -21,14 +22,15 @@ from ...models import (
     Initiative,
     OpeningTime,
     Suggestion,
-    mark_read_under_lock,
 )
-from ...services import batches, history_baseline, history_snapshot, rows_lock
+from ...services import history_baseline, history_snapshot
 from ...validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
+from ..bulk import ACTIONS, apply_action
 from ..forms import (
     InitiativeAdminForm,
     OpeningTimeInlineFormSet,
 )
+from ..jobs import start_action_job
 from .base import URL_FIELDS, HistoryAdmin, child_history, share_display
 
 # Initiatives -----------------------------------------------------------------
@@ -471,80 +473,57 @@ class InitiativeAdmin(HistoryAdmin):
 
         return import_problems_csv_view(self, request)
 
-    def _save_each(self, request, queryset, change, done: str, *, needed=None) -> None:
-        """Apply `change` to each selected record and save it, so that history records
-        every edit.
-
-        The selected rows are locked first, in primary-key order, and read again under
-        the lock: a curator's save that landed a moment before is kept (the change is
-        applied to the record as it is now), and a save still in progress waits for
-        this one and is then refused by its own version check. `needed` (a record ->
-        bool test, on the record as it is now) leaves out those that need no change.
-        """
-        selected = sorted(queryset.order_by().values_list("pk", flat=True))
-        changed = 0
-        with transaction.atomic():
-            locked = sorted(rows_lock(model=Initiative, pks=selected))
-            wanted = []
-            for chunk in batches(locked):
-                for initiative in (
-                    Initiative.objects.filter(pk__in=chunk).select_related("organisation")
-                ).order_by("pk"):
-                    if needed is None or needed(initiative):
-                        wanted.append(initiative.pk)
-            history_baseline(model=Initiative, pks=wanted)
-            for chunk in batches(wanted):
-                for initiative in (
-                    Initiative.objects.filter(pk__in=chunk).select_related("organisation")
-                ).order_by("pk"):
-                    mark_read_under_lock(initiative)
-                    change(initiative)
-                    initiative.save()
-                    changed += 1
-        self.message_user(
-            request, f"{changed} {model_ngettext(self.opts, changed)} {done}.", messages.SUCCESS
-        )
-        unchanged = len(locked) - changed
-        if unchanged:
+    def _bulk(self, request, queryset, name: str):
+        """Run a bulk action (curation/bulk.py) here, or, over every record matching the
+        filter (the curator chose "select all") or more than a page of them, as a job
+        that a worker runs: the job keeps the changelist's filter, never a list of ids."""
+        action = ACTIONS[name]
+        across = request.POST.get("select_across") == "1"
+        if across or queryset.count() > self.list_per_page:
+            job = start_action_job(
+                action=name,
+                querystring=request.GET.urlencode(),
+                description=action.description.replace("the selected", "all matching")
+                + (f" (filter: {request.GET.urlencode()})" if request.GET else ""),
+                user=request.user,
+            )
             self.message_user(
                 request,
-                f"{unchanged} {model_ngettext(self.opts, unchanged)} already {done}: "
-                "left as they were.",
+                f"{action.description.replace('the selected', 'All matching')}: "
+                "a worker is doing it now. This page shows when it is done.",
                 messages.INFO,
             )
-        gone = len(selected) - len(locked)
-        if gone:
+            return HttpResponseRedirect(reverse("admin:initiatives_job_change", args=[job.pk]))
+        outcome = apply_action(action, queryset, user=request.user)
+        self.message_user(
+            request,
+            f"{outcome.changed} {model_ngettext(self.opts, outcome.changed)} {action.done}.",
+            messages.SUCCESS,
+        )
+        if outcome.unchanged:
             self.message_user(
                 request,
-                f"{gone} {model_ngettext(self.opts, gone)} no longer in the register "
-                "(deleted by someone else): nothing to change.",
+                f"{outcome.unchanged} {model_ngettext(self.opts, outcome.unchanged)} already "
+                f"{action.done}: left as they were.",
+                messages.INFO,
+            )
+        if outcome.gone:
+            self.message_user(
+                request,
+                f"{outcome.gone} {model_ngettext(self.opts, outcome.gone)} no longer in the "
+                "register (deleted by someone else): nothing to change.",
                 messages.WARNING,
             )
+        return None
 
-    def _set_status(self, request, queryset, status: str, done: str) -> None:
-        def change(initiative):
-            initiative.status = status
-
-        self._save_each(
-            request, queryset, change, done, needed=lambda initiative: initiative.status != status
-        )
-
-    @admin.action(description="Publish the selected initiatives", permissions=["change"])
+    @admin.action(description=ACTIONS["publish"].description, permissions=["change"])
     def publish(self, request, queryset):
-        self._set_status(request, queryset, Initiative.Status.PUBLISHED, "published")
+        return self._bulk(request, queryset, "publish")
 
-    @admin.action(description="Archive the selected initiatives", permissions=["change"])
+    @admin.action(description=ACTIONS["archive"].description, permissions=["change"])
     def archive(self, request, queryset):
-        self._set_status(request, queryset, Initiative.Status.ARCHIVED, "archived")
+        return self._bulk(request, queryset, "archive")
 
-    @admin.action(
-        description="Mark the selected initiatives as verified today", permissions=["change"]
-    )
+    @admin.action(description=ACTIONS["mark_verified_today"].description, permissions=["change"])
     def mark_verified_today(self, request, queryset):
-        today = timezone.localdate()
-
-        def change(initiative):
-            initiative.last_verified_on = today
-            initiative.last_verified_by = request.user
-
-        self._save_each(request, queryset, change, "marked as verified today")
+        return self._bulk(request, queryset, "mark_verified_today")
