@@ -1339,6 +1339,9 @@ class ProviderLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_links"
     )
     token_hash = models.CharField(max_length=64, unique=True)
+    # A random scope signed into the token, so that every link is a different token
+    # (django-sesame's tokens are otherwise the same for one account within a second).
+    scope = models.CharField(max_length=32, editable=False)
     # How long the link signs in for, in seconds (30 minutes; longer in a reminder).
     lifetime = models.PositiveIntegerField(default=30 * 60)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

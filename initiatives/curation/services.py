@@ -20,9 +20,9 @@ REJECTION_REASON_MAX = 2000
 CHILD_FIELDS = {
     "opening_times": (
         OpeningTime,
-        ["closed", "day", "opens_at", "closes_at", "valid_from", "valid_to", "note"],
+        ("closed", "day", "opens_at", "closes_at", "valid_from", "valid_to", "note"),
     ),
-    "contacts": (Contact, ["name", "title", "phone", "email"]),
+    "contacts": (Contact, ("name", "title", "phone", "email")),
 }
 CHILD_LABELS = {"opening_times": "Opening times", "contacts": "Contacts"}
 

@@ -92,6 +92,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('token_hash', models.CharField(max_length=64, unique=True)),
+                ('scope', models.CharField(editable=False, max_length=32)),
                 ('lifetime', models.PositiveIntegerField(default=1800)),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ('used_at', models.DateTimeField(blank=True, null=True)),

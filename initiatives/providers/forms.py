@@ -132,7 +132,7 @@ class ProviderInitiativeForm(VersionCheckedForm):
 class OpeningTimeForm(forms.ModelForm):
     class Meta:
         model = OpeningTime
-        fields = CHILD_FIELDS["opening_times"][1]
+        fields = list(CHILD_FIELDS["opening_times"][1])
         widgets = {
             "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -147,7 +147,7 @@ OpeningTimeFormSet = inlineformset_factory(
 ContactFormSet = inlineformset_factory(
     Initiative,
     Contact,
-    fields=CHILD_FIELDS["contacts"][1],
+    fields=list(CHILD_FIELDS["contacts"][1]),
     extra=1,
     can_delete=True,
     max_num=20,

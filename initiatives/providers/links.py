@@ -7,6 +7,7 @@ forged or mangled token), and so that sends can be counted.
 """
 
 import hashlib
+import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -51,8 +52,11 @@ def new_link(
         advisory_lock(LINK_LOCK_SPACE, str(user.pk))
         if limited and links_sent_recently(user) >= settings.PROVIDER_LINKS_PER_HOUR:
             return None
-        token = get_token(user)
-        ProviderLink.objects.create(user=user, token_hash=token_hash(token), lifetime=lifetime)
+        scope = secrets.token_urlsafe(12)
+        token = get_token(user, scope=scope)
+        ProviderLink.objects.create(
+            user=user, token_hash=token_hash(token), scope=scope, lifetime=lifetime
+        )
     params = {settings.SESAME_TOKEN_NAME: token}
     if next_path:
         params["next"] = next_path
@@ -73,7 +77,10 @@ class LinkCheck:
         self.user = None
         if self.link is not None and self.link.used_at is None:
             user = ProviderLinkBackend().authenticate(
-                None, sesame=token, max_age=timedelta(seconds=self.link.lifetime)
+                None,
+                sesame=token,
+                scope=self.link.scope,
+                max_age=timedelta(seconds=self.link.lifetime),
             )
             if user is not None and user.pk == self.link.user_id:
                 self.user = user
