@@ -14,6 +14,8 @@ from initiatives.models import (
     Initiative,
     Organisation,
     PopulationGroup,
+    Provider,
+    ProviderClaim,
     Suggestion,
     Topic,
     VanguardSite,
@@ -117,8 +119,9 @@ class TestPagesRender:
         if model in FACTORIES:
             FACTORIES[model].create_batch(2)
         assert curator_client.get(url(model)).status_code == 200
-        # Suggestions come from the public form, not from the admin; areas from ONS.
-        added = 403 if model in (Suggestion, Area) else 200
+        # Suggestions come from the public form, not from the admin; areas from ONS;
+        # claims and providers from the claim form on an initiative's page.
+        added = 403 if model in (Suggestion, Area, Provider, ProviderClaim) else 200
         assert curator_client.get(url(model, "add")).status_code == added
 
     @pytest.mark.parametrize("model", sorted(FACTORIES, key=lambda m: m._meta.model_name))
