@@ -179,8 +179,7 @@ def send_sign_in(user, *, base_url: str, initiative=None, reason: str = "sign_in
     link = new_link(user, base_url=base_url)
     if link is None:
         return False
-    mail.send(reason, user.email, {"link": link, "initiative": initiative, "user": user})
-    return True
+    return mail.send(reason, user.email, {"link": link, "initiative": initiative, "user": user})
 
 
 def approve_claim(*, claim: ProviderClaim, curator, trusted: bool, base_url: str) -> Provider:

@@ -162,3 +162,19 @@ def test_a_curator_refuses_a_claim_with_a_reason_that_is_emailed_back(client, cu
     assert "We could not reach Sew Halton to check." in mail.outbox[-1].body
     assert links_in(mail.outbox[-1]) == []
     assert not Provider.objects.exists()
+
+
+def test_a_mail_server_that_fails_is_no_error_page(client, monkeypatch, caplog):
+    import smtplib
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self, messages):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    initiative = sew_halton()
+    response = client.post(claim_url(initiative), {"email": "jo@sewhalton.org.uk"})
+    assert response.status_code == 302
+    assert ProviderClaim.objects.get().status == ProviderClaim.Status.MATCHED
+    assert "Could not send the sign_in email" in caplog.text
