@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "directory",
     "initiatives",
     "initiatives.curation",
+    "initiatives.providers",
     "places",
 ]
 
@@ -271,6 +272,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Providers sign in by emailed link only (never staff): initiatives/providers/.
+    "initiatives.providers.backends.ProviderLinkBackend",
 ]
 # Five failed sign-ins for one username from one address lock that pair out for 15 minutes.
 # Attempts are kept in the database (no cache server needed); a superuser can clear them
@@ -410,3 +413,35 @@ REVIEW_DUE_DAYS = 365
 
 # Suggestions from the public: at most this many per client address per hour.
 SUGGESTIONS_PER_HOUR = 5
+
+# Providers (initiatives/providers/): sign-in links by email (django-sesame), single use,
+# 30 minutes; claims and links limited per hour.
+SESAME_MAX_AGE = 30 * 60
+SESAME_ONE_TIME = True
+SESAME_TOKEN_NAME = "sesame"  # noqa: S105 - the link's parameter name, not a secret
+PROVIDER_CLAIMS_PER_HOUR = 5
+PROVIDER_CLAIMS_PER_EMAIL_PER_HOUR = 3
+PROVIDER_LINKS_PER_HOUR = 3
+# The links in a review reminder sign in once within this many days.
+PROVIDER_REMINDER_LINK_DAYS = 7
+# The site's address for links in emails sent outside a request (send_review_reminders).
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+
+# Email: printed to the console under DEBUG (`make run`), SMTP otherwise, from
+# DJANGO_EMAIL_* (README "Email").
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DJANGO_DEFAULT_FROM_EMAIL", "Community Health Directory <no-reply@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(settings.ADMIN_PATH, admin.site.urls),
     path("api/v1/", include("initiatives.api.urls")),
+    path("provider/", include("initiatives.providers.urls")),
     path("", include("initiatives.urls")),
 ]
 

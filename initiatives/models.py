@@ -751,6 +751,10 @@ class Initiative(Timestamped):
         related_name="+",
         editable=False,
     )
+    # Whether the last check was the provider's own (their edit or "nothing has changed"):
+    # the public page then reads "Confirmed by the provider on ...". A curator's check
+    # clears it.
+    checked_by_provider = models.BooleanField(default=False, editable=False)
     source_note = models.TextField("source", blank=True, help_text="How we know: links, documents.")
     curator_note = models.TextField(
         blank=True,
@@ -1152,6 +1156,15 @@ class Suggestion(models.Model):
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    # Set when the organisation's own provider sent it (an edit from the provider area).
+    provider = models.ForeignKey(
+        "Provider",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="suggestions",
+        editable=False,
+    )
     initiative = models.ForeignKey(
         Initiative,
         null=True,
@@ -1262,3 +1275,163 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+# Providers: the organisations behind listings keep them current -------------------------
+
+
+class Provider(models.Model):
+    """Someone at the organisation behind a listing who may keep it current.
+
+    Signs in by emailed link only (django-sesame), as a user who is never staff. Sees
+    and edits the organisation's initiatives (or the one initiative claimed, when it has
+    no organisation). A trusted provider's edits are published at once; anyone else's
+    become a suggestion. Revoking ends their sessions at once.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="providers"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="providers",
+    )
+    initiative = models.ForeignKey(
+        Initiative,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="providers",
+        help_text="The initiative claimed; the provider keeps only this one when it has "
+        "no organisation.",
+    )
+    trusted = models.BooleanField(
+        default=False,
+        help_text="A trusted provider's edits are published at once (and kept in the "
+        "history); anyone else's become a suggestion for a curator.",
+    )
+    reminders = models.BooleanField(
+        "review reminders", default=True, help_text="Whether review reminders are emailed."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False) | Q(initiative__isnull=False),
+                name="provider_has_organisation_or_initiative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} for {self.organisation or self.initiative}"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ProviderClaim(models.Model):
+    """A request to keep a listing current: matched by email domain (a link was sent at
+    once), or waiting for a curator to approve or refuse with a reason."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for a curator"
+        MATCHED = "matched", "Matched by email domain"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+        IGNORED = "ignored", "Not acted on (a staff account or a limit)"
+
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="provider_claims"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="provider_claims",
+    )
+    email = models.EmailField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.WAITING, db_index=True
+    )
+    # HMAC of the sender's address, to limit claims per hour without storing the address.
+    client_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reason = models.TextField(
+        "reason given", blank=True, help_text="Emailed to the person when a claim is refused."
+    )
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client_hash", "created_at"], name="claim_client_recent"),
+            models.Index(fields=["email", "created_at"], name="claim_email_recent"),
+        ]
+
+    def __str__(self) -> str:
+        domain = self.email.rpartition("@")[2]
+        return f"Claim by someone at {domain} for {self.organisation or self.initiative}"
+
+
+class ProviderLink(models.Model):
+    """A sign-in link sent to a provider: kept (as a hash of its token, never the token)
+    to tell an expired or used link from a forged one, and to limit sends per hour."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    # A random scope signed into the token, so that every link is a different token
+    # (django-sesame's tokens are otherwise the same for one account within a second).
+    scope = models.CharField(max_length=32, editable=False)
+    # How long the link signs in for, in seconds (30 minutes; longer in a reminder).
+    lifetime = models.PositiveIntegerField(default=30 * 60)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="provider_link_recent")]
+
+    def __str__(self) -> str:
+        return f"Sign-in link for {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewReminder(models.Model):
+    """A reminder emailed to an initiative's provider that its record is due for review,
+    once per review period (the date it was last checked, or "never")."""
+
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="review_reminders"
+    )
+    period = models.CharField(max_length=10)
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "period"], name="review_reminder_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder for {self.initiative_id} ({self.period})"

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from . import exports, views
 from .curation import suggestions
+from .providers import views as providers
 from .shortlist import views as shortlist
 
 app_name = "initiatives"
@@ -12,6 +13,8 @@ urlpatterns = [
     path("initiatives/export.xlsx", exports.export_xlsx, name="export_xlsx"),
     path("initiatives/<slug:slug>/", views.initiative_detail, name="detail"),
     path("initiatives/<slug:slug>/suggest/", suggestions.suggest, name="suggest_correction"),
+    path("initiatives/<slug:slug>/claim/", providers.claim, name="claim"),
+    path("initiatives/<slug:slug>/claim/sent/", providers.claim_sent, name="claim_sent"),
     path("areas/", views.area_list, name="area_list"),
     path("areas/<slug:slug>/", views.area_detail, name="area_detail"),
     path("insights/", include("initiatives.insights.urls")),

@@ -47,6 +47,8 @@ def _set_status(status: str):
 def _verified_today(initiative, user):
     initiative.last_verified_on = timezone.localdate()
     initiative.last_verified_by = user
+    # A curator's check replaces the provider's confirmation on the page.
+    initiative.checked_by_provider = False
 
 
 ACTIONS = {

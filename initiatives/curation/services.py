@@ -9,10 +9,73 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Initiative, Organisation, Suggestion
+from ..models import Contact, Initiative, OpeningTime, Organisation, Suggestion
 from ..services import history_baseline, last_change, when_in_words
 
 REJECTION_REASON_MAX = 2000
+
+
+# A correction may propose an initiative's whole list of opening times or contacts (a
+# provider's edit does): the key, the model, and each row's fields.
+CHILD_FIELDS = {
+    "opening_times": (
+        OpeningTime,
+        ("closed", "day", "opens_at", "closes_at", "valid_from", "valid_to", "note"),
+    ),
+    "contacts": (Contact, ("name", "title", "phone", "email")),
+}
+CHILD_LABELS = {"opening_times": "Opening times", "contacts": "Contacts"}
+
+
+def plain(value):
+    """A value as JSON keeps it (times and dates as ISO text)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def children_rows(initiative, key: str) -> list[dict]:
+    """The initiative's opening times or contacts as plain values."""
+    model, fields = CHILD_FIELDS[key]
+    return [
+        {name: plain(getattr(row, name)) for name in fields}
+        for row in model.objects.filter(initiative=initiative).order_by("pk")
+    ]
+
+
+def child_row_in_words(key: str, row: dict) -> str:
+    if key == "contacts":
+        return ", ".join(str(row[name]) for name in CHILD_FIELDS[key][1] if row.get(name))
+    if row.get("closed"):
+        return f"Closed {row.get('valid_from') or ''} to {row.get('valid_to') or ''}".strip()
+    day = dict(OpeningTime.Day.choices).get(row.get("day"), row.get("day") or "")
+    text = f"{day} {str(row.get('opens_at') or '')[:5]}-{str(row.get('closes_at') or '')[:5]}"
+    if row.get("valid_from") or row.get("valid_to"):
+        text += f" ({row.get('valid_from') or '...'} to {row.get('valid_to') or '...'})"
+    return f"{text} {row.get('note') or ''}".strip()
+
+
+def _replace_children(initiative, key: str, rows: list[dict]) -> None:
+    """The initiative's opening times or contacts become `rows` (each checked)."""
+    model, fields = CHILD_FIELDS[key]
+    history_baseline(
+        model=model,
+        pks=list(model.objects.filter(initiative=initiative).values_list("pk", flat=True)),
+    )
+    new = []
+    for values in rows:
+        child = model(initiative=initiative)
+        for name in fields:
+            setattr(child, name, model._meta.get_field(name).to_python(values.get(name)))
+        try:
+            child.full_clean(exclude=["initiative"])
+        except ValidationError as exc:
+            raise SuggestionError(
+                f"The {CHILD_LABELS[key].lower()} could not be applied: {_errors_in_words(exc)}"
+            ) from exc
+        new.append(child)
+    for child in model.objects.filter(initiative=initiative):
+        child.delete()
+    for child in new:
+        child.save()
 
 
 class SuggestionError(Exception):
@@ -113,8 +176,10 @@ def suggestion_accept(
                 "them again."
             )
         history_baseline(model=Initiative, pks=[initiative.pk])
+        children = [name for name in chosen if name in CHILD_FIELDS]
         for name in chosen:
-            setattr(initiative, name, proposed[name])
+            if name not in CHILD_FIELDS:
+                setattr(initiative, name, proposed[name])
         others = [f.name for f in Initiative._meta.fields if f.name not in chosen]
         try:
             initiative.full_clean(exclude=others, validate_unique=False)
@@ -122,9 +187,18 @@ def suggestion_accept(
             raise SuggestionError(
                 f"The changes could not be applied: {_errors_in_words(exc)}"
             ) from exc
+        if suggestion.provider_id is not None:
+            # The provider confirmed the record when they sent it.
+            provider_user = suggestion.provider.user
+            initiative.last_verified_on = timezone.localdate(suggestion.created_at)
+            initiative.last_verified_by = provider_user
+            initiative.checked_by_provider = True
+            reason = f"{reason} from the provider ({provider_user.email})"
         initiative._history_user = curator
         initiative._change_reason = reason
         initiative.save()
+        for name in children:
+            _replace_children(initiative, name, proposed[name])
 
     suggestion.status = Suggestion.Status.ACCEPTED
     suggestion.reviewed_by = curator

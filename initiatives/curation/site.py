@@ -23,6 +23,18 @@ def work_queue(request) -> list[dict]:
                 "url": reverse("admin:initiatives_suggestion_changelist") + "?status=new",
             }
         )
+    if request.user.has_perm("initiatives.view_providerclaim"):
+        from ..models import ProviderClaim
+
+        claims = ProviderClaim.objects.filter(status=ProviderClaim.Status.WAITING).count()
+        lines.append(
+            {
+                "key": "claims",
+                "label": "Claims by providers waiting for a curator",
+                "count": claims,
+                "url": reverse("admin:initiatives_providerclaim_changelist") + "?status=waiting",
+            }
+        )
     if request.user.has_perm("initiatives.view_initiative"):
         from .admin.initiatives import TO_DO, to_do_counts
 

@@ -15,6 +15,8 @@ from initiatives.models import (
     Job,
     Organisation,
     PopulationGroup,
+    Provider,
+    ProviderClaim,
     Suggestion,
     Topic,
     VanguardSite,
@@ -119,8 +121,8 @@ class TestPagesRender:
             FACTORIES[model].create_batch(2)
         assert curator_client.get(url(model)).status_code == 200
         # Suggestions come from the public form, not from the admin; areas from ONS;
-        # jobs from an upload or a bulk action.
-        added = 403 if model in (Suggestion, Area, Job) else 200
+        # jobs from an upload or a bulk action; claims and providers from the claim form.
+        added = 403 if model in (Suggestion, Area, Job, Provider, ProviderClaim) else 200
         assert curator_client.get(url(model, "add")).status_code == added
 
     @pytest.mark.parametrize("model", sorted(FACTORIES, key=lambda m: m._meta.model_name))

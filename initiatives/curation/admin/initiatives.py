@@ -393,6 +393,7 @@ class InitiativeAdmin(HistoryAdmin):
     def save_model(self, request, obj, form, change):
         if "last_verified_on" in form.changed_data and obj.last_verified_on:
             obj.last_verified_by = request.user
+            obj.checked_by_provider = False
         # One history record per save, written once the tags are saved too (log_change).
         obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)

@@ -207,4 +207,43 @@ class SuggestionAdmin(admin.ModelAdmin):
                 row["before"] = shown_value(name, current)
                 row["same"] = current == proposed
             rows.append(row)
+        rows += SuggestionAdmin.other_rows(suggestion)
+        return rows
+
+    @staticmethod
+    def other_rows(suggestion: Suggestion) -> list[dict]:
+        """Rows for what a provider may propose beyond the public form: other fields of
+        the initiative, and its whole list of opening times or contacts."""
+        from ...models import Initiative
+        from ..services import CHILD_FIELDS, CHILD_LABELS, child_row_in_words, children_rows
+        from ..suggestions import MODEL_FIELDS, NEW_ONLY_FIELDS
+
+        initiative = suggestion.initiative
+        correction = suggestion.kind == Suggestion.Kind.CORRECTION and initiative is not None
+        rows = []
+        for name, proposed in suggestion.proposed.items():
+            if name in MODEL_FIELDS or name in NEW_ONLY_FIELDS:
+                continue
+            row = {"name": name, "applied": name in (suggestion.applied_fields or [])}
+            if name in CHILD_FIELDS:
+                row["label"] = CHILD_LABELS[name]
+                row["after"] = "; ".join(child_row_in_words(name, r) for r in proposed) or "(none)"
+                if correction:
+                    current = children_rows(initiative, name)
+                    row["before"] = (
+                        "; ".join(child_row_in_words(name, r) for r in current) or "(none)"
+                    )
+                    row["same"] = current == proposed
+            else:
+                try:
+                    field = Initiative._meta.get_field(name)
+                except Exception:  # noqa: BLE001 - a key no field has: shown as it is
+                    field = None
+                row["label"] = str(field.verbose_name).capitalize() if field else name
+                row["after"] = shown_value(name, proposed)
+                if correction and field is not None:
+                    current = getattr(initiative, name)
+                    row["before"] = shown_value(name, current)
+                    row["same"] = current == proposed
+            rows.append(row)
         return rows
