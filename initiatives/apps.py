@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import (
     m2m_changed,
     post_delete,
+    post_init,
     post_migrate,
     post_save,
     pre_delete,
@@ -56,6 +57,9 @@ class InitiativesConfig(AppConfig):
         post_save.connect(closure.on_area_saved, sender=models.Area, dispatch_uid=uid)
         pre_delete.connect(closure.on_area_pre_delete, sender=models.Area, dispatch_uid=uid)
         post_delete.connect(closure.on_area_deleted, sender=models.Area, dispatch_uid=uid)
+        # ... and the district an initiative is located in ("here" for it and above).
+        post_init.connect(closure.on_initiative_loaded, sender=models.Initiative, dispatch_uid=uid)
+        post_save.connect(closure.on_initiative_saved, sender=models.Initiative, dispatch_uid=uid)
         # Records saved before the postcode directory was imported get their location.
         postcodes_imported.connect(on_postcodes_imported, dispatch_uid="initiatives-locate")
 
