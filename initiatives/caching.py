@@ -11,9 +11,10 @@ and delete of the register's models and every change to their many-to-many links
 (signals, in this process and again when the transaction commits), and from the
 commands that write in bulk (`bump_version`). With the local-memory cache (the
 default) a change is seen at once by the worker that made it and by the others when
-their entries expire; with the database cache (``DJANGO_FIGURES_CACHE=database``)
-every worker and server shares the version and the figures, so a change is seen
-everywhere at once. The listing's results themselves are never cached: only the
+their entries expire; with a shared cache, Redis (``DJANGO_REDIS_URL``) or the
+database (``DJANGO_FIGURES_CACHE=database``), every worker and server shares the
+version and the figures, so a change is seen everywhere at once. A shared cache that
+does not answer is a miss: the figures are counted afresh. The listing's results themselves are never cached: only the
 counts beside them.
 
 The same version makes the validators of the public pages (`revalidated`): a browser
@@ -25,6 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import time
 import uuid
@@ -44,6 +46,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date
 
 VERSION_KEY = "register-version"
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -54,10 +57,14 @@ def version() -> str:
     (a full cache culls entries), figures kept under an earlier version can never be
     mistaken for current ones.
     """
-    current = cache.get(VERSION_KEY)
-    if current is None:
-        cache.add(VERSION_KEY, _new_version(), timeout=None)
+    try:
         current = cache.get(VERSION_KEY)
+        if current is None:
+            cache.add(VERSION_KEY, _new_version(), timeout=None)
+            current = cache.get(VERSION_KEY)
+    except Exception:  # a shared cache that does not answer: nothing cached is trusted
+        logger.warning("The figures cache does not answer; counting afresh", exc_info=True)
+        current = None
     return current if current is not None else _new_version()
 
 
@@ -69,7 +76,11 @@ def bump_version(**_ignored) -> None:
 
 
 def _bump() -> None:
-    cache.set(VERSION_KEY, _new_version(), timeout=None)
+    try:
+        cache.set(VERSION_KEY, _new_version(), timeout=None)
+    except Exception:
+        # Figures it still holds expire within FIGURES_CACHE_SECONDS.
+        logger.error("Could not mark the figures cache out of date", exc_info=True)
 
 
 def _new_version() -> str:
@@ -91,10 +102,17 @@ def cached(name: str, params, compute: Callable[[], T]) -> T:
     if timeout <= 0:
         return compute()
     key = cache_key(name, params)
-    value = cache.get(key)
+    try:
+        value = cache.get(key)
+    except Exception:  # a shared cache that does not answer: count afresh
+        logger.warning("The figures cache does not answer; counting afresh", exc_info=True)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, timeout)
+        try:
+            cache.set(key, value, timeout)
+        except Exception:
+            logger.warning("Could not keep a figure in the cache", exc_info=True)
     return value
 
 
