@@ -146,9 +146,8 @@ TEMPLATES = [
 # several servers. "database": one table shared the same way, for deployments with no
 # Redis. Setting DJANGO_REDIS_URL alone chooses "redis".
 REDIS_URL = os.environ.get("DJANGO_REDIS_URL", "").strip()
-FIGURES_CACHE = (
-    os.environ.get("DJANGO_FIGURES_CACHE", "").strip().lower()
-    or ("redis" if REDIS_URL else "local")
+FIGURES_CACHE = os.environ.get("DJANGO_FIGURES_CACHE", "").strip().lower() or (
+    "redis" if REDIS_URL else "local"
 )
 # Seconds a figure is kept; 0 turns the cache off. The register's version in every key
 # drops figures at once when a record changes, so the timeout only bounds how long
@@ -156,6 +155,9 @@ FIGURES_CACHE = (
 FIGURES_CACHE_SECONDS = env_int(
     "DJANGO_FIGURES_CACHE_SECONDS", 120 if FIGURES_CACHE == "local" else 3600
 )
+# After a change commits, count the whole register's facet counts again in a
+# background thread, so the first visitor after a change finds them counted.
+FIGURES_WARM = env_bool("DJANGO_FIGURES_WARM", True) and FIGURES_CACHE_SECONDS > 0
 if FIGURES_CACHE == "local":
     CACHES = {
         "default": {

@@ -45,6 +45,11 @@ class InitiativesConfig(AppConfig):
                 models.VanguardSite.areas.through,
             ],
         )
+        # After a change, the whole register's facet counts are counted again in the
+        # background, so the first visitor finds them (DJANGO_FIGURES_WARM).
+        from .listing.facets import warm_register_counts
+
+        caching.on_new_version(warm_register_counts)
         # The area closure follows the initiatives' areas and the area tree.
         uid = "area-closure"
         areas_link, parents_link = (

@@ -14,8 +14,10 @@ default) a change is seen at once by the worker that made it and by the others w
 their entries expire; with a shared cache, Redis (``DJANGO_REDIS_URL``) or the
 database (``DJANGO_FIGURES_CACHE=database``), every worker and server shares the
 version and the figures, so a change is seen everywhere at once. A shared cache that
-does not answer is a miss: the figures are counted afresh. The listing's results themselves are never cached: only the
-counts beside them.
+does not answer is a miss: the figures are counted afresh. The listing's results
+themselves are never cached: only the counts beside them. After a change commits, the
+figures most pages need are counted again in a background thread (`on_new_version`,
+``DJANGO_FIGURES_WARM``), so the first visitor after a change finds them.
 
 The same version makes the validators of the public pages (`revalidated`): a browser
 or a CDN that sends back a page's ETag gets a 304 until the register changes.
@@ -28,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -70,9 +73,78 @@ def version() -> str:
 
 def bump_version(**_ignored) -> None:
     """Mark every cached figure out of date (now, and again once the transaction commits,
-    so a figure counted meanwhile from the old rows is not kept)."""
+    so a figure counted meanwhile from the old rows is not kept), then have the figures
+    most pages need counted again in the background (`on_new_version`)."""
     _bump()
-    transaction.on_commit(_bump)
+    transaction.on_commit(_bump_committed)
+
+
+def _bump_committed() -> None:
+    _bump()
+    if settings.FIGURES_WARM and _warmers:
+        _warmer.poke()
+
+
+# Counting before anyone asks -------------------------------------------------------
+
+# Callables that count figures into the cache under the current version.
+_warmers: list[Callable[[], object]] = []
+# Changes that come together (an import commits many) are counted for once, this long
+# after the last of them.
+WARM_DELAY_SECONDS = 0.2
+
+
+def on_new_version(warm: Callable[[], object]) -> None:
+    """Call `warm()` in a background thread of this process after a change commits, so
+    the first visitor after a change finds the figures counted (with a shared cache,
+    every worker and server does). The register's app registers the whole register's
+    facet counts; this module needs to know nothing of them."""
+    if warm not in _warmers:
+        _warmers.append(warm)
+
+
+class _Warmer:
+    """One daemon thread a process, started on the first change, that waits for changes
+    to stop for WARM_DELAY_SECONDS and then calls every registered warmer."""
+
+    def __init__(self):
+        self.changed = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="figures-warmer", daemon=True)
+                self.thread.start()
+        self.changed.set()
+
+    def _run(self) -> None:
+        while True:
+            self.changed.wait()
+            while self.changed.is_set():
+                self.changed.clear()
+                time.sleep(WARM_DELAY_SECONDS)
+            warm_now()
+
+
+def warm_now() -> None:
+    """Call every registered warmer now, in this thread; a failure is logged, not raised
+    (the first visitor then counts, as without warming)."""
+    from django.db import connections
+
+    try:
+        for warm in list(_warmers):
+            try:
+                warm()
+            except Exception:
+                logger.warning("Could not count the figures ahead", exc_info=True)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()  # this thread's own connections only
+
+
+_warmer = _Warmer()
 
 
 def _bump() -> None:
