@@ -45,7 +45,7 @@ def fresh_register() -> dict:
         reuse_register=False,
     )
     batch = facets._count_batch(facets.queryset_without(), list(FACETS))
-    return {name: dict(value) if isinstance(value, dict) else value for name, value in batch.items()}
+    return {name: dict(v) if isinstance(v, dict) else v for name, v in batch.items()}
 
 
 def test_the_register_counts_follow_every_write(reg):
