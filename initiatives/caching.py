@@ -188,6 +188,47 @@ def cached(name: str, params, compute: Callable[[], T]) -> T:
     return value
 
 
+# How long a request waits for a figure that another worker (or the warmer) is
+# counting, before counting it itself.
+COUNT_WAIT_SECONDS = 10.0
+
+
+def cached_once(name: str, params, compute: Callable[[], T]) -> T:
+    """As `cached`, but counted by one worker at a time: while one counts (a lock in
+    the cache, so every worker sharing it sees it), the others wait for its answer
+    rather than all counting the same figure at once after a change. A waiter whose
+    counter does not answer within COUNT_WAIT_SECONDS counts it itself."""
+    timeout = settings.FIGURES_CACHE_SECONDS
+    if timeout <= 0:
+        return compute()
+    key = cache_key(name, params)
+    lock = f"{key}:counting"
+    try:
+        value = cache.get(key)
+        if value is not None:
+            return value
+        counting = cache.add(lock, 1, timeout=int(COUNT_WAIT_SECONDS) + 1)
+    except Exception:
+        logger.warning("The figures cache does not answer; counting afresh", exc_info=True)
+        return compute()
+    if not counting:
+        deadline = time.monotonic() + COUNT_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            value = cache.get(key)
+            if value is not None:
+                return value
+            if cache.get(lock) is None:  # the counter gave up: count here
+                break
+    try:
+        value = compute()
+        cache.set(key, value, timeout)
+    finally:
+        if counting:
+            cache.delete(lock)
+    return value
+
+
 def query_params(querydict, names=None) -> dict[str, list[str]]:
     """The request's params as a plain, ordered dict, for a cache key."""
     return {

@@ -16,7 +16,7 @@ from django.db import connections
 from django.http import QueryDict
 
 from ..areas import AreaTree
-from ..caching import cached
+from ..caching import cached_once
 from ..models import (
     Area,
     Condition,
@@ -110,7 +110,8 @@ def register_counts() -> dict[str, dict]:
     Any listing whose counts leave out its one filter (the area facet beside
     `area=halton`, the role facet beside `role=...`), and the listing with no filter,
     reads them from here, so after a change the register is counted once for all of
-    those pages, and `warm_register_counts` can count it before anyone asks."""
+    those pages (one worker counts, the others wait for it: `caching.cached_once`), and
+    `warm_register_counts` can count it before anyone asks."""
 
     def count() -> dict[str, dict]:
         facets = ListingFacets(
@@ -120,7 +121,7 @@ def register_counts() -> dict[str, dict]:
         batch = facets._count_batch(facets.queryset_without(), list(FACETS))
         return {name: dict(value) if name != TOTAL else value for name, value in batch.items()}
 
-    return cached("register-counts", {}, count)
+    return cached_once("register-counts", {}, count)
 
 
 def warm_register_counts() -> None:

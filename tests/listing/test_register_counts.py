@@ -128,3 +128,23 @@ def test_the_warmer_counts_the_register_after_a_change(reg, settings, monkeypatc
     key = caching.cache_key("register-counts", {})
     assert cache.get(key) == fresh_register()
     assert cache.get(key)[TOTAL] == Initiative.objects.published().current().count()
+
+
+def test_while_one_worker_counts_the_others_wait_for_its_answer(reg, django_assert_num_queries):
+    """After a change, a request that finds the register being counted (by the warmer or
+    another worker sharing the cache) takes that count instead of counting again."""
+    key = caching.cache_key("register-counts", {})
+    assert cache.add(f"{key}:counting", 1)  # someone else is counting
+    expected = fresh_register()
+    counter = threading.Timer(0.1, lambda: cache.set(key, expected))
+    counter.start()
+    with django_assert_num_queries(0):
+        assert register_counts() == expected
+    counter.join()
+
+
+def test_a_counter_that_never_answers_is_not_waited_for_ever(reg, monkeypatch):
+    key = caching.cache_key("register-counts", {})
+    monkeypatch.setattr(caching, "COUNT_WAIT_SECONDS", 0.2)
+    assert cache.add(f"{key}:counting", 1)  # a counter that died holding the lock
+    assert register_counts() == fresh_register()
