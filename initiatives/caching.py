@@ -188,6 +188,17 @@ def cached(name: str, params, compute: Callable[[], T]) -> T:
     return value
 
 
+def peek(name: str, params):
+    """The figure kept for these params under the current version, or None (never
+    counts; a cache that does not answer holds nothing)."""
+    if settings.FIGURES_CACHE_SECONDS <= 0:
+        return None
+    try:
+        return cache.get(cache_key(name, params))
+    except Exception:
+        return None
+
+
 # How long a request waits for a figure that another worker (or the warmer) is
 # counting, before counting it itself.
 COUNT_WAIT_SECONDS = 10.0

@@ -25,7 +25,10 @@ WORDS = ["", "", "", "support", "arts", "halton", "-arts"]
 
 def all_counts(params: QueryDict, *, reuse: bool) -> dict:
     """Every facet's counts, the total and each filter's count without it, as the
-    listing shows them."""
+    listing shows them. With `reuse`, the register's counts are counted first, as the
+    warmer does, so that every listing with one filter reads them."""
+    if reuse:
+        register_counts()
     facets = ListingFacets(
         InitiativeFilter(params, queryset=Initiative.objects.published()), reuse_register=reuse
     )
