@@ -159,16 +159,24 @@ TEMPLATES = [
 
 # Figures that count the whole register (facet counts, headline figures, area counts,
 # insights) are cached (initiatives/caching.py). "local": each worker keeps its own, in
-# memory; other workers see a change when their entry expires. "database": one table
-# that every worker and server shares, so a change shows everywhere at once and each
-# figure is counted once for all of them.
-FIGURES_CACHE = os.environ.get("DJANGO_FIGURES_CACHE", "local").strip().lower() or "local"
+# memory; other workers see a change when their entry expires. "redis": Redis (or
+# Valkey) at DJANGO_REDIS_URL, which every worker and server shares, so a change shows
+# everywhere at once and each figure is counted once for all of them: the choice for
+# several servers. "database": one table shared the same way, for deployments with no
+# Redis. Setting DJANGO_REDIS_URL alone chooses "redis".
+REDIS_URL = os.environ.get("DJANGO_REDIS_URL", "").strip()
+FIGURES_CACHE = os.environ.get("DJANGO_FIGURES_CACHE", "").strip().lower() or (
+    "redis" if REDIS_URL else "local"
+)
 # Seconds a figure is kept; 0 turns the cache off. The register's version in every key
 # drops figures at once when a record changes, so the timeout only bounds how long
-# other workers' local caches may lag: short for "local", long for the shared table.
+# other workers' local caches may lag: short for "local", long for the shared caches.
 FIGURES_CACHE_SECONDS = env_int(
-    "DJANGO_FIGURES_CACHE_SECONDS", 3600 if FIGURES_CACHE == "database" else 120
+    "DJANGO_FIGURES_CACHE_SECONDS", 120 if FIGURES_CACHE == "local" else 3600
 )
+# After a change commits, count the whole register's facet counts again in a
+# background thread, so the first visitor after a change finds them counted.
+FIGURES_WARM = env_bool("DJANGO_FIGURES_WARM", True) and FIGURES_CACHE_SECONDS > 0
 if FIGURES_CACHE == "local":
     CACHES = {
         "default": {
@@ -176,6 +184,26 @@ if FIGURES_CACHE == "local":
             "LOCATION": "directory-figures",
             # A listing's counts with its filters take about 110 KB: at most ~170 MB a worker.
             "OPTIONS": {"MAX_ENTRIES": env_int("DJANGO_FIGURES_CACHE_ENTRIES", 1500)},
+        }
+    }
+elif FIGURES_CACHE == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "DJANGO_FIGURES_CACHE=redis needs DJANGO_REDIS_URL, such as redis://127.0.0.1:6379/0."
+        )
+    CACHES = {
+        "default": {
+            # Django's own Redis backend, with the `redis` client. Entries expire after
+            # FIGURES_CACHE_SECONDS; give Redis a maxmemory with an LRU policy to bound it.
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("DJANGO_REDIS_KEY_PREFIX", "directory").strip(),
+            # A Redis that stops answering must not hang a page: the figures are counted
+            # afresh instead (initiatives.caching treats a cache error as a miss).
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("DJANGO_REDIS_TIMEOUT", 0.5),
+                "socket_timeout": env_float("DJANGO_REDIS_TIMEOUT", 0.5),
+            },
         }
     }
 elif FIGURES_CACHE == "database":
@@ -188,7 +216,7 @@ elif FIGURES_CACHE == "database":
     }
 else:
     raise ImproperlyConfigured(
-        f"DJANGO_FIGURES_CACHE must be local or database, not {FIGURES_CACHE!r}."
+        f"DJANGO_FIGURES_CACHE must be local, redis or database, not {FIGURES_CACHE!r}."
     )
 
 # SQLite under var/ unless DATABASE_URL names another database (PostgreSQL in production).

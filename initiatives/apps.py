@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import (
     m2m_changed,
     post_delete,
+    post_init,
     post_migrate,
     post_save,
     pre_delete,
@@ -44,6 +45,11 @@ class InitiativesConfig(AppConfig):
                 models.VanguardSite.areas.through,
             ],
         )
+        # After a change, the whole register's facet counts are counted again in the
+        # background, so the first visitor finds them (DJANGO_FIGURES_WARM).
+        from .listing.facets import warm_register_counts
+
+        caching.on_new_version(warm_register_counts)
         # The area closure follows the initiatives' areas and the area tree.
         uid = "area-closure"
         areas_link, parents_link = (
@@ -56,6 +62,9 @@ class InitiativesConfig(AppConfig):
         post_save.connect(closure.on_area_saved, sender=models.Area, dispatch_uid=uid)
         pre_delete.connect(closure.on_area_pre_delete, sender=models.Area, dispatch_uid=uid)
         post_delete.connect(closure.on_area_deleted, sender=models.Area, dispatch_uid=uid)
+        # ... and the district an initiative is located in ("here" for it and above).
+        post_init.connect(closure.on_initiative_loaded, sender=models.Initiative, dispatch_uid=uid)
+        post_save.connect(closure.on_initiative_saved, sender=models.Initiative, dispatch_uid=uid)
         # Records saved before the postcode directory was imported get their location.
         postcodes_imported.connect(on_postcodes_imported, dispatch_uid="initiatives-locate")
 

@@ -11,10 +11,13 @@ and delete of the register's models and every change to their many-to-many links
 (signals, in this process and again when the transaction commits), and from the
 commands that write in bulk (`bump_version`). With the local-memory cache (the
 default) a change is seen at once by the worker that made it and by the others when
-their entries expire; with the database cache (``DJANGO_FIGURES_CACHE=database``)
-every worker and server shares the version and the figures, so a change is seen
-everywhere at once. The listing's results themselves are never cached: only the
-counts beside them.
+their entries expire; with a shared cache, Redis (``DJANGO_REDIS_URL``) or the
+database (``DJANGO_FIGURES_CACHE=database``), every worker and server shares the
+version and the figures, so a change is seen everywhere at once. A shared cache that
+does not answer is a miss: the figures are counted afresh. The listing's results
+themselves are never cached: only the counts beside them. After a change commits, the
+figures most pages need are counted again in a background thread (`on_new_version`,
+``DJANGO_FIGURES_WARM``), so the first visitor after a change finds them.
 
 The same version makes the validators of the public pages (`revalidated`): a browser
 or a CDN that sends back a page's ETag gets a 304 until the register changes.
@@ -25,7 +28,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -44,6 +49,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date
 
 VERSION_KEY = "register-version"
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -54,22 +60,99 @@ def version() -> str:
     (a full cache culls entries), figures kept under an earlier version can never be
     mistaken for current ones.
     """
-    current = cache.get(VERSION_KEY)
-    if current is None:
-        cache.add(VERSION_KEY, _new_version(), timeout=None)
+    try:
         current = cache.get(VERSION_KEY)
+        if current is None:
+            cache.add(VERSION_KEY, _new_version(), timeout=None)
+            current = cache.get(VERSION_KEY)
+    except Exception:  # a shared cache that does not answer: nothing cached is trusted
+        logger.warning("The figures cache does not answer; counting afresh", exc_info=True)
+        current = None
     return current if current is not None else _new_version()
 
 
 def bump_version(**_ignored) -> None:
     """Mark every cached figure out of date (now, and again once the transaction commits,
-    so a figure counted meanwhile from the old rows is not kept)."""
+    so a figure counted meanwhile from the old rows is not kept), then have the figures
+    most pages need counted again in the background (`on_new_version`)."""
     _bump()
-    transaction.on_commit(_bump)
+    transaction.on_commit(_bump_committed)
+
+
+def _bump_committed() -> None:
+    _bump()
+    if settings.FIGURES_WARM and _warmers:
+        _warmer.poke()
+
+
+# Counting before anyone asks -------------------------------------------------------
+
+# Callables that count figures into the cache under the current version.
+_warmers: list[Callable[[], object]] = []
+# Changes that come together (an import commits many) are counted for once, this long
+# after the last of them.
+WARM_DELAY_SECONDS = 0.2
+
+
+def on_new_version(warm: Callable[[], object]) -> None:
+    """Call `warm()` in a background thread of this process after a change commits, so
+    the first visitor after a change finds the figures counted (with a shared cache,
+    every worker and server does). The register's app registers the whole register's
+    facet counts; this module needs to know nothing of them."""
+    if warm not in _warmers:
+        _warmers.append(warm)
+
+
+class _Warmer:
+    """One daemon thread a process, started on the first change, that waits for changes
+    to stop for WARM_DELAY_SECONDS and then calls every registered warmer."""
+
+    def __init__(self):
+        self.changed = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="figures-warmer", daemon=True)
+                self.thread.start()
+        self.changed.set()
+
+    def _run(self) -> None:
+        while True:
+            self.changed.wait()
+            while self.changed.is_set():
+                self.changed.clear()
+                time.sleep(WARM_DELAY_SECONDS)
+            warm_now()
+
+
+def warm_now() -> None:
+    """Call every registered warmer now, in this thread; a failure is logged, not raised
+    (the first visitor then counts, as without warming)."""
+    from django.db import connections
+
+    try:
+        for warm in list(_warmers):
+            try:
+                warm()
+            except Exception:
+                logger.warning("Could not count the figures ahead", exc_info=True)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()  # this thread's own connections only
+
+
+_warmer = _Warmer()
 
 
 def _bump() -> None:
-    cache.set(VERSION_KEY, _new_version(), timeout=None)
+    try:
+        cache.set(VERSION_KEY, _new_version(), timeout=None)
+    except Exception:
+        # Figures it still holds expire within FIGURES_CACHE_SECONDS.
+        logger.error("Could not mark the figures cache out of date", exc_info=True)
 
 
 def _new_version() -> str:
@@ -91,10 +174,69 @@ def cached(name: str, params, compute: Callable[[], T]) -> T:
     if timeout <= 0:
         return compute()
     key = cache_key(name, params)
-    value = cache.get(key)
+    try:
+        value = cache.get(key)
+    except Exception:  # a shared cache that does not answer: count afresh
+        logger.warning("The figures cache does not answer; counting afresh", exc_info=True)
+        return compute()
     if value is None:
         value = compute()
+        try:
+            cache.set(key, value, timeout)
+        except Exception:
+            logger.warning("Could not keep a figure in the cache", exc_info=True)
+    return value
+
+
+def peek(name: str, params):
+    """The figure kept for these params under the current version, or None (never
+    counts; a cache that does not answer holds nothing)."""
+    if settings.FIGURES_CACHE_SECONDS <= 0:
+        return None
+    try:
+        return cache.get(cache_key(name, params))
+    except Exception:
+        return None
+
+
+# How long a request waits for a figure that another worker (or the warmer) is
+# counting, before counting it itself.
+COUNT_WAIT_SECONDS = 10.0
+
+
+def cached_once(name: str, params, compute: Callable[[], T]) -> T:
+    """As `cached`, but counted by one worker at a time: while one counts (a lock in
+    the cache, so every worker sharing it sees it), the others wait for its answer
+    rather than all counting the same figure at once after a change. A waiter whose
+    counter does not answer within COUNT_WAIT_SECONDS counts it itself."""
+    timeout = settings.FIGURES_CACHE_SECONDS
+    if timeout <= 0:
+        return compute()
+    key = cache_key(name, params)
+    lock = f"{key}:counting"
+    try:
+        value = cache.get(key)
+        if value is not None:
+            return value
+        counting = cache.add(lock, 1, timeout=int(COUNT_WAIT_SECONDS) + 1)
+    except Exception:
+        logger.warning("The figures cache does not answer; counting afresh", exc_info=True)
+        return compute()
+    if not counting:
+        deadline = time.monotonic() + COUNT_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            value = cache.get(key)
+            if value is not None:
+                return value
+            if cache.get(lock) is None:  # the counter gave up: count here
+                break
+    try:
+        value = compute()
         cache.set(key, value, timeout)
+    finally:
+        if counting:
+            cache.delete(lock)
     return value
 
 

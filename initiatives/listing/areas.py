@@ -8,7 +8,7 @@ how many initiatives serve each of them here or covering it, and the find-an-are
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db import connections
 
 from ..areas import AreaTree
 from ..caching import cached
@@ -68,23 +68,40 @@ def index_entries(tree: AreaTree) -> list[dict]:
 
 def served_counts(tree: AreaTree, pks) -> dict[int, int]:
     """For each area id in `pks`: how many current published initiatives serve it in
-    tiers 1 and 2, i.e. are linked to the area, to an area within it, or to an area
-    covering it short of a nation. One grouped query over the link table, kept in the
-    figures cache."""
+    tiers 1 and 2, as its page lists them: linked to the area, to an area within it, or
+    to an area covering it short of a nation, or located in it (based in a district at
+    or within it). One grouped query over the links and the located districts, kept in
+    the figures cache."""
     pks = sorted(set(pks))
 
     def count() -> dict[int, int]:
         if not pks:
             return {}
-        counts = {}
+        columns = []
         for pk in pks:
             place = tree.place(pk)
-            ids = sorted(place.within | place.covering_ids)
-            counts[f"a{pk}"] = Count("initiative_id", distinct=True, filter=Q(area_id__in=ids))
-        through = Initiative.areas.through
-        current = Initiative.objects.published().current().values("pk")
-        totals = through.objects.filter(initiative_id__in=current).aggregate(**counts)
-        return {pk: totals[f"a{pk}"] or 0 for pk in pks}
+            within = ", ".join(map(str, sorted(place.within))) or "NULL"
+            covering = ", ".join(map(str, sorted(place.covering_ids))) or "NULL"
+            columns.append(
+                f"COUNT(DISTINCT CASE WHEN s.area_id IN ({within}) OR (s.located = 0 AND"
+                f" s.area_id IN ({covering})) THEN s.initiative_id END)"
+            )
+        links = Initiative.areas.through._meta.db_table
+        table = Initiative._meta.db_table
+        district = Initiative._meta.get_field("location_district").column
+        current, params = (
+            Initiative.objects.published().current().values("pk").query.sql_with_params()
+        )
+        # Only integer ids and model names are put in the SQL; the filters stay params.
+        sql = (
+            f"SELECT {', '.join(columns)} FROM (SELECT initiative_id, area_id, 0 AS located"  # noqa: S608
+            f" FROM {links} UNION ALL SELECT id, {district}, 1 FROM {table}"
+            f" WHERE {district} IS NOT NULL) s WHERE s.initiative_id IN ({current})"
+        )
+        with connections[Initiative.objects.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            totals = cursor.fetchone()
+        return {pk: totals[n] or 0 for n, pk in enumerate(pks)}
 
     return cached("area-index-counts", {"areas": pks}, count)
 

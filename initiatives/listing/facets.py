@@ -13,8 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connections
+from django.http import QueryDict
 
 from ..areas import AreaTree
+from ..caching import cached_once, peek
 from ..models import (
     Area,
     Condition,
@@ -100,16 +102,57 @@ class Facet:
         return [o for o in self.options if o.selected]
 
 
-class ListingFacets:
-    """Facet options and counts for one validated InitiativeFilter."""
+def register_counts() -> dict[str, dict]:
+    """Every facet's counts and the TOTAL over the whole published, current register (no
+    filter), the area facet for every area: one statement, kept in the figures cache
+    under the register's version.
 
-    def __init__(self, filterset: InitiativeFilter, *, area_tree: AreaTree | None = None):
+    The listing with no filter reads them from here, and so does any listing whose
+    counts leave out its one filter (the area facet beside `area=halton`, the role
+    facet beside `role=...`) once they are counted. After a change the register is
+    counted once for all of those pages (one worker counts, the others wait for it:
+    `caching.cached_once`), and `warm_register_counts` counts it before anyone asks."""
+
+    def count() -> dict[str, dict]:
+        facets = ListingFacets(
+            InitiativeFilter(QueryDict(), queryset=Initiative.objects.published()),
+            every_area=True,
+        )
+        batch = facets._count_batch(facets.queryset_without(), list(FACETS))
+        return {name: dict(value) if name != TOTAL else value for name, value in batch.items()}
+
+    return cached_once("register-counts", {}, count)
+
+
+def warm_register_counts() -> None:
+    """Count the register's figures under the current version before a visitor asks
+    (called by initiatives.caching after a change commits, see `caching.on_new_version`)."""
+    register_counts()
+
+
+class ListingFacets:
+    """Facet options and counts for one validated InitiativeFilter.
+
+    `every_area`: count the area facet for every area, not only the candidates shown
+    (for `register_counts`). `reuse_register`: counts with no filter left to apply come
+    from `register_counts` (off only to check them against a fresh count)."""
+
+    def __init__(
+        self,
+        filterset: InitiativeFilter,
+        *,
+        area_tree: AreaTree | None = None,
+        every_area: bool = False,
+        reuse_register: bool = True,
+    ):
         self.filterset = filterset
         filterset.is_valid()  # invalid params are dropped from cleaned_data, the rest apply
         self.data = filterset.form.cleaned_data
         self._tree = area_tree
         self._bases: dict[tuple[str, ...], object] = {}
         self._batches: dict[str | None, dict[str, dict]] = {}
+        self.every_area = every_area
+        self.reuse_register = reuse_register
 
     @property
     def tree(self) -> AreaTree:
@@ -170,6 +213,14 @@ class ListingFacets:
         facet; with None, every facet not chosen."""
         if excluded not in self._batches:
             active = self.active()
+            if self.reuse_register and not [name for name in active if name != excluded]:
+                # No filter left: the whole register's counts, counted once per version.
+                # Beside one filter only when already counted (by the warmer or the
+                # listing with no filter): counting one facet alone is quicker than all.
+                counted = register_counts() if excluded is None else peek("register-counts", {})
+                if counted is not None:
+                    self._batches[excluded] = counted
+                    return counted
             if excluded is None:
                 names = [name for name in FACETS if name not in active]
             else:
@@ -227,15 +278,17 @@ class ListingFacets:
             )
         # Areas: each candidate counts the records serving it or any area below it. The
         # closure holds each record once per area it serves at or below: no DISTINCT.
+        closure = InitiativeAreaClosure._meta.db_table
+        join = (
+            f"SELECT '{name}', CAST(c.area_id AS TEXT), COUNT(*) FROM ids"
+            f" JOIN {closure} c ON c.initiative_id = ids.id"
+        )
+        if self.every_area:
+            return join + " GROUP BY c.area_id"
         candidates = sorted(int(area.pk) for area in self.area_candidates())
         if not candidates:
             return ""
-        closure = InitiativeAreaClosure._meta.db_table
-        return (
-            f"SELECT '{name}', CAST(c.area_id AS TEXT), COUNT(*) FROM ids"
-            f" JOIN {closure} c ON c.initiative_id = ids.id"
-            f" WHERE c.area_id IN ({', '.join(map(str, candidates))}) GROUP BY c.area_id"
-        )
+        return join + f" WHERE c.area_id IN ({', '.join(map(str, candidates))}) GROUP BY c.area_id"
 
     def _grouped(self, name: str) -> dict:
         """Results per option of one facet, given every other filter."""

@@ -123,13 +123,20 @@ def _insert_links(connection, rows: list[GeneratedInitiative], counts: Counter) 
                 cursor.execute(insert + values, [value for pair in chunk for value in pair])
 
 
+def _closure_sources(row: GeneratedInitiative) -> list[int]:
+    """The areas a generated record is "here" for before walking up: its service areas
+    and the district it is located in, if any."""
+    district = row.initiative.location_district_id
+    return [*row.links.areas, *([district] if district else [])]
+
+
 def _insert_closure(connection, rows: list[GeneratedInitiative], ancestors, counts) -> None:
-    """The batch's area closure rows (each initiative with every area it serves, at or
-    above its service areas), written with the batch as the links are."""
+    """The batch's area closure rows (each initiative with every area at or above its
+    service areas and located district), written with the batch as the links are."""
     pairs = [
         (row.initiative.pk, area)
         for row in rows
-        for area in sorted(closure_rows(row.links.areas, ancestors))
+        for area in sorted(closure_rows(_closure_sources(row), ancestors))
     ]
     counts["area closure rows"] += len(pairs)
     if connection.vendor == "postgresql":

@@ -1,13 +1,18 @@
-"""The area closure: each initiative with every area it serves, directly or below.
+"""The area closure: each initiative with every area it is "here" for.
 
 `InitiativeAreaClosure` holds one row per initiative and area for the initiative's
-service areas and every area above them (parents and other parents, all the way up),
-so "how many serve this area or a place within it" is one indexed GROUP BY.
+service areas, the district it is located in (`location_district`: its postcode or
+town lies there), and every area above them (parents and other parents, all the way
+up), so "how many serve this area or a place within it, or are based there" is one
+indexed GROUP BY, as `InitiativeQuerySet.in_area` finds them.
 
 It is derived data, kept in step here on every write that can change it:
 
 - an initiative's areas change (`areas.set/add/remove/clear`, from either side):
   `on_areas_changed`, on the link table's m2m_changed signal;
+- an initiative's located district changes (`on_initiative_saved`, comparing it with
+  the district it was loaded with; `initiatives_locate` after a postcode import syncs
+  the records it placed);
 - an area's parent or other parents change, or an area is deleted: the initiatives
   linked to it or to any area below it (`on_area_saved`, `on_other_parents_changed`,
   `on_area_deleted`);
@@ -58,8 +63,8 @@ def closure_sync(
 ) -> None:
     """Bring the closure rows of some initiatives in line with their links and the tree.
 
-    `initiative_ids`: those initiatives; `below_areas`: the initiatives linked to any of
-    these areas; neither: every initiative. Only rows that differ are written (one
+    `initiative_ids`: those initiatives; `below_areas`: the initiatives linked to or
+    located in any of these areas; neither: every initiative. Only rows that differ are written (one
     DELETE and one INSERT per chunk), so a sync that finds nothing to change is cheap.
     """
     if _is_deferred():
@@ -83,8 +88,8 @@ def closure_sync(
             return
         scopes = [
             "{column} IN (SELECT initiative_id FROM "
-            + _links()
-            + " WHERE area_id IN ("
+            + _sources()
+            + " s WHERE s.area_id IN ("
             + ", ".join(map(str, areas))
             + "))"
         ]
@@ -101,11 +106,23 @@ def _links() -> str:
     return Initiative.areas.through._meta.db_table
 
 
+def _sources() -> str:
+    """The (initiative_id, area_id) pairs the closure grows from: the area links and the
+    located districts, as one derived table."""
+    initiatives = Initiative._meta.db_table
+    district = Initiative._meta.get_field("location_district").column
+    return (
+        f"(SELECT initiative_id, area_id FROM {_links()} UNION ALL"
+        f" SELECT id AS initiative_id, {district} AS area_id FROM {initiatives}"
+        f" WHERE {district} IS NOT NULL)"
+    )
+
+
 def _statements(pairs: list[str], scope: str) -> list[str]:
     """The DELETE of rows no longer wanted and the INSERT of those missing, for `scope`
     (a condition on an initiative id column, with `{column}` for the column)."""
     table = InitiativeAreaClosure._meta.db_table
-    links = _links()
+    links = _sources()
     if not pairs:
         return [f"DELETE FROM {table} WHERE " + scope.format(column="initiative_id")]
     above = f"(VALUES {', '.join(pairs)}) AS m"
@@ -168,6 +185,22 @@ def on_areas_changed(*, instance, action, reverse, pk_set, **_ignored) -> None:
         closure_sync(initiative_ids=getattr(instance, "_closure_initiatives", []))
     else:
         closure_sync(initiative_ids=pk_set or [])
+
+
+def on_initiative_loaded(*, instance, **_ignored) -> None:
+    """Remember the district an initiative was loaded with (post_init: no query)."""
+    instance._closure_district = instance.__dict__.get("location_district_id")
+
+
+def on_initiative_saved(*, instance, created, raw=False, **_ignored) -> None:
+    """An initiative located in another district (or in one for the first time) is
+    "here" for other areas: its closure rows follow."""
+    if raw:
+        return
+    district = instance.location_district_id
+    if district != getattr(instance, "_closure_district", None):
+        closure_sync(initiative_ids=[instance.pk])
+    instance._closure_district = district
 
 
 def on_other_parents_changed(*, instance, action, reverse, pk_set, **_ignored) -> None:

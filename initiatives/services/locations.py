@@ -16,6 +16,7 @@ from places.models import Postcode
 
 from ..caching import bump_version
 from ..models import Area, Initiative, LocationPrecision
+from .closure import closure_sync
 
 
 def _best_match(own):
@@ -36,7 +37,8 @@ def initiatives_locate(*, queryset=None) -> int:
     """Set the location of initiatives from their postcodes, in one UPDATE. Returns the count.
 
     Used after an import of postcodes, so that records saved before it get a location
-    (and its precision, and the district it lies in); a postcode wins over a town.
+    (and its precision, and the district it lies in, which the area closure follows);
+    a postcode wins over a town.
     """
     queryset = Initiative.objects.all() if queryset is None else queryset
     match = _best_match(OuterRef("postcode"))
@@ -63,6 +65,12 @@ def initiatives_locate(*, queryset=None) -> int:
             location_district=Subquery(district.values("pk")[:1]),
         )
     )
+    # The located districts changed in bulk (no signals): the area closure follows.
+    if located:
+        if queryset is None or not queryset.query.where:
+            closure_sync()
+        else:
+            closure_sync(initiative_ids=queryset.values_list("pk", flat=True))
     bump_version()
     return located
 

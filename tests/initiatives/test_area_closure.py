@@ -1,6 +1,7 @@
 """The area closure table (initiatives.services.closure) equals a fresh walk of the area
-tree after every kind of write: an initiative's links, areas moving, other parents,
-deletions, the CSV import, the seed loader, generated records and the migration."""
+tree after every kind of write: an initiative's links, the district it is located in,
+areas moving, other parents, deletions, the CSV import, the seed loader, generated
+records, a postcode import and the migrations."""
 
 import csv
 import importlib
@@ -16,16 +17,18 @@ from initiatives.exports import HEADERS, export_lines
 from initiatives.loading.imports import import_initiatives
 from initiatives.models import Area, Initiative, InitiativeAreaClosure
 from initiatives.services.closure import closure_deferred, closure_sync
+from initiatives.services.locations import initiatives_locate
 
-from ..factories import AreaFactory, InitiativeFactory
+from ..factories import AreaFactory, InitiativeFactory, PostcodeFactory
 from ..loading.seeding import load
 
 pytestmark = pytest.mark.django_db
 
 
 def fresh() -> set[tuple[int, int]]:
-    """(initiative, area) for every service area and every area above it, walked afresh
-    from the areas' parents and other parents (each area visited once)."""
+    """(initiative, area) for every service area and located district and every area
+    above them, walked afresh from the areas' parents and other parents (each area
+    visited once)."""
     parents: dict[int, set[int]] = {}
     for pk, parent in Area.objects.values_list("pk", "parent_id"):
         parents.setdefault(pk, set()).update([parent] if parent else [])
@@ -34,9 +37,11 @@ def fresh() -> set[tuple[int, int]]:
     ):
         parents[child].add(parent)
     rows = set()
-    for initiative, area in Initiative.areas.through.objects.values_list(
-        "initiative_id", "area_id"
-    ):
+    sources = list(Initiative.areas.through.objects.values_list("initiative_id", "area_id"))
+    sources += Initiative.objects.filter(location_district__isnull=False).values_list(
+        "pk", "location_district_id"
+    )
+    for initiative, area in sources:
         seen, stack = {area}, [area]
         while stack:
             for up in parents.get(stack.pop(), ()):
@@ -90,6 +95,38 @@ def test_links_changed_from_the_initiative(tree):
     assert stored() == set()
 
 
+def test_the_located_district_counts_as_here(tree):
+    """A record based in Runcorn (Halton) without serving Halton is "here" for Halton and
+    every area above it, and moves with its town."""
+    shed = InitiativeFactory(areas=[tree.wales], located_in_town="Runcorn")
+    assert shed.location_district == tree.halton
+    assert_in_step()
+    assert (shed.pk, tree.cheshire.pk) in stored()
+    shed.located_in_town = "Ilkeston"  # Erewash
+    shed.save()
+    assert_in_step()
+    assert (shed.pk, tree.halton.pk) not in stored()
+    assert (shed.pk, tree.derby.pk) in stored()
+    reloaded = Initiative.objects.get(pk=shed.pk)
+    reloaded.located_in_town = ""
+    reloaded.save()
+    assert_in_step()
+    assert {a for i, a in stored() if i == shed.pk} == {tree.wales.pk}
+    reloaded.name = "Renamed only"
+    reloaded.save()
+    assert_in_step()
+
+
+def test_a_postcode_import_places_records_in_the_closure(tree):
+    shed = InitiativeFactory(postcode="WA7 1AB")
+    assert shed.location_district is None
+    assert stored() == set()
+    PostcodeFactory(postcode="WA7 1AB", local_authority_code="E06000006")
+    assert initiatives_locate() == 1
+    assert_in_step()
+    assert (shed.pk, tree.north_west.pk) in stored()
+
+
 def test_an_area_moving_to_another_parent_moves_what_lies_within_it(tree):
     InitiativeFactory(areas=[tree.halton])
     InitiativeFactory(areas=[tree.cheshire])
@@ -119,6 +156,14 @@ def test_other_parents_from_either_side(tree):
     tree.erewash.other_parents.add(tree.cheshire)
     tree.erewash.other_parents.clear()
     assert_in_step()
+
+
+def test_an_area_moving_moves_the_records_located_in_it(tree):
+    shed = InitiativeFactory(located_in_town="Runcorn")
+    tree.halton.parent = tree.derby
+    tree.halton.save()
+    assert_in_step()
+    assert (shed.pk, tree.midlands.pk) in stored()
 
 
 def test_deletions(tree):
@@ -195,4 +240,17 @@ def test_the_migration_fills_it_for_the_records_already_there(tree):
     InitiativeAreaClosure.objects.all().delete()
     migration = importlib.import_module("initiatives.migrations.0013_area_closure")
     migration.fill_closure(apps, SimpleNamespace(connection=connection))
+    assert_in_step()
+
+
+def test_the_migration_adds_the_located_records_already_there(tree):
+    InitiativeFactory(areas=[tree.erewash], located_in_town="Runcorn")
+    InitiativeFactory(located_in_town="Widnes")
+    InitiativeFactory(areas=[tree.wales])
+    InitiativeAreaClosure.objects.all().delete()
+    apps_ = SimpleNamespace(connection=connection)
+    importlib.import_module("initiatives.migrations.0013_area_closure").fill_closure(apps, apps_)
+    importlib.import_module("initiatives.migrations.0018_area_closure_located").fill_located(
+        apps, apps_
+    )
     assert_in_step()

@@ -228,6 +228,6 @@ def test_the_cache_is_chosen_from_the_environment():
     result = _settings_with("database")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.core.cache.backends.db.DatabaseCache"
-    bad = _settings_with("redis")
+    bad = _settings_with("memcached")
     assert bad.returncode != 0
-    assert "DJANGO_FIGURES_CACHE must be local or database, not 'redis'." in bad.stderr
+    assert "DJANGO_FIGURES_CACHE must be local, redis or database, not 'memcached'." in bad.stderr

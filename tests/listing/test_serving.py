@@ -179,3 +179,32 @@ def test_the_csv_says_how_each_row_serves_the_place(client, reg, others):
     text = b"".join(plain.streaming_content).decode("utf-8-sig")
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["Serves the place"] == row["Why it is listed"] == ""
+
+
+def test_the_area_facet_and_the_areas_index_count_located_records_as_here(client, reg, others):
+    """A record based in Runcorn (Halton) that serves no area of its own (as North Belfast
+    Men's Shed is based in a district it does not name) counts for Halton's region in the
+    area facet and on the areas index, as the region's page lists it."""
+    shed = InitiativeFactory(name="Runcorn Men's Shed", located_in_town="Runcorn")
+    region = client.get("/areas/north-west/")
+    here_and_wider = {
+        i.name
+        for s in region.context["sections"]
+        if s["key"] in ("here", "wider")
+        for i in s["page"].paginator.object_list
+    }
+    assert {shed.name, "Runcorn Sewing Circle"} <= here_and_wider
+    index = client.get("/areas/")
+    counts = {
+        child["area"].slug: child["count"]
+        for node in index.context["tree"]
+        for child in node["children"]
+    }
+    assert counts["north-west"] == len(here_and_wider)
+
+    listing = client.get("/initiatives/")
+    facet = {o.value: o.count for o in listing.context["facets"]["area"].options}
+    # The facet counts what is here (the area or within it), as "Here only" lists it.
+    filtered = client.get("/initiatives/", {"area": "north-west", "here_only": "true"})
+    assert facet["north-west"] == filtered.context["count"]
+    assert shed.name in {row.name for row in filtered.context["page"]}
