@@ -137,3 +137,30 @@ class SuggestionFactory(factory.django.DjangoModelFactory):
         )
     )
     client_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+def curators_group(name: str = "Curator"):
+    """The curators' group as the migrations make it.
+
+    A transactional test (a live server, a worker in another process) empties the
+    database when it ends; the group is then made again by the same migration
+    functions, with the same permissions, so tests never depend on their order.
+    """
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    if not Group.objects.filter(name=name).exists():
+        editor = SimpleNamespace(connection=connection)
+        for module, function in [
+            ("0002_curator_group", "create_curator_group"),
+            ("0005_lead_curator_group", "create_lead_curator_group"),
+            ("0012_opening_times_contacts_ways_in", "grant_curators"),
+            ("0017_providers_keep_their_listings", "curators_decide_claims"),
+        ]:
+            migration = importlib.import_module(f"initiatives.migrations.{module}")
+            getattr(migration, function)(apps, editor)
+    return Group.objects.get(name=name)

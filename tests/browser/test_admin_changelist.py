@@ -1,7 +1,8 @@
 """The curators' changelist on a 1366 x 768 laptop screen: no sideways scrolling."""
 
 import pytest
-from django.contrib.auth.models import Group
+
+from tests.factories import curators_group
 
 from ..factories import InitiativeFactory, OrganisationFactory
 
@@ -15,7 +16,7 @@ def test_the_changelist_fits_a_1366_pixel_screen(browser, live_server, django_us
     user = django_user_model.objects.create_user("curator", password="a-long-test-passphrase")
     user.is_staff = True
     user.save()
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     organisation = OrganisationFactory(
         name="Health and Social Care Alliance Scotland (the ALLIANCE), a national body"
     )

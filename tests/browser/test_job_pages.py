@@ -2,9 +2,9 @@
 page's "Run it again" and problems reachable by keyboard."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from initiatives.models import Job
+from tests.factories import curators_group
 
 from .accessibility import tab_to, wcag_violations
 from .test_csp import RECORD_VIOLATIONS, violations
@@ -19,7 +19,7 @@ def test_the_job_pages_pass_axe_and_the_policy(page, live_server, django_user_mo
     user = django_user_model.objects.create_user("curator", password="a-long-test-passphrase")
     user.is_staff = True
     user.save()
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     refused = Job.objects.create(
         kind=Job.Kind.IMPORT,
         description="Import of bad.csv",

@@ -7,11 +7,11 @@ from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 
 from initiatives.models import Initiative, Provider, Suggestion
+from tests.factories import curators_group
 
 from ..providers.helpers import links_in, provider_for, sew_halton
 from .accessibility import wcag_violations
@@ -84,7 +84,7 @@ def test_an_untrusted_edit_becomes_a_suggestion_a_curator_approves(
     curator = django_user_model.objects.create_user(
         "curator", password="a-long-test-passphrase", is_staff=True
     )
-    curator.groups.add(Group.objects.get(name="Curator"))
+    curator.groups.add(curators_group())
     page.context.clear_cookies()
     page.goto(live_server.url + "/admin/login/?next=/admin/")
     page.fill("#id_username", "curator")

@@ -21,6 +21,7 @@ from initiatives.models import (
     Topic,
     VanguardSite,
 )
+from tests.factories import curators_group
 
 from ..factories import (
     AreaFactory,
@@ -60,7 +61,7 @@ def url(model, view: str = "changelist", *args) -> str:
 def curator(django_user_model):
     # No password: force_login signs in, and hashing one would slow every test.
     user = django_user_model.objects.create_user("curator", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     return user
 
 

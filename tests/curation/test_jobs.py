@@ -4,7 +4,6 @@ the Jobs list and each job's page show progress and the result or problems by ro
 job run twice does its work once; a failed job changed nothing and can be run again."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django_tasks.backends.database.models import DBTaskResult
 from initiatives.curation.jobs import count_rows, run_job, start_action_job
 from initiatives.models import Initiative, Job
 from tests.directory.test_security import inline_code
-from tests.factories import InitiativeFactory
+from tests.factories import InitiativeFactory, curators_group
 from tests.loading.test_import import to_csv
 
 IMPORT_URL = "/admin/initiatives/initiative/import/"
@@ -24,7 +23,7 @@ JOBS = "/admin/initiatives/job/"
 @pytest.fixture
 def curator(django_user_model):
     user = django_user_model.objects.create_user("curator", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     return user
 
 

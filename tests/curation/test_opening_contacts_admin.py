@@ -5,10 +5,10 @@ a UK one, an email without a domain; and the history of each change."""
 from datetime import time
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from initiatives.models import Contact, Initiative, OpeningTime
+from tests.factories import curators_group
 
 from ..factories import InitiativeFactory
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def curator(django_user_model):
     user = django_user_model.objects.create_user("curator", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     return user
 
 

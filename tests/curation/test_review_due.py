@@ -5,10 +5,11 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+
+from tests.factories import curators_group
 
 from ..factories import InitiativeFactory, OrganisationFactory
 
@@ -82,7 +83,7 @@ def test_the_byte_order_mark_on_request():
 
 def test_the_admin_counts_what_is_due(client, django_user_model, records):
     curator = django_user_model.objects.create_user("cara", is_staff=True)
-    curator.groups.add(Group.objects.get(name="Curator"))
+    curator.groups.add(curators_group())
     client.force_login(curator)
     response = client.get(reverse("admin:initiatives_initiative_changelist"))
     body = response.content.decode()
@@ -108,7 +109,7 @@ def test_marking_verified_today_records_who_in_the_record_and_its_history(
     client, django_user_model, records
 ):
     curator = django_user_model.objects.create_user("cara", is_staff=True)
-    curator.groups.add(Group.objects.get(name="Curator"))
+    curator.groups.add(curators_group())
     client.force_login(curator)
     stale = records["stale"]
     client.post(

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils import timezone
 from initiatives.curation.services import SuggestionError, suggestion_accept, suggestion_reject
 from initiatives.curation.suggestions import LABELS, MODEL_FIELDS, client_hash
 from initiatives.models import Initiative, Suggestion
+from tests.factories import curators_group
 
 from ..factories import InitiativeFactory, OrganisationFactory, SuggestionFactory
 
@@ -76,7 +76,7 @@ def page(response) -> str:
 @pytest.fixture
 def curator(django_user_model):
     user = django_user_model.objects.create_user("curator", first_name="Cara", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     return user
 
 

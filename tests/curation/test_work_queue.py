@@ -4,11 +4,11 @@ who may change areas."""
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from initiatives.completeness import COMPLETENESS_CHECKS, completeness
 from initiatives.models import Area, Contact, Initiative, Suggestion
+from tests.factories import curators_group
 
 from ..factories import AreaFactory, InitiativeFactory
 
@@ -20,7 +20,7 @@ CHANGELIST = "/admin/initiatives/initiative/"
 @pytest.fixture
 def curator_client(client, django_user_model):
     user = django_user_model.objects.create_user("curator", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     client.force_login(user)
     return client
 

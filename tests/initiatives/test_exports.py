@@ -15,6 +15,7 @@ from initiatives import exports
 from initiatives.exports import COLUMNS, FORMULA_TRIGGERS, HEADERS, neutralise, restore
 from initiatives.listing.filters import InitiativeFilter
 from initiatives.models import Contact, Initiative, OpeningTime, VanguardSite
+from tests.factories import curators_group
 
 from ..factories import (
     AreaFactory,
@@ -423,10 +424,9 @@ def test_readme_columns_table_is_current():
 
 
 def test_admin_action_exports_the_selected_records_in_the_same_format(client, django_user_model):
-    from django.contrib.auth.models import Group
 
     curator = django_user_model.objects.create_user("curator", is_staff=True)
-    curator.groups.add(Group.objects.get(name="Curator"))
+    curator.groups.add(curators_group())
     client.force_login(curator)
     chosen = [
         InitiativeFactory(name="Draft one", status="draft", topics=[TopicFactory(name="Arts")]),

@@ -7,7 +7,6 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -18,6 +17,7 @@ from initiatives.loading.imports import import_initiatives
 from initiatives.loading.problems import ImportRefused
 from initiatives.models import Initiative, Organisation
 from tests.directory.test_security import inline_code
+from tests.factories import curators_group
 
 from ..factories import (
     AreaFactory,
@@ -465,7 +465,7 @@ class TestCommand:
 @pytest.fixture
 def curator_client(client, django_user_model):
     user = django_user_model.objects.create_user("curator", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     client.force_login(user)
     return client
 
@@ -527,7 +527,7 @@ class TestAdminUpload:
 
         client = Client(enforce_csrf_checks=True)
         user = django_user_model.objects.create_user("c2", is_staff=True)
-        user.groups.add(Group.objects.get(name="Curator"))
+        user.groups.add(curators_group())
         client.force_login(user)
         rows = [{"UUID": "", "Name": "Sneaky", "Role": "Both"}]
         upload = SimpleUploadedFile("x.csv", to_csv(rows), content_type="text/csv")

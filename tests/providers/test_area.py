@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 from django.test.utils import override_settings
@@ -12,6 +11,7 @@ from django.urls import reverse
 from initiatives.models import Initiative, OpeningTime, ProviderLink, Suggestion
 from initiatives.providers import services
 from initiatives.providers.links import new_link
+from tests.factories import curators_group
 
 from ..curation.test_history import form_data
 from ..factories import InitiativeFactory
@@ -58,7 +58,7 @@ def edit_data(initiative, **changes) -> dict:
 @pytest.fixture
 def curator(django_user_model):
     user = django_user_model.objects.create_user("cara", is_staff=True)
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     return user
 
 

@@ -1,12 +1,12 @@
 """Claiming a listing: matched by domain, or queued for a curator who decides."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 from django.test.utils import override_settings
 
 from initiatives.models import Provider, ProviderClaim
+from tests.factories import curators_group
 
 from .helpers import last_link, links_in, sew_halton
 
@@ -20,7 +20,7 @@ def claim_url(initiative):
 @pytest.fixture
 def curator(django_user_model):
     user = django_user_model.objects.create_user("cara", is_staff=True, email="cara@dir.example")
-    user.groups.add(Group.objects.get(name="Curator"))
+    user.groups.add(curators_group())
     return user
 
 
