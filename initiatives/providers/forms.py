@@ -10,33 +10,6 @@ from ..curation.services import CHILD_FIELDS
 from ..curation.suggestions import MultilineField, ParagraphField
 from ..models import Contact, Initiative, OpeningTime
 
-# The initiative's public fields a provider keeps, in the form's order.
-PROVIDER_FIELDS = [
-    "summary",
-    "description",
-    "lifecycle",
-    "started_in",
-    "ended_in",
-    "opening_notes",
-    "by_appointment",
-    "self_referral",
-    "self_referral_contact",
-    "professional_referral",
-    "professional_referral_contact",
-    "drop_in",
-    "drop_in_contact",
-    "waiting_list",
-    "waiting_list_contact",
-    "membership",
-    "membership_contact",
-    "cost",
-    "cost_detail",
-    "website",
-    "email",
-    "phone",
-    "address",
-    "postcode",
-]
 SECTIONS = [
     ("What it does", ["summary", "description"]),
     ("Is it running?", ["lifecycle", "started_in", "ended_in"]),
@@ -59,6 +32,8 @@ SECTIONS = [
     ("Cost", ["cost", "cost_detail"]),
     ("Contact and location", ["website", "email", "phone", "address", "postcode"]),
 ]
+# The initiative's public fields a provider keeps, in the form's order.
+PROVIDER_FIELDS = [name for _, names in SECTIONS for name in names]
 
 
 class ClaimForm(forms.Form):
