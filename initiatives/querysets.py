@@ -330,8 +330,10 @@ class InitiativeQuerySet(models.QuerySet):
         return self.filter(notes_in_public_text=True)
 
     def for_listing(self):
+        """A result as the listing and an area page show it, and print it: what someone
+        about to go needs (who it is for, opening times, contacts) is on the printed page."""
         return self.select_related("organisation", "vanguard").prefetch_related(
-            "areas", "conditions", "topics"
+            "areas", "conditions", "topics", "population_groups", "opening_times", "contacts"
         )
 
     def for_export(self):

@@ -35,11 +35,20 @@ from .wording import (
     phone_href,
     pounds,
     shown,
+    what_someone_needs,
 )
 
 AREA_SECTION_SIZE = 20
 # What each section of an area page shows before "Show all": a few screens on a phone.
 AREA_SECTION_PREVIEW = 3
+
+
+def with_what_someone_needs(rows) -> None:
+    """Give each result what someone about to go needs (`initiative.needs`), printed
+    under it: read from what `for_listing()` prefetched, so no query of its own."""
+    now = timezone.now()
+    for initiative in rows:
+        initiative.needs = what_someone_needs(initiative, now)
 
 
 @revalidated
@@ -56,7 +65,8 @@ def initiative_list(request):
     context["place_search"] = found = place_search(listing, context["count"])
     if found and not context["area_matches"]:
         context["area_matches"] = found.get("area_matches", [])
-    # The map draws the page's own rows: no query of its own.
+    # The map and the printed details use the page's own rows: no query of their own.
+    with_what_someone_needs(context["page"].object_list)
     context.update(map_context(context["page"].object_list))
     return render(request, "initiatives/list.html", context)
 
@@ -82,13 +92,7 @@ def funding_lines(organisation) -> list[dict]:
 @revalidated(by_minute=True)  # it says whether the initiative is open now
 def initiative_detail(request, slug):
     """Everything public about one published initiative."""
-    initiative = (
-        Initiative.objects.published()
-        .for_listing()
-        .prefetch_related("population_groups", "opening_times", "contacts")
-        .filter(slug=slug)
-        .first()
-    )
+    initiative = Initiative.objects.published().for_listing().filter(slug=slug).first()
     if initiative is None:
         return not_found(request, f"We don\u2019t know an initiative at \u201c{shown(slug)}\u201d.")
     organisation = initiative.organisation
@@ -237,6 +241,7 @@ def area_detail(request, slug):
         },
     ]
     fill_pages([section["page"] for section in sections])
+    with_what_someone_needs(row for section in sections for row in section["page"].object_list)
     vanguards = (
         VanguardSite.objects.filter(areas__in=served.below | served.above)
         .distinct()

@@ -1,9 +1,12 @@
 """Register values in plain words for public pages: ages, roles, funding
-dependency, distances, and a user's own text shortened for a message."""
+dependency, distances, what someone about to go needs, and a user's own text
+shortened for a message."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from .models import FundingDependency, FundingLine, Initiative, LocationPrecision
+from .opening import exceptions, opening_status, weekly_rows
 from .querysets import TIER_COVERING, TIER_HERE
 
 DEPENDENCY_IN_WORDS = {
@@ -275,3 +278,35 @@ def place_reason(place, areas: list, *, national: bool, initiative=None) -> tupl
 def phone_href(number: str) -> str:
     """The tel: target of a phone number (its digits and a leading +)."""
     return "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
+def what_someone_needs(initiative: Initiative, now: datetime) -> dict:
+    """What someone about to go needs, as the shortlist and the printed listing show it:
+    what it offers, who it is for, ages, opening times, contacts, and whether any way
+    to reach it was recorded. Reads the initiative's topics, population groups, opening
+    times and contacts, so prefetch them (`for_listing()` does)."""
+    slots = list(initiative.opening_times.all())
+    contacts = [
+        {"contact": contact, "phone_href": phone_href(contact.phone)}
+        for contact in initiative.contacts.all()
+    ]
+    return {
+        "initiative": initiative,
+        "topics": list(initiative.topics.all()),
+        "population_groups": list(initiative.population_groups.all()),
+        "ages_in_words": ages_in_words(initiative.min_age, initiative.max_age),
+        "opening_status": opening_status(slots, now=now),
+        "opening_rows": weekly_rows(slots),
+        "opening_exceptions": exceptions(slots),
+        "contacts": contacts,
+        "phone_href": phone_href(initiative.phone),
+        "website_is_link": initiative.website.lower().startswith(("http://", "https://")),
+        "has_contact_details": bool(
+            initiative.website
+            or initiative.email
+            or initiative.phone
+            or initiative.address
+            or initiative.postcode
+            or contacts
+        ),
+    }

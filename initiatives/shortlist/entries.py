@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from ..models import Initiative
-from ..opening import exceptions, opening_status, weekly_rows
-from ..wording import ages_in_words, phone_href
+from ..wording import what_someone_needs
 from .store import MAX_ITEMS
 
 
@@ -48,36 +47,10 @@ def read(ids: list[int], *, details: bool = True) -> Entries:
         if initiative is None:
             entries.missing.append(pk)
             continue
-        entries.rows.append(_row(initiative, now) if details else {"initiative": initiative})
+        entries.rows.append(
+            what_someone_needs(initiative, now) if details else {"initiative": initiative}
+        )
     return entries
-
-
-def _row(initiative: Initiative, now) -> dict:
-    slots = list(initiative.opening_times.all())
-    contacts = [
-        {"contact": contact, "phone_href": phone_href(contact.phone)}
-        for contact in initiative.contacts.all()
-    ]
-    return {
-        "initiative": initiative,
-        "topics": list(initiative.topics.all()),
-        "population_groups": list(initiative.population_groups.all()),
-        "ages_in_words": ages_in_words(initiative.min_age, initiative.max_age),
-        "opening_status": opening_status(slots, now=now),
-        "opening_rows": weekly_rows(slots),
-        "opening_exceptions": exceptions(slots),
-        "contacts": contacts,
-        "phone_href": phone_href(initiative.phone),
-        "website_is_link": initiative.website.lower().startswith(("http://", "https://")),
-        "has_contact_details": bool(
-            initiative.website
-            or initiative.email
-            or initiative.phone
-            or initiative.address
-            or initiative.postcode
-            or contacts
-        ),
-    }
 
 
 def plain_text(initiatives: list[Initiative], absolute, share_url: str = "") -> str:

@@ -4,12 +4,15 @@ ARTIFACTS_DIR for CI's artefacts), and axe-core's WCAG checks on the shortlist p
 
 import os
 import re
+from datetime import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from ..factories import AreaFactory, InitiativeFactory, TopicFactory
+from initiatives.models import Contact, OpeningTime
+
+from ..factories import AreaFactory, InitiativeFactory, PopulationGroupFactory, TopicFactory
 from .accessibility import wcag_violations
 
 pytestmark = [
@@ -42,6 +45,14 @@ def register():
         )
         for n in range(3)
     ]
+    # The first has what someone about to go needs; the others print "Not recorded".
+    first = made[0]
+    first.population_groups.add(PopulationGroupFactory(name="Carers", slug="carers"))
+    first.self_referral = True
+    first.self_referral_contact = "Ring the office"
+    first.save()
+    OpeningTime.objects.create(initiative=first, day="TU", opens_at=time(10), closes_at=time(16))
+    Contact.objects.create(initiative=first, name="Sam Jones", title="Coordinator")
     return made
 
 
@@ -162,9 +173,11 @@ def test_print_each_printable_page(page, live_server, register):
         "shortlist": "/shortlist/",
         "prescription": "/shortlist/print/?header=Riverside+Surgery%0A01928+111111",
     }
+    pages["area"] = "/areas/halton/"
     for name, url in pages.items():
         page.goto(live_server.url + url)
         assert not page.locator(".site-header nav").is_visible(), name
+        assert not page.locator("form.shortlist-toggle").first.is_visible(), name
         assert not page.locator("form.shortlist-toggle").first.is_visible(), name
         # Every printed link to another site shows its address: as its words, or after it.
         unprinted = page.evaluate(
@@ -186,8 +199,60 @@ def test_print_each_printable_page(page, live_server, register):
     assert not page.locator("#filters").is_visible() if page.locator("#filters").count() else True
     page.goto(live_server.url + "/initiatives/?q=allotments")
     assert not page.locator("#filters").is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / "listing.pdf"), format="A4", print_background=False)
     page.goto(live_server.url + pages["prescription"])
     assert page.locator(".prescription__header").inner_text() == "Riverside Surgery\n01928 111111"
     assert not page.locator(".print-header-form").is_visible()
     assert page.locator(".entry__url").first.is_visible()
+    assert page.console_errors == []
+
+
+PRINTED = [
+    "What it offers",
+    "Who it is for",
+    "How to get in",
+    "Opening times",
+    "Contact",
+    "Address",
+]
+
+
+def printed_result(page, name: str) -> str:
+    """The words a printed result shows: only what is visible in print media."""
+    return page.locator(".result", has=page.get_by_role("link", name=name, exact=True)).inner_text()
+
+
+@pytest.mark.parametrize("url", ["/initiatives/?q=allotments", "/areas/halton/"])
+def test_a_printed_listing_carries_what_someone_about_to_go_needs(page, live_server, register, url):
+    page.goto(live_server.url + url)
+    # On screen the printed details take no room.
+    assert page.locator(".result__print").first.is_hidden()
+    screen = printed_result(page, "Halton allotments 0")
+    assert "Opening times" not in screen and "How to get in" not in screen
+
+    page.emulate_media(media="print")
+    full = printed_result(page, "Halton allotments 0")
+    for label in PRINTED:
+        assert label in full, (label, full)
+    assert "Carers" in full
+    assert "Self-referral: Ring the office" in full
+    assert "Tuesday: 10:00 to 16:00" in full
+    assert "Sam Jones (Coordinator)" in full
+    assert "1 High Street" in full and "WA7 1AB" in full
+    assert "Last checked" in full
+    assert f"{live_server.url}/initiatives/halton-allotments-0/" in full
+    # The website's address printed after its link.
+    assert "https://allotments-0.example.org" in full
+    bare = printed_result(page, "Halton allotments 1")
+    assert re.search(r"Who it is for\s+Not recorded", bare), bare
+    assert re.search(r"Opening times\s+Not recorded", bare), bare
+    assert re.search(r"How to get in\s+Not recorded", bare), bare
+    # Each result is kept whole on a page.
+    assert page.locator(".result").first.evaluate("e => getComputedStyle(e).breakInside") == (
+        "avoid"
+    )
+    name = "print-listing" if url.startswith("/initiatives") else "print-area"
+    shot(page, name)
+    page.pdf(path=str(ARTIFACTS / f"{name}.pdf"), format="A4")
     assert page.console_errors == []

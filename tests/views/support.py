@@ -3,7 +3,8 @@
 MAX_DETAIL_QUERIES = 8
 
 
-# Three sections of a page each: count, rows and three prefetches.
+# Three sections of a page, each its count and ids, then their rows with one query per
+# prefetch (six: what a printed result needs too).
 MAX_AREA_QUERIES = 25
 
 
