@@ -30,7 +30,9 @@
     if (!button) {
       return;
     }
-    var label = button.firstChild;
+    // The button's words (for screen readers only on a compact one, which shows a + or
+    // a tick by its data-on-list); the initiative's name after them stays.
+    var label = button.querySelector("[data-shortlist-label]") || button.firstChild;
     label.textContent = onList ? "Remove from shortlist" : "Add to shortlist";
     button.setAttribute("data-on-list", onList ? "true" : "false");
     form.setAttribute(

@@ -73,7 +73,22 @@ def test_the_add_buttons_come_back_to_their_own_result(client, three):
         assert f'id="initiative-{initiative.pk}"' in listing
         assert f'value="{LIST}#initiative-{initiative.pk}"' in listing
     detail = page(client, three[0].get_absolute_url())
-    assert 'Add to shortlist<span class="visually-hidden">: Halton allotments 0' in detail
+    assert 'Add to shortlist</span><span class="visually-hidden">: Halton allotments 0' in detail
+
+
+def test_every_result_of_an_area_page_can_be_added_and_comes_back_to_it(client, three):
+    area_page = "/areas/halton/?here=1"
+    html = page(client, area_page)
+    for initiative in three:
+        assert f'value="{area_page}#initiative-{initiative.pk}"' in html
+    assert html.count("Add to shortlist</span>: Halton allotments") == 3
+    response = client.post("/shortlist/add/", {"id": three[2].pk, "next": f"{area_page}#x"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{area_page}#x"
+    html = page(client, area_page)
+    assert "Remove from shortlist</span>: Halton allotments 2" in html
+    assert html.count("Add to shortlist</span>: Halton allotments") == 2
+    assert 'data-on-list="true"' in html
 
 
 def test_with_javascript_add_and_remove_answer_with_the_count(client, three):
