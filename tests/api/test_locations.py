@@ -51,15 +51,16 @@ def test_postcode_and_proximity_in_metres(client, near_and_far):
     assert "Unlocated" not in located("postcode=WA7+1AB&proximity=200000")
 
 
+@pytest.mark.parametrize("endpoint", ["service_at_locations", "services"])
 @pytest.mark.parametrize("proximity", ["-1", "abc", "0", "1.5", "200001", "1e3"])
-def test_a_bad_proximity_is_a_json_400(client, near_and_far, proximity):
-    body = get_json(
-        client, f"{API}/service_at_locations?postcode=WA7+1AB&proximity={proximity}", 400
-    )
+def test_a_bad_proximity_is_a_json_400(client, near_and_far, proximity, endpoint):
+    body = get_json(client, f"{API}/{endpoint}?postcode=WA7+1AB&proximity={proximity}", 400)
     assert body["status"] == 400
     assert body["error"] == "Bad request"
     assert "proximity" in body["errors"]
-    assert "metres" in body["errors"]["proximity"][0]
+    # /services takes no proximity (service_at_locations are the located ones): it says so.
+    expected = "metres" if endpoint == "service_at_locations" else "Unknown parameter"
+    assert expected in body["errors"]["proximity"][0]
 
 
 def test_proximity_without_a_postcode_is_a_json_400(client):
