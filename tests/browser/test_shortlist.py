@@ -66,6 +66,16 @@ def count_in_header(page) -> str:
     return page.locator("[data-shortlist-count]").inner_text()
 
 
+PRINTED = [
+    "What it offers",
+    "Who it is for",
+    "How to get in",
+    "Opening times",
+    "Contact",
+    "Address",
+]
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -172,13 +182,33 @@ def test_print_each_printable_page(page, live_server, register):
         "initiative": "/initiatives/halton-allotments-0/",
         "shortlist": "/shortlist/",
         "prescription": "/shortlist/print/?header=Riverside+Surgery%0A01928+111111",
+        "area": "/areas/halton/",
     }
-    pages["area"] = "/areas/halton/"
+    # What someone about to go needs, in each page's own words, as printed.
+    needs = {
+        "initiative": [
+            "What it does",
+            "Who it is for",
+            "Ways in",
+            "Opening times",
+            "Contact",
+            "Address",
+            "Last checked on",
+        ],
+        "shortlist": [*PRINTED, "Last checked"],
+        "prescription": [*PRINTED, "Last checked"],
+        "listing": [*PRINTED, "Last checked"],
+        "area": [*PRINTED, "Last checked"],
+    }
     for name, url in pages.items():
         page.goto(live_server.url + url)
         assert not page.locator(".site-header nav").is_visible(), name
         assert not page.locator("form.shortlist-toggle").first.is_visible(), name
-        assert not page.locator("form.shortlist-toggle").first.is_visible(), name
+        printed = page.locator("main").inner_text()
+        for words in needs[name]:
+            assert words in printed, (name, words)
+        assert "Tuesday: 10:00 to 16:00" in printed or "Tuesday\t10:00 to 16:00" in printed, name
+        assert "Sam Jones" in printed, name
         # Every printed link to another site shows its address: as its words, or after it.
         unprinted = page.evaluate(
             """() => [...document.querySelectorAll('main a[href^="http"]')]
@@ -206,16 +236,6 @@ def test_print_each_printable_page(page, live_server, register):
     assert not page.locator(".print-header-form").is_visible()
     assert page.locator(".entry__url").first.is_visible()
     assert page.console_errors == []
-
-
-PRINTED = [
-    "What it offers",
-    "Who it is for",
-    "How to get in",
-    "Opening times",
-    "Contact",
-    "Address",
-]
 
 
 def printed_result(page, name: str) -> str:
