@@ -22,7 +22,9 @@ from .lists import (
     filtered_organisations,
     filtered_services,
     named_by_id,
+    organisation_rows,
     page_json,
+    service_rows,
     withdrawn_services,
 )
 from .openapi import HSDS_VERSION, PROFILE_URL, openapi_document
@@ -103,7 +105,9 @@ def services(request):
         Initiative.objects.published().select_related("organisation"),
         withdrawn=withdrawn_services(),
     )
-    return JsonResponse(page_json(params, queryset, sync_service_json, count_as="services"))
+    return JsonResponse(
+        page_json(params, queryset, sync_service_json, count_as="services", rows=service_rows())
+    )
 
 
 @api_view
@@ -123,7 +127,13 @@ def service_at_locations(request):
         withdrawn=_located(withdrawn_services()),
     )
     return JsonResponse(
-        page_json(params, queryset, sync_service_at_location_json, count_as="service_at_locations")
+        page_json(
+            params,
+            queryset,
+            sync_service_at_location_json,
+            count_as="service_at_locations",
+            rows=service_rows(),
+        )
     )
 
 
@@ -147,7 +157,13 @@ def organizations(request):
     params = _params(request, ORGANIZATION_LIST_PARAMS)
     queryset = filtered_organisations(params)
     return JsonResponse(
-        page_json(params, queryset, organization_list_json, count_as="organizations")
+        page_json(
+            params,
+            queryset,
+            organization_list_json,
+            count_as="organizations",
+            rows=organisation_rows(),
+        )
     )
 
 

@@ -163,3 +163,26 @@ def test_a_deletion_carries_the_name_it_was_published_under(client):
     unpublished.save()
     [deletion] = get_json(client, f"{API}/services?{SINCE}")["contents"]
     assert deletion["name"] == "Walking group"
+
+
+@pytest.mark.parametrize("endpoint", ["services", "service_at_locations", "organizations"])
+def test_a_sync_pages_filters_run_once_for_its_ids_and_its_records_are_read_by_id(client, endpoint):
+    """At 100,000 records each run of a sync's filters scans the table: they run for the
+    count and for the page's ids, and the page's records are then read by id alone."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    kept = InitiativeFactory(name="Kept", postcode="WA7 1AB", address="1 High Street")
+    archived = InitiativeFactory(name="Archived", postcode="WA7 1AB", address="2 High Street")
+    withdraw(archived)
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        body = get_json(client, f"{API}/{endpoint}?modified_after=2021-01-01T00:00:00Z")
+    filtered = [q["sql"] for q in queries.captured_queries if "2021-01-01" in q["sql"]]
+    assert len(filtered) == 2  # the count (then kept in the figures cache) and the ids
+    names = {(item.get("service") or item)["name"] for item in body["contents"]}
+    if endpoint == "organizations":
+        assert names == {kept.organisation.name, archived.organisation.name}
+    else:
+        assert names == {"Kept", "Archived"}
