@@ -471,6 +471,26 @@ class TestQueue:
         response = curator_client.get(admin_url(None, "changelist"), {"status": "new"})
         assert len(response.context["cl"].result_list) == 2
 
+    def test_the_queue_says_which_came_from_a_provider(
+        self, curator_client, django_user_model, django_assert_max_num_queries
+    ):
+        from initiatives.models import Provider
+
+        initiative = InitiativeFactory(name="Sew Halton sewing circle")
+        user = django_user_model.objects.create_user("provider:jo", email="jo@sewhalton.org.uk")
+        provider = Provider.objects.create(user=user, initiative=initiative)
+        SuggestionFactory(initiative=initiative, provider=provider)
+        SuggestionFactory.create_batch(3)
+        with django_assert_max_num_queries(12):
+            response = curator_client.get(admin_url(None, "changelist"))
+        body = page(response)
+        assert "Provider: jo@sewhalton.org.uk" in body
+        assert body.count('<td class="field-sent_by">Public</td>') == 3
+        only = curator_client.get(admin_url(None, "changelist"), {"sent_by": "provider"})
+        assert [s.provider_id for s in only.context["cl"].result_list] == [provider.pk]
+        public = curator_client.get(admin_url(None, "changelist"), {"sent_by": "public"})
+        assert len(public.context["cl"].result_list) == 3
+
     def test_curators_neither_add_nor_delete_suggestions(self, curator_client):
         suggestion = SuggestionFactory()
         assert curator_client.get(admin_url(None, "add")).status_code == 403

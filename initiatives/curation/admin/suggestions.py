@@ -33,6 +33,23 @@ class SuggestionStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SuggestionSenderFilter(admin.SimpleListFilter):
+    """Who sent it: the organisation's own provider, or the public."""
+
+    title = "sent by"
+    parameter_name = "sent_by"
+
+    def lookups(self, request, model_admin):
+        return [("provider", "A provider"), ("public", "The public")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "provider":
+            return queryset.filter(provider__isnull=False)
+        if self.value() == "public":
+            return queryset.filter(provider__isnull=True)
+        return queryset
+
+
 def shown_value(name: str, value) -> str:
     """A proposed or current value in words, for the review page (the template escapes it)."""
     from ..suggestions import CHOICE_LABELS
@@ -50,10 +67,18 @@ def shown_value(name: str, value) -> str:
 class SuggestionAdmin(admin.ModelAdmin):
     """The queue of suggestions: each opens on a review page to accept or reject it."""
 
-    list_display = ["__str__", "kind", "status", "created_at", "has_contact", "reviewed_by"]
+    list_display = [
+        "__str__",
+        "kind",
+        "sent_by",
+        "status",
+        "created_at",
+        "has_contact",
+        "reviewed_by",
+    ]
     list_display_links = ["__str__"]
-    list_filter = [SuggestionStatusFilter, "kind"]
-    list_select_related = ["initiative", "reviewed_by"]
+    list_filter = [SuggestionStatusFilter, "kind", SuggestionSenderFilter]
+    list_select_related = ["initiative", "reviewed_by", "provider__user"]
     search_fields = ["initiative__name", "message", "contact_email"]
     search_help_text = "Searches the initiative's name, the note and the contact email."
     list_per_page = 50
@@ -66,6 +91,13 @@ class SuggestionAdmin(admin.ModelAdmin):
             output_field=IntegerField(),
         )
         return [waiting.asc(), "-created_at"]
+
+    @admin.display(description="sent by")
+    def sent_by(self, obj) -> str:
+        # A provider's edit is the organisation speaking for itself: say so, and who.
+        if obj.provider_id:
+            return f"Provider: {obj.provider.user.email}"
+        return "Public"
 
     @admin.display(description="contact email", boolean=True)
     def has_contact(self, obj) -> bool:
