@@ -42,20 +42,11 @@ from django.contrib.auth import (  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from initiatives.models import Initiative  # noqa: E402
+from tests.admin_forms import form_data  # noqa: E402
 
 HOST = "127.0.0.1"  # Only ever this machine.
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
-INLINES = {
-    f"{prefix}-{name}": value
-    for prefix in ("opening_times", "contacts")
-    for name, value in (
-        ("TOTAL_FORMS", "0"),
-        ("INITIAL_FORMS", "0"),
-        ("MIN_NUM_FORMS", "0"),
-        ("MAX_NUM_FORMS", "1000"),
-    )
-}
 
 
 def signed_in_session(user) -> str:
@@ -66,35 +57,6 @@ def signed_in_session(user) -> str:
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
     return store.session_key
-
-
-def form_data(initiative, **changes) -> dict:
-    """What the change form sends for the record as it stands, with `changes`."""
-    data = {
-        "name": initiative.name,
-        "slug": initiative.slug,
-        "organisation": initiative.organisation_id or "",
-        "summary": initiative.summary,
-        "description": initiative.description,
-        "role": initiative.role,
-        "topics": [t.pk for t in initiative.topics.all()],
-        "conditions": [c.pk for c in initiative.conditions.all()],
-        "population_groups": [g.pk for g in initiative.population_groups.all()],
-        "areas": [a.pk for a in initiative.areas.all()],
-        "vanguard": initiative.vanguard_id or "",
-        "cost": initiative.cost,
-        "min_age": initiative.min_age or "",
-        "max_age": initiative.max_age or "",
-        "website": initiative.website,
-        "email": initiative.email,
-        "phone": initiative.phone,
-        "address": initiative.address,
-        "postcode": initiative.postcode,
-        "status": initiative.status,
-        "last_verified_on": initiative.last_verified_on or "",
-        "source_note": initiative.source_note,
-    }
-    return data | INLINES | changes
 
 
 class Writer(threading.Thread):

@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import reverse
 
 from initiatives.curation.admin.initiatives import InitiativeAdmin
-from tests.curation.test_history import form_data
+from tests.admin_forms import form_data
 
 # Every module here starts with `pytestmark = FAULTS`.
 FAULTS = [

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from initiatives.models import Initiative
-from tests.curation.test_history import form_data
+from tests.admin_forms import form_data
 from tests.factories import InitiativeFactory
 
 from .conftest import (

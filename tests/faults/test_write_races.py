@@ -11,7 +11,7 @@ from initiatives.exports import export_lines
 from initiatives.loading.imports import import_initiatives
 from initiatives.loading.problems import ImportRefused
 from initiatives.models import Initiative, Suggestion
-from tests.curation.test_history import form_data
+from tests.admin_forms import form_data
 from tests.factories import InitiativeFactory, OrganisationFactory
 
 from .conftest import (

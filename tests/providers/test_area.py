@@ -13,7 +13,7 @@ from initiatives.providers import services
 from initiatives.providers.links import new_link
 from tests.factories import curators_group
 
-from ..curation.test_history import form_data
+from ..admin_forms import form_data
 from ..factories import InitiativeFactory
 from .helpers import last_link, links_in, provider_for, sew_halton, sign_in
 
