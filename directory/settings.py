@@ -83,15 +83,17 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
-    # Jobs: long work (big imports, bulk actions over a whole filter) queued in the
-    # database and run by `manage.py db_worker` (the Django tasks backport).
-    "django_tasks",
-    "django_tasks.backends.database",
     "directory",
     "initiatives",
     "initiatives.curation",
     "initiatives.providers",
     "places",
+    # Jobs: long work (big imports, bulk actions over a whole filter) queued in the
+    # database and run by `manage.py db_worker` (the Django tasks backport). After
+    # initiatives.curation, whose own `db_worker` (recovery first, then this one's
+    # worker) wins: of two commands with one name, the app listed first wins.
+    "django_tasks",
+    "django_tasks.backends.database",
 ]
 
 # The jobs' queue: a table in the register's own database, so any number of workers
@@ -99,6 +101,20 @@ INSTALLED_APPS = [
 TASKS = {
     "default": {"BACKEND": "django_tasks.backends.database.DatabaseBackend"},
 }
+# A running job writes its progress and a heartbeat this often (seconds). A running job
+# whose heartbeat is older than JOB_STALE_SECONDS lost its worker (killed, or the machine
+# went away): `manage.py recover_jobs`, which every worker runs as it starts, queues it
+# again, up to JOB_MAX_ATTEMPTS runs in all, then marks it failed (it changed nothing).
+JOB_PROGRESS_SECONDS = env_float("DJANGO_JOB_PROGRESS_SECONDS", 2)
+JOB_STALE_SECONDS = env_float("DJANGO_JOB_STALE_SECONDS", 60)
+JOB_MAX_ATTEMPTS = env_int("DJANGO_JOB_MAX_ATTEMPTS", 3)
+if JOB_PROGRESS_SECONDS <= 0 or JOB_STALE_SECONDS <= JOB_PROGRESS_SECONDS:
+    raise ImproperlyConfigured(
+        "DJANGO_JOB_PROGRESS_SECONDS must be more than 0, and DJANGO_JOB_STALE_SECONDS "
+        "longer than it (a few heartbeats), or live jobs would be taken for dead ones."
+    )
+if JOB_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("DJANGO_JOB_MAX_ATTEMPTS must be 1 or more.")
 
 # A CSV upload of more rows than this is imported by a worker, as a job; a smaller one
 # at once, in the request.
@@ -254,6 +270,10 @@ if DB_LIMITS_FOR == "command":
 else:
     DB_STATEMENT_TIMEOUT = env_float("DJANGO_DB_STATEMENT_TIMEOUT", 5)
     DB_LOCK_TIMEOUT = env_float("DJANGO_DB_LOCK_TIMEOUT", 3)
+# A connection left idle inside a transaction longer than this (a worker stopped with
+# SIGSTOP, or hung in Python, with rows locked) is closed by PostgreSQL, which rolls the
+# transaction back and so frees its row locks. Seconds; 0 turns it off.
+DB_IDLE_IN_TRANSACTION_TIMEOUT = env_float("DJANGO_DB_IDLE_IN_TRANSACTION_TIMEOUT", 60)
 # /healthz's probe: a read of the register that must answer within this (seconds).
 HEALTHZ_PROBE_TIMEOUT = env_float("DJANGO_HEALTHZ_PROBE_TIMEOUT", 1)
 
@@ -265,6 +285,7 @@ def postgres_options() -> str:
     for name, seconds in [
         ("statement_timeout", DB_STATEMENT_TIMEOUT),
         ("lock_timeout", DB_LOCK_TIMEOUT),
+        ("idle_in_transaction_session_timeout", DB_IDLE_IN_TRANSACTION_TIMEOUT),
     ]:
         if seconds < 0:
             raise ImproperlyConfigured(f"The database's {name} must be 0 (off) or more seconds.")

@@ -1259,6 +1259,11 @@ class Job(models.Model):
     querystring = models.TextField(blank=True)
     total = models.PositiveIntegerField(null=True, blank=True)
     done = models.PositiveIntegerField(default=0)
+    # Written while the job runs, from a thread of the worker's own (curation.jobs
+    # .Heartbeat), every JOB_PROGRESS_SECONDS: a worker that died stops writing it, and
+    # `recover_jobs` queues its job again (up to JOB_MAX_ATTEMPTS runs).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     summary = models.TextField(blank=True)
     # The first problems ([row, column, message], shortened) and how many there were.
     problems = models.JSONField(default=list, blank=True)

@@ -78,9 +78,11 @@ ACTIONS = {
 }
 
 
-def apply_action(action: BulkAction, queryset, *, user) -> BulkOutcome:
+def apply_action(
+    action: BulkAction, queryset, *, user, progress: Callable[[int, int], None] | None = None
+) -> BulkOutcome:
     """Apply `action` to every initiative in `queryset`, each saved (so with history),
-    all in one transaction."""
+    all in one transaction. `progress(done, total)` is told of each record done."""
     selected = sorted(queryset.order_by().values_list("pk", flat=True))
     outcome = BulkOutcome(selected=len(selected))
     with transaction.atomic():
@@ -93,6 +95,10 @@ def apply_action(action: BulkAction, queryset, *, user) -> BulkOutcome:
                 if action.needed is None or action.needed(initiative):
                     wanted.append(initiative.pk)
         history_baseline(model=Initiative, pks=wanted)
+        total = len(locked)
+        skipped = total - len(wanted)
+        if progress is not None:
+            progress(skipped, total)
         for chunk in batches(wanted):
             for initiative in (
                 Initiative.objects.filter(pk__in=chunk).select_related("organisation")
@@ -102,6 +108,8 @@ def apply_action(action: BulkAction, queryset, *, user) -> BulkOutcome:
                 initiative._history_user = user
                 initiative.save()
                 outcome.changed += 1
+                if progress is not None:
+                    progress(skipped + outcome.changed, total)
     outcome.unchanged = len(locked) - outcome.changed
     outcome.gone = len(selected) - len(locked)
     return outcome

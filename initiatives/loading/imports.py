@@ -11,6 +11,7 @@ organisations by name), plans what each would change, and writes the plan.
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
@@ -47,6 +48,9 @@ from .import_rows import (
     size_problem,
 )
 from .problems import ImportRefused, Problem, Tally
+
+# Told (rows done, rows in all) as an import writes; a job's heartbeat keeps the figures.
+Progress = Callable[[int, int], None]
 
 LINK_FIELDS = ["topics", "conditions", "population_groups", "areas"]
 SLUG_MAX_LENGTH = Initiative._meta.get_field("slug").max_length
@@ -358,10 +362,14 @@ def _lock_new_organisation_names(plan: Plan) -> list[Problem]:
     ]
 
 
-def _write(plan: Plan, *, user, filename: str) -> ImportResult:
+def _write(plan: Plan, *, user, filename: str, progress: Progress | None = None) -> ImportResult:
     result = ImportResult(
         created=len(plan.creates), updated=len(plan.updates), unchanged=plan.unchanged
     )
+    total = len(plan.creates) + len(plan.updates) + plan.unchanged
+    done = plan.unchanged
+    if progress is not None:
+        progress(done, total)
     reason = f"Imported from {filename}"[:100]
     today = timezone.localdate()
 
@@ -414,6 +422,9 @@ def _write(plan: Plan, *, user, filename: str) -> ImportResult:
         initiative.skip_history_when_saving = True
         initiative.save()
         created_pks.append(initiative.pk)
+        done += 1
+        if progress is not None:
+            progress(done, total)
         for name, ids in row.links.items():
             link_changes.append((initiative.pk, name, ids, set()))
         if row.opening_times:
@@ -436,6 +447,9 @@ def _write(plan: Plan, *, user, filename: str) -> ImportResult:
         initiative.skip_history_when_saving = True
         initiative.save(update_fields=fields)
         updated_pks.append(initiative.pk)
+        done += 1
+        if progress is not None:
+            progress(done, total)
         for name, ids in row.links.items():
             if name in changed:
                 link_changes.append((initiative.pk, name, ids, initiative.current_links[name]))
@@ -521,12 +535,18 @@ def _write_links(changes: list[tuple[int, str, set[int], set[int]]]) -> None:
 
 
 def import_initiatives(
-    data: bytes, *, filename: str = "the file", dry_run: bool = False, user=None
+    data: bytes,
+    *,
+    filename: str = "the file",
+    dry_run: bool = False,
+    user=None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Check every row of a CSV file in the export's format, then import all of it or nothing.
 
     Raises ImportRefused listing every problem (by row and column) when any row is
     invalid; then nothing is written. With dry_run, only checks and counts.
+    `progress(done, total)` is told of each row written (a job's page shows it).
     """
     too_big = size_problem(len(data))
     if too_big:
@@ -580,7 +600,7 @@ def import_initiatives(
     try:
         with transaction.atomic():
             lock_what_changes(plan)
-            written = _write(plan, user=user, filename=filename)
+            written = _write(plan, user=user, filename=filename, progress=progress)
             bump_version()
             return written
     except IntegrityError as exc:

@@ -3,13 +3,18 @@ by a worker (django-tasks' database backend, `manage.py db_worker`), not the req
 the Jobs list and each job's page show progress and the result or problems by row; a
 job run twice does its work once; a failed job changed nothing and can be run again."""
 
+from datetime import timedelta
+from io import StringIO
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks.backends.database.models import DBTaskResult
 
-from initiatives.curation.jobs import count_rows, run_job, start_action_job
+from initiatives.curation import jobs
+from initiatives.curation.jobs import Heartbeat, count_rows, run_job, start_action_job
 from initiatives.models import Initiative, Job
 from tests.directory.test_security import inline_code
 from tests.factories import InitiativeFactory, curators_group
@@ -89,7 +94,11 @@ class TestBigUpload:
         assert DBTaskResult.objects.filter(pk=job.task_id, status="READY").exists()
         body = page(curator_client, job)
         assert "Waiting for a worker (3 rows)" in body
-        assert 'value="Check again"' in body
+        # Without JavaScript: a link that loads the page again (no meta refresh).
+        assert f'<a href="{JOBS}{job.pk}/change/" id="job-refresh">Refresh</a>' in body
+        assert 'http-equiv="refresh"' not in body
+        assert '<p id="job-live-text" aria-live="polite">' in body
+        assert '/static/js/job-progress.js" defer></script>' in body
         assert inline_code(body) == []
 
     def test_the_job_imports_it_and_shows_the_result(self, curator_client, big_is_two_rows):
@@ -104,7 +113,8 @@ class TestBigUpload:
         body = page(curator_client, job)
         assert "Import of walks.csv: Created 3 draft initiatives, updated 0" in body
         assert "3 of 3 done" in body
-        assert "Check again" not in body
+        assert "Refresh" not in body
+        assert "job-progress.js" not in body
 
     def test_a_job_run_twice_imports_once(self, curator_client, big_is_two_rows):
         upload(curator_client, new_rows(3))
@@ -276,3 +286,170 @@ def test_the_jobs_list_shows_status_progress_and_who(
     assert "10 of 10 done" in body
     assert "curator" in body
     assert reverse("admin:initiatives_job_change", args=[Job.objects.first().pk]) in body
+
+
+def running_job(user, *, beat_ago: float, attempts: int = 1, **fields) -> Job:
+    """A job a worker claimed, last heard from `beat_ago` seconds ago."""
+    beat = timezone.now() - timedelta(seconds=beat_ago)
+    return Job.objects.create(
+        kind=Job.Kind.ACTION,
+        action="publish",
+        querystring="status__exact=draft",
+        description="Publish the drafts",
+        started_by=user,
+        status=Job.Status.RUNNING,
+        started_at=beat,
+        heartbeat_at=beat,
+        attempts=attempts,
+        **fields,
+    )
+
+
+@pytest.mark.django_db
+class TestProgress:
+    def test_a_running_job_shows_rows_done_and_when_its_worker_was_last_heard(
+        self, curator_client, curator
+    ):
+        job = running_job(curator, beat_ago=1, total=1001, done=250)
+        body = page(curator_client, job)
+        assert "Working: 250 of 1,001 rows done" in body
+        assert "Last heard from its worker" in body
+        assert f'data-progress-url="{JOBS}{job.pk}/progress.json"' in body
+
+    def test_progress_json_gives_the_figures(self, curator_client, curator):
+        job = running_job(curator, beat_ago=1, total=1001, done=250)
+        response = curator_client.get(f"{JOBS}{job.pk}/progress.json")
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        figures = response.json()
+        assert figures["status"] == "running"
+        assert figures["finished"] is False
+        assert (figures["done"], figures["total"]) == (250, 1001)
+        assert figures["progress"] == "Working: 250 of 1,001 rows done"
+        assert figures["heartbeat_at"] == job.heartbeat_at.isoformat()
+
+    def test_progress_json_of_a_finished_job_gives_its_summary(self, curator_client, curator):
+        job = Job.objects.create(
+            kind=Job.Kind.IMPORT,
+            description="x",
+            status=Job.Status.DONE,
+            total=3,
+            done=3,
+            summary="Import of walks.csv: Created 3 draft initiatives.",
+        )
+        figures = curator_client.get(f"{JOBS}{job.pk}/progress.json").json()
+        assert figures["finished"] is True
+        assert figures["summary"] == "Import of walks.csv: Created 3 draft initiatives."
+
+    def test_progress_json_is_only_for_curators(self, client, django_user_model, curator):
+        job = running_job(curator, beat_ago=1)
+        assert client.get(f"{JOBS}{job.pk}/progress.json").status_code == 302
+        visitor = django_user_model.objects.create_user("visitor", is_staff=True)
+        client.force_login(visitor)
+        assert client.get(f"{JOBS}{job.pk}/progress.json").status_code in (302, 403)
+        assert (
+            curator_client_for(client, curator)
+            .get(f"{JOBS}{job.pk + 1000}/progress.json")
+            .status_code
+            == 404
+        )
+
+    def test_a_heartbeat_writes_the_figures_it_was_told_to_its_own_run_only(self, curator):
+        job = running_job(curator, beat_ago=600, attempts=2)
+        heartbeat = Heartbeat(job.pk, attempt=2)
+        heartbeat(40, 1001)
+        assert heartbeat.beat() == 1
+        job.refresh_from_db()
+        assert (job.done, job.total) == (40, 1001)
+        assert timezone.now() - job.heartbeat_at < timedelta(seconds=60)
+        # A run that recovery replaced writes nothing.
+        assert Heartbeat(job.pk, attempt=1).beat() == 0
+
+    def test_a_job_tells_its_heartbeat_the_rows_done(self, curator, monkeypatch):
+        InitiativeFactory.create_batch(3, status=Initiative.Status.DRAFT)
+        told = []
+        monkeypatch.setattr(
+            Heartbeat, "__call__", lambda self, done, total: told.append((done, total))
+        )
+        job = start_action_job(
+            action="publish", querystring="status__exact=draft", description="x", user=curator
+        )
+        assert run_job.call(job.pk) == Job.Status.DONE
+        assert told[-1] == (3, 3)
+        assert [done for done, _ in told] == sorted(done for done, _ in told)
+
+    def test_a_run_replaced_meanwhile_undoes_its_work(self, curator, monkeypatch):
+        drafts = InitiativeFactory.create_batch(2, status=Initiative.Status.DRAFT)
+        job = start_action_job(
+            action="publish", querystring="status__exact=draft", description="x", user=curator
+        )
+        original = jobs.apply_action
+
+        def then_replaced(*args, **kwargs):
+            outcome = original(*args, **kwargs)
+            # Recovery queued it again and another worker claimed it (run 2).
+            Job.objects.filter(pk=job.pk).update(attempts=2)
+            return outcome
+
+        monkeypatch.setattr(jobs, "apply_action", then_replaced)
+        assert run_job.call(job.pk) == "superseded"
+        for initiative in drafts:
+            initiative.refresh_from_db()
+            assert initiative.status == Initiative.Status.DRAFT
+
+
+def curator_client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+class TestRecovery:
+    def test_a_job_whose_worker_stopped_is_queued_again(self, curator, settings):
+        settings.JOB_STALE_SECONDS = 60
+        lost = running_job(curator, beat_ago=120)
+        alive = running_job(curator, beat_ago=5)
+        out = StringIO()
+        call_command("recover_jobs", stdout=out)
+        lost.refresh_from_db()
+        alive.refresh_from_db()
+        assert lost.status == Job.Status.QUEUED
+        assert alive.status == Job.Status.RUNNING
+        assert f"Queued again (run 2): job {lost.pk}" in out.getvalue()
+        assert DBTaskResult.objects.filter(pk=lost.task_id, status="READY").exists()
+
+    def test_a_job_out_of_runs_is_marked_failed_with_a_message(
+        self, curator, curator_client, settings
+    ):
+        settings.JOB_MAX_ATTEMPTS = 3
+        lost = running_job(curator, beat_ago=600, attempts=3)
+        call_command("recover_jobs", stdout=StringIO())
+        lost.refresh_from_db()
+        assert lost.status == Job.Status.FAILED
+        body = page(curator_client, lost)
+        assert "Stopped because the worker running it stopped (3 times" in body
+        assert "nothing was changed. Run it again" in body
+        assert "Run it again" in body
+
+    def test_nothing_lost_says_so(self):
+        out = StringIO()
+        call_command("recover_jobs", stdout=out)
+        assert out.getvalue().strip() == "No job had lost its worker."
+
+    def test_the_projects_db_worker_is_the_one_that_recovers_first(self):
+        assert get_commands()["db_worker"] == "initiatives.curation"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_starting_worker_recovers_a_lost_job_and_does_its_work_once(curator, settings):
+    drafts = InitiativeFactory.create_batch(3, status=Initiative.Status.DRAFT)
+    lost = running_job(curator, beat_ago=600)
+    run_worker()
+    lost.refresh_from_db()
+    assert lost.status == Job.Status.DONE
+    assert lost.attempts == 2
+    assert "3 initiatives published." in lost.summary
+    for initiative in drafts:
+        initiative.refresh_from_db()
+        assert initiative.status == Initiative.Status.PUBLISHED
+        assert initiative.history.count() == 2

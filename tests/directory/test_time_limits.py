@@ -23,13 +23,47 @@ def options(**env) -> str:
 
 
 def test_web_connections_stop_a_statement_after_5_s_and_a_lock_wait_after_3_s():
-    assert options(**POSTGRES) == "-c jit=off -c statement_timeout=5000 -c lock_timeout=3000"
+    assert options(**POSTGRES) == (
+        "-c jit=off -c statement_timeout=5000 -c lock_timeout=3000 "
+        "-c idle_in_transaction_session_timeout=60000"
+    )
 
 
 def test_the_limits_come_from_the_environment_and_0_turns_one_off():
-    assert options(**POSTGRES, DJANGO_DB_STATEMENT_TIMEOUT="0", DJANGO_DB_LOCK_TIMEOUT="1.5") == (
-        "-c jit=off -c statement_timeout=0 -c lock_timeout=1500"
+    assert options(
+        **POSTGRES,
+        DJANGO_DB_STATEMENT_TIMEOUT="0",
+        DJANGO_DB_LOCK_TIMEOUT="1.5",
+        DJANGO_DB_IDLE_IN_TRANSACTION_TIMEOUT="2",
+    ) == (
+        "-c jit=off -c statement_timeout=0 -c lock_timeout=1500 "
+        "-c idle_in_transaction_session_timeout=2000"
     )
+
+
+def test_an_idle_in_transaction_limit_below_0_stops_the_site_starting():
+    result = read_setting("1", **POSTGRES, DJANGO_DB_IDLE_IN_TRANSACTION_TIMEOUT="-1")
+    assert result.returncode != 0
+    assert "idle_in_transaction_session_timeout must be 0 (off) or more" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DJANGO_JOB_PROGRESS_SECONDS": "0"}, "DJANGO_JOB_PROGRESS_SECONDS must be more than 0"),
+        (
+            {"DJANGO_JOB_PROGRESS_SECONDS": "5", "DJANGO_JOB_STALE_SECONDS": "5"},
+            "DJANGO_JOB_STALE_SECONDS longer than it",
+        ),
+        ({"DJANGO_JOB_MAX_ATTEMPTS": "0"}, "DJANGO_JOB_MAX_ATTEMPTS must be 1 or more"),
+    ],
+)
+def test_job_timings_that_would_take_live_jobs_for_dead_ones_stop_the_site_starting(
+    env, message
+):
+    result = read_setting("1", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_a_limit_that_is_not_a_number_stops_the_site_starting():
@@ -56,7 +90,8 @@ def test_management_commands_get_longer_limits():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
-        "-c jit=off -c statement_timeout=1800000 -c lock_timeout=60000"
+        "-c jit=off -c statement_timeout=1800000 -c lock_timeout=60000 "
+        "-c idle_in_transaction_session_timeout=60000"
     )
 
 

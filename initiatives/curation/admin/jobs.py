@@ -1,14 +1,17 @@
 """The Jobs list (what curators started and a worker runs) and each job's result page.
 
-A job's page shows its progress with a "Check again" button (a plain GET, no script,
-and no automatic refresh that would move a screen reader's place) until the job has
-finished, then shows what it did, or the problems by row (the first 100,
-and every kept one as CSV). A failed job changed nothing and can be run again.
+A job's page shows its progress (rows done of all, written by the worker's heartbeat)
+until the job has finished, then what it did, or the problems by row (the first 100,
+and every kept one as CSV). Without JavaScript it offers a "Refresh" link (no
+automatic refresh that would move a screen reader's place); with it,
+static/js/job-progress.js reads `progress.json` every few seconds into a polite live
+region, with a button to stop the updates. A failed job changed nothing and can be
+run again.
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import slugify
@@ -65,6 +68,11 @@ class JobAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "<int:job_id>/progress.json",
+                self.admin_site.admin_view(self.progress_view),
+                name="initiatives_job_progress",
+            ),
+            path(
                 "<int:job_id>/problems.csv",
                 self.admin_site.admin_view(self.problems_csv_view),
                 name="initiatives_job_problems",
@@ -98,6 +106,7 @@ class JobAdmin(admin.ModelAdmin):
             "title": str(job),
             "job": job,
             "progress": progress_text(job),
+            "progress_url": reverse("admin:initiatives_job_progress", args=[job.pk]),
             "problems": problems,
             "problems_kept": len(job.problems),
             "problems_csv_url": reverse("admin:initiatives_job_problems", args=[job.pk])
@@ -105,6 +114,22 @@ class JobAdmin(admin.ModelAdmin):
             else "",
         }
         return TemplateResponse(request, "admin/initiatives/job/result.html", context)
+
+    def progress_view(self, request, job_id):
+        """The job's progress for the page's script (admin_view marks it never cached)."""
+        job = self._job(request, job_id)
+        return JsonResponse(
+            {
+                "status": job.status,
+                "status_label": job.get_status_display(),
+                "finished": job.finished,
+                "done": job.done,
+                "total": job.total,
+                "progress": progress_text(job),
+                "summary": job.summary,
+                "heartbeat_at": job.heartbeat_at.isoformat() if job.heartbeat_at else None,
+            }
+        )
 
     def problems_csv_view(self, request, job_id):
         job = self._job(request, job_id)
@@ -127,7 +152,9 @@ def progress_text(job: Job) -> str:
     if job.status == Job.Status.QUEUED:
         return "Waiting for a worker" + (f" ({job.total:,} rows)" if job.total else "")
     if job.status == Job.Status.RUNNING:
-        return f"Working on {job.total:,} rows" if job.total else "Working"
+        if job.total:
+            return f"Working: {min(job.done, job.total):,} of {job.total:,} rows done"
+        return "Working"
     if job.status == Job.Status.DONE and job.total is not None:
         return f"{job.done:,} of {job.total:,} done"
     return job.get_status_display()
