@@ -1,9 +1,12 @@
 """Long work as jobs, under real concurrency on PostgreSQL: two imports creating the same
 organisation at once make it once; a big upload answers at once with a job page (a
-request killed at gunicorn's 30 s would lose nothing) and a worker does the import."""
+request killed at gunicorn's 30 s would lose nothing) and a worker does the import; a
+worker killed mid-job is recovered by the next one to start, and the work lands once."""
 
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,14 +16,17 @@ from django.test import Client
 from django.urls import reverse
 
 from initiatives.curation import imports as upload_page
+from initiatives.curation.admin.jobs import progress_text
+from initiatives.curation.jobs import start_action_job
 from initiatives.loading import imports
 from initiatives.loading.imports import import_initiatives
 from initiatives.loading.problems import ImportRefused
 from initiatives.models import Initiative, Job, Organisation
+from tests.factories import InitiativeFactory
 from tests.loading.test_import import to_csv
 from tests.processes import ROOT, clean_environment
 
-from .conftest import FAULTS, Hold, Worker, wait_until_blocked_or_done
+from .conftest import FAULTS, PATIENCE, Hold, Worker, wait_until_blocked_or_done
 
 pytestmark = FAULTS
 
@@ -101,3 +107,102 @@ def test_a_big_upload_answers_with_a_job_page_and_a_worker_imports_it(monkeypatc
     body = client.get(response["Location"]).content.decode()
     assert "Created 200 draft initiatives" in body
     assert "200 of 200 done" in body
+
+
+def site_environment(**env: str) -> dict[str, str]:
+    """The environment of a worker process on this test's database."""
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    return clean_environment(
+        DATABASE_URL=url,
+        DJANGO_DEBUG="true",
+        DJANGO_SECRET_KEY="k" * 50,
+        DJANGO_SETTINGS_MODULE="directory.settings",
+        DJANGO_PROCESS="command",
+        **env,
+    )
+
+
+def wait_for(check, what: str):
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"never saw {what}")
+
+
+# A real worker (`manage.py db_worker`) that stops, never to go on, once the job has
+# written 5 of its rows: its transaction open, its heartbeat still beating.
+WORKER_THAT_HANGS = """
+import pathlib, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+from initiatives.curation import jobs
+told = jobs.Heartbeat.__call__
+def hang_after_five(self, done, total):
+    told(self, done, total)
+    if done >= 5:
+        pathlib.Path(sys.argv[1]).touch()
+        time.sleep(600)
+jobs.Heartbeat.__call__ = hang_after_five
+call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay")
+"""
+
+
+def test_a_worker_killed_mid_job_is_recovered_and_the_work_lands_once(tmp_path):
+    curator = get_user_model().objects.create_superuser("cara", "cara@example.org")
+    drafts = InitiativeFactory.create_batch(12, status=Initiative.Status.DRAFT)
+    job = start_action_job(
+        action="publish", querystring="status__exact=draft", description="Publish", user=curator
+    )
+    marker = tmp_path / "hanging"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER_THAT_HANGS, str(marker)],
+        cwd=ROOT,
+        env=site_environment(DJANGO_JOB_PROGRESS_SECONDS="0.2", DJANGO_JOB_STALE_SECONDS="1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(marker.exists, "the worker reach the 5th row")
+        # Progress is written live, from outside the job's open transaction...
+        wait_for(
+            lambda: Job.objects.filter(pk=job.pk, status="running", done__gte=5).exists(),
+            "the job's progress",
+        )
+        assert "Working: " in progress_text(Job.objects.get(pk=job.pk))
+        # ...while none of its work is visible yet.
+        assert not Initiative.objects.filter(status=Initiative.Status.PUBLISHED).exists()
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(PATIENCE)
+    lost = Job.objects.get(pk=job.pk)
+    assert (lost.status, lost.attempts) == (Job.Status.RUNNING, 1)
+    # Let its heartbeat go stale (DJANGO_JOB_STALE_SECONDS=1 below): a wait, not a check.
+    time.sleep(1.5)
+
+    # The next worker to start recovers the job, then runs it.
+    second = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--interval", "0"],
+        cwd=ROOT,
+        env=site_environment(DJANGO_JOB_PROGRESS_SECONDS="0.2", DJANGO_JOB_STALE_SECONDS="1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "1 queued again" in second.stdout
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (Job.Status.DONE, 2)
+    assert job.summary == "12 initiatives published."
+    for initiative in drafts:
+        initiative.refresh_from_db()
+        assert initiative.status == Initiative.Status.PUBLISHED
+        # Made, then published once: the killed run left nothing behind.
+        assert list(initiative.history.order_by("history_id").values_list("status", flat=True)) == [
+            "draft",
+            "published",
+        ]

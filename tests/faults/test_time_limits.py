@@ -1,7 +1,12 @@
-"""Time limits: a lock held past DB_LOCK_TIMEOUT gives a clear refusal, not a hang, and
-/healthz says "degraded" when its probe cannot get an answer in time."""
+"""Time limits: a lock held past DB_LOCK_TIMEOUT gives a clear refusal, not a hang; a
+process stopped inside its transaction loses its locks after
+DB_IDLE_IN_TRANSACTION_TIMEOUT; /healthz says "degraded" when its probe cannot get an
+answer in time."""
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 from datetime import date
 
@@ -13,6 +18,7 @@ from django.urls import reverse
 from initiatives.models import Initiative
 from tests.admin_forms import form_data
 from tests.factories import InitiativeFactory
+from tests.processes import ROOT
 
 from .conftest import (
     FAULTS,
@@ -22,20 +28,24 @@ from .conftest import (
     curator_client,
     start_admin_save,
 )
+from .test_jobs import site_environment
 
 pytestmark = FAULTS
 
 
 def test_connections_carry_the_time_limits():
+    names = ["statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"]
     with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
-        statement = cursor.fetchone()[0]
-        cursor.execute("SHOW lock_timeout")
-        lock = cursor.fetchone()[0]
-    assert (statement, lock) == (
-        f"{round(settings.DB_STATEMENT_TIMEOUT * 1000)}ms".replace("000ms", "s"),
-        f"{round(settings.DB_LOCK_TIMEOUT * 1000)}ms".replace("000ms", "s"),
-    )
+        # pg_settings gives each in milliseconds.
+        cursor.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [names])
+        found = dict(cursor.fetchall())
+    assert found == {
+        "statement_timeout": str(round(settings.DB_STATEMENT_TIMEOUT * 1000)),
+        "lock_timeout": str(round(settings.DB_LOCK_TIMEOUT * 1000)),
+        "idle_in_transaction_session_timeout": str(
+            round(settings.DB_IDLE_IN_TRANSACTION_TIMEOUT * 1000)
+        ),
+    }
 
 
 def test_an_admin_save_waiting_past_the_lock_limit_is_refused_and_keeps_the_input(
@@ -121,3 +131,49 @@ def test_healthz_is_degraded_while_the_register_cannot_be_read_in_time():
     assert response.status_code == 503
     assert json.loads(response.content) == {"status": "degraded", "database": "slow"}
     assert Client().get("/healthz").status_code == 200
+
+
+# A process that locks a record inside a transaction, says so, and waits (to be stopped).
+HOLDS_A_LOCK = """
+import sys, time
+import django
+django.setup()
+from django.db import connection, transaction
+from initiatives.models import Initiative
+with transaction.atomic():
+    Initiative.objects.select_for_update().get(pk=int(sys.argv[1]))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        print(cursor.fetchone()[0], flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_stopped_process_holding_a_lock_is_cut_off_and_the_next_writer_gets_through():
+    """A worker stopped (SIGSTOP) inside its transaction, rows locked: PostgreSQL closes
+    its session after DB_IDLE_IN_TRANSACTION_TIMEOUT, which frees the rows."""
+    initiative = InitiativeFactory(summary="Before.")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDS_A_LOCK, str(initiative.pk)],
+        cwd=ROOT,
+        env=site_environment(DJANGO_DB_IDLE_IN_TRANSACTION_TIMEOUT="2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        pid = int(holder.stdout.readline())
+        holder.send_signal(signal.SIGSTOP)
+        with transaction.atomic(), connection.cursor() as cursor:
+            # This writer would wait up to 30 s: longer than the holder's limit.
+            cursor.execute("SET LOCAL lock_timeout = '30s'")
+            updated = Initiative.objects.filter(pk=initiative.pk).update(summary="After.")
+        assert updated == 1
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            assert cursor.fetchone()[0] == 0, "the stopped process's session is still open"
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(PATIENCE)
+    initiative.refresh_from_db()
+    assert initiative.summary == "After."
