@@ -453,3 +453,32 @@ def test_a_starting_worker_recovers_a_lost_job_and_does_its_work_once(curator, s
         initiative.refresh_from_db()
         assert initiative.status == Initiative.Status.PUBLISHED
         assert initiative.history.count() == 2
+
+
+@pytest.mark.django_db
+def test_select_all_over_1001_matching_records_changes_all_of_them_in_a_job(
+    curator_client, settings
+):
+    """More than DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) records: the form posts the page's
+    ids and "select all", never 1,001 ids, and the job changes every matching record."""
+    from initiatives.loading.generation import generate
+
+    generate(count=1001, seed=17)
+    Initiative.objects.update(status=Initiative.Status.DRAFT)
+    listing = curator_client.get(CHANGELIST + "?status__exact=draft")
+    assert "Select all 1001 initiatives" in listing.content.decode()
+    shown = [int(pk) for pk in listing.context["cl"].result_list.values_list("pk", flat=True)]
+    assert len(shown) == 100
+
+    response = curator_client.post(
+        CHANGELIST + "?status__exact=draft",
+        {"action": "publish", "select_across": "1", "index": "0", "_selected_action": shown},
+    )
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert response["Location"] == reverse("admin:initiatives_job_change", args=[job.pk])
+    assert run_job.call(job.pk) == Job.Status.DONE
+    assert Initiative.objects.filter(status=Initiative.Status.PUBLISHED).count() == 1001
+    body = page(curator_client, job)
+    assert "1,001 initiatives published." in body
+    assert "1,001 of 1,001 done" in body

@@ -58,9 +58,7 @@ def test_an_idle_in_transaction_limit_below_0_stops_the_site_starting():
         ({"DJANGO_JOB_MAX_ATTEMPTS": "0"}, "DJANGO_JOB_MAX_ATTEMPTS must be 1 or more"),
     ],
 )
-def test_job_timings_that_would_take_live_jobs_for_dead_ones_stop_the_site_starting(
-    env, message
-):
+def test_job_timings_that_would_take_live_jobs_for_dead_ones_stop_the_site_starting(env, message):
     result = read_setting("1", **env)
     assert result.returncode != 0
     assert message in result.stderr
