@@ -95,7 +95,8 @@ class TestBigUpload:
         body = page(curator_client, job)
         assert "Waiting for a worker (3 rows)" in body
         # Without JavaScript: a link that loads the page again (no meta refresh).
-        assert f'<a href="{JOBS}{job.pk}/change/" id="job-refresh">Refresh</a>' in body
+        refresh = f'<a href="{JOBS}{job.pk}/change/" id="job-refresh" class="button">Refresh</a>'
+        assert refresh in body
         assert 'http-equiv="refresh"' not in body
         assert '<p id="job-live-text" aria-live="polite">' in body
         assert '/static/js/job-progress.js" defer></script>' in body
