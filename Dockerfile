@@ -37,3 +37,4 @@ CMD ["gunicorn", "directory.wsgi", "--config", "gunicorn.conf.py"]
 # same image, as many containers as you like, with the command
 #   python manage.py db_worker
 # Each takes one job at a time from the database's queue; any number can run at once.
+# Each, as it starts, first queues again the jobs whose worker died (recover_jobs).

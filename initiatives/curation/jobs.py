@@ -2,10 +2,13 @@
 
 The queue is the Django tasks backport's database backend (settings.TASKS); each job
 is also a `Job` row, which is what the admin's Jobs list and result page show. A
-worker (`manage.py db_worker`, any number at once) runs `run_job`, which takes the job
-row's lock and writes the work and the job's "done" in one transaction: a job run
-twice (a retry, or two workers handed the same job) does its work once, and a job
-that fails changes nothing and can be started again.
+worker (`manage.py db_worker`, any number at once) runs `run_job`, which claims the
+job (a new attempt), writes its progress and heartbeat from a thread as it goes
+(`Heartbeat`), and writes the work and the job's "done" in one transaction, checking
+under the job row's lock that the attempt is still its own: a job run twice (a retry,
+two workers, a run replaced by recovery) does its work once, and a job that fails
+changes nothing and can be started again. `recover_jobs` queues again the jobs whose
+worker stopped beating.
 """
 
 import logging
