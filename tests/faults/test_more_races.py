@@ -14,8 +14,8 @@ from initiatives.loading import imports
 from initiatives.loading.imports import import_initiatives
 from initiatives.models import FundingLine, Initiative, Organisation, ProviderClaim, Suggestion
 from initiatives.providers import services as provider_services
+from tests.admin_forms import form_data
 from tests.curation.test_admin import organisation_data
-from tests.curation.test_history import form_data
 from tests.factories import FundingLineFactory, InitiativeFactory, OrganisationFactory
 from tests.providers.helpers import provider_for, sew_halton
 from tests.providers.test_area import edit_data
