@@ -198,8 +198,12 @@ DOCUMENT = (
     " || setweight(to_tsvector('english',"
     " concat_ws(' ', d.organisation_name, d.topic_names, d.condition_names)), 'D')"
 )
-KNOWN_TEXT = (
-    "concat_ws(' ', d.name, d.summary, d.organisation_name, d.topic_names, d.condition_names)"
+# The trigger splits concat_ws(' ', name, summary, organisation, topics, conditions)
+# into words; a space splits words, so the same words come from each distinct text
+# alone, and a batch repeats many (split once each).
+KNOWN_TEXTS = " UNION ".join(
+    f"SELECT d.{column} AS text FROM d"
+    for column in ("name", "summary", "organisation_name", "topic_names", "condition_names")
 )
 
 
@@ -252,8 +256,8 @@ def write_staged(connection, copy, rows, counts) -> None:
             f" written AS (INSERT INTO {INITIATIVE} ({listed}, search_vector)"
             f" SELECT {chosen}, {DOCUMENT} FROM d)"
             " INSERT INTO initiatives_search_word (word)"
-            f" SELECT DISTINCT known.word FROM d,"
-            f" regexp_split_to_table(lower({KNOWN_TEXT}), '[^[:alnum:]]+') AS known(word)"
+            f" SELECT DISTINCT known.word FROM ({KNOWN_TEXTS}) AS texts,"
+            " regexp_split_to_table(lower(texts.text), '[^[:alnum:]]+') AS known(word)"
             " WHERE length(known.word) >= 3 ON CONFLICT DO NOTHING"
         )
         for name, stage in STAGED_LINKS.items():
@@ -271,9 +275,7 @@ def write_staged(connection, copy, rows, counts) -> None:
             f" JOIN {STAGE_ANCESTORS} a ON a.area_id = s.area_id"
         )
         counts["area closure rows"] += cursor.rowcount
-        cursor.execute(
-            f"TRUNCATE {STAGE_INITIATIVE}, {', '.join(STAGED_LINKS.values())}"
-        )
+        cursor.execute(f"TRUNCATE {STAGE_INITIATIVE}, {', '.join(STAGED_LINKS.values())}")
     # Straight in, after the initiatives they point at.
     populations, population_columns = _link_columns("population_groups")
     pairs = [(row.initiative.pk, pk) for row in rows for pk in row.links.populations]

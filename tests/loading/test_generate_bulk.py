@@ -29,7 +29,9 @@ def generate(*args: str) -> str:
 
 def generated_ids() -> list[int]:
     return list(
-        Initiative.objects.filter(slug__startswith="gen-").order_by("pk").values_list("pk", flat=True)
+        Initiative.objects.filter(slug__startswith="gen-")
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
