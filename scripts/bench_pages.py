@@ -156,7 +156,11 @@ def main() -> None:
     client = Client()
     client.get("/initiatives/")  # connections, templates, the area tree
     published = Initiative.objects.published().count()
-    print(f"{published:,} published initiatives, {connection.vendor}, {args.repeats} runs each")
+    load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+    print(
+        f"{published:,} published initiatives, {connection.vendor}, {args.repeats} runs each,"
+        f" load average {load} (figures from a loaded machine mean little)"
+    )
     print(f"  {'page':<58}{'cold ms':>9}{'max':>7}{'queries':>8}{'warm ms':>9}{'max':>7}")
     figures = {}
     for label, path in pages(args.word, args.town):
@@ -190,6 +194,7 @@ def main() -> None:
             f"{queries:>8}{row['warm_ms']:>9.0f}{row['warm_max_ms']:>7.0f}"
             + (f"  status {', '.join(map(str, sorted(failed)))}" if failed else "")
         )
+    print(f"load average at the end: {', '.join(f'{n:.2f}' for n in os.getloadavg())}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
