@@ -85,8 +85,9 @@ def schema() -> dict:
     return {"indexes": indexes, "constraints": constraints, "triggers": triggers}
 
 
-def test_the_fast_path_writes_what_the_normal_write_path_does():
-    output = generate("--count", "120", "--seed", "3", "--bulk-from", "1")
+@pytest.mark.parametrize("bulk_from", ["1", "1000"], ids=["indexes-rebuilt", "indexes-kept"])
+def test_the_fast_path_writes_what_the_normal_write_path_does(bulk_from):
+    output = generate("--count", "120", "--seed", "3", "--bulk-from", bulk_from)
     assert "Generated 120 initiatives (seed 3)" in output
     ids = generated_ids()
     assert len(ids) == 120
