@@ -236,6 +236,24 @@ def generate(*, count: int, seed: int, progress=None, bulk_from: int | None = No
     return counts
 
 
+# Records deleted at once by --replace: Django's cascade holds each one (and its
+# related rows) in memory, so a chunk at a time keeps memory flat at any count.
+DELETE_CHUNK = 5000
+
+
+def _delete_in_chunks(queryset, counts: Counter) -> None:
+    """Delete the queryset's rows DELETE_CHUNK at a time, in primary-key order."""
+    last = None
+    while True:
+        page = queryset.order_by("pk") if last is None else queryset.filter(pk__gt=last)
+        chunk = list(page.order_by("pk").values_list("pk", flat=True)[:DELETE_CHUNK])
+        if not chunk:
+            return
+        _, by_model = queryset.model.objects.filter(pk__in=chunk).delete()
+        counts.update(by_model)
+        last = chunk[-1]
+
+
 def delete_generated() -> Counter:
     """Remove every generated record (slug starting "gen-"); rows deleted per table."""
     counts: Counter = Counter()
@@ -245,8 +263,7 @@ def delete_generated() -> Counter:
         # a history row per record and make --replace many times slower.
         with override_settings(SIMPLE_HISTORY_ENABLED=False), transaction.atomic():
             for model in (Initiative, Organisation, VanguardSite):
-                _, by_model = model.objects.filter(**generated).delete()
-                counts.update(by_model)
+                _delete_in_chunks(model.objects.filter(**generated), counts)
             # Districts before the ICBs and nation above them (parents are protected).
             for kind in ("local_authority", "icb", "nhs_region", "nation"):
                 _, by_model = Area.objects.filter(kind=kind, **generated).delete()
