@@ -2,16 +2,21 @@
 
 Records are built in Python (generation_records, from the words and vocabulary in
 generation_vocabulary) with a seeded random generator, so a seed always gives the
-same names and UUIDs, then written here in batches of 2,000 (COPY on PostgreSQL,
-bulk_create on SQLite; no `save()` per row) while the next batch is built. The
-database's triggers (search) run as for any insert. Every generated slug starts
-with "gen-" so that `delete_generated()` can remove them all again.
+same names and UUIDs, then written here in batches while the next batch is built.
+On SQLite: bulk_create in batches of 2,000 (no `save()` per row), the search
+triggers running as for any insert. On PostgreSQL: batches of 10,000 copied into
+staging tables and written set-based, search documents and area closure included
+(`generation_bulk`); from `BULK_FROM` records on, the written tables' secondary
+indexes and foreign keys are dropped for the load and built again at the end.
+Every generated slug starts with "gen-" so that `delete_generated()` can remove
+them all again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from operator import attrgetter
 
 from django.db import connections, router, transaction
@@ -33,10 +38,15 @@ from initiatives.models import (
 )
 from initiatives.services.closure import ancestors_by_area, closure_rows
 
+from .generation_bulk import bulk_load, write_staged
 from .generation_records import GeneratedInitiative, Generator
 from .generation_vocabulary import PREFIX, load_vocabulary
 
 BATCH_SIZE = 2000
+# PostgreSQL's batches: staged and written set-based, so larger batches mean fewer statements.
+STAGED_BATCH_SIZE = 10_000
+# From this many records on (PostgreSQL), indexes and foreign keys are built once at the end.
+BULK_FROM = 50_000
 
 
 class GenerationError(Exception):
@@ -168,19 +178,32 @@ def _write_batch(rows: list[GeneratedInitiative], counts: Counter, ancestors) ->
             lines.append(line)
     _insert(connection, Organisation, organisations)
     _insert(connection, FundingLine, lines, with_pk=False)
+    counts["organisations"] += len(organisations)
+    counts["funding lines"] += len(lines)
+    if connection.vendor == "postgresql":
+
+        def copy(table, columns, values):
+            _copy(connection, table, columns, values)
+
+        write_staged(connection, copy, rows, counts)
+        return
     # Links before their initiatives: foreign keys are checked at commit (Django creates
     # them deferrable), so the search triggers build each initiative's document once, on
     # its insert, instead of again after every link table.
     _insert_links(connection, rows, counts)
     _insert_closure(connection, rows, ancestors, counts)
     _insert(connection, Initiative, initiatives)
-    counts["organisations"] += len(organisations)
-    counts["funding lines"] += len(lines)
     counts["initiatives"] += len(initiatives)
 
 
-def generate(*, count: int, seed: int, progress=None) -> Counter:
-    """Write `count` initiatives (and ~count/3 organisations) for `seed`; rows per table."""
+def generate(*, count: int, seed: int, progress=None, bulk_from: int | None = None) -> Counter:
+    """Write `count` initiatives (and ~count/3 organisations) for `seed`; rows per table.
+
+    `bulk_from` (default `BULK_FROM`): on PostgreSQL, from this count on, drop the
+    written tables' secondary indexes and foreign keys and build them again at the end.
+    """
+    connection = _connection()
+    bulk_from = BULK_FROM if bulk_from is None else bulk_from
     if Initiative.objects.filter(slug__startswith=f"{PREFIX}{seed}-").exists():
         raise GenerationError(
             f"Records generated with seed {seed} are already in the database. "
@@ -191,13 +214,16 @@ def generate(*, count: int, seed: int, progress=None) -> Counter:
         generator = Generator(seed=seed, vocabulary=vocabulary, today=timezone.localdate())
         counts: Counter = Counter({f"fallback {k}": v for k, v in vocabulary.created.items()})
         ancestors = ancestors_by_area()
-        ranges = [
-            (first, min(first + BATCH_SIZE - 1, count)) for first in range(1, count + 1, BATCH_SIZE)
-        ]
+        size = STAGED_BATCH_SIZE if connection.vendor == "postgresql" else BATCH_SIZE
+        ranges = [(first, min(first + size - 1, count)) for first in range(1, count + 1, size)]
+        if connection.vendor == "postgresql":
+            loading = bulk_load(connection, ancestors, rebuild=count >= bulk_from)
+        else:
+            loading = nullcontext()
         # One thread builds the next batch (plain Python, no database) while this one waits
         # for the database to write the current batch. Batches are built in order, so a
         # seed still gives the same records.
-        with ThreadPoolExecutor(max_workers=1) as builder:
+        with loading, ThreadPoolExecutor(max_workers=1) as builder:
             upcoming = builder.submit(generator.batch, *ranges[0])
             for i, (_, last) in enumerate(ranges):
                 rows = upcoming.result()
@@ -210,6 +236,24 @@ def generate(*, count: int, seed: int, progress=None) -> Counter:
     return counts
 
 
+# Records deleted at once by --replace: Django's cascade holds each one (and its
+# related rows) in memory, so a chunk at a time keeps memory flat at any count.
+DELETE_CHUNK = 5000
+
+
+def _delete_in_chunks(queryset, counts: Counter) -> None:
+    """Delete the queryset's rows DELETE_CHUNK at a time, in primary-key order."""
+    last = None
+    while True:
+        page = queryset.order_by("pk") if last is None else queryset.filter(pk__gt=last)
+        chunk = list(page.order_by("pk").values_list("pk", flat=True)[:DELETE_CHUNK])
+        if not chunk:
+            return
+        _, by_model = queryset.model.objects.filter(pk__in=chunk).delete()
+        counts.update(by_model)
+        last = chunk[-1]
+
+
 def delete_generated() -> Counter:
     """Remove every generated record (slug starting "gen-"); rows deleted per table."""
     counts: Counter = Counter()
@@ -219,8 +263,7 @@ def delete_generated() -> Counter:
         # a history row per record and make --replace many times slower.
         with override_settings(SIMPLE_HISTORY_ENABLED=False), transaction.atomic():
             for model in (Initiative, Organisation, VanguardSite):
-                _, by_model = model.objects.filter(**generated).delete()
-                counts.update(by_model)
+                _delete_in_chunks(model.objects.filter(**generated), counts)
             # Districts before the ICBs and nation above them (parents are protected).
             for kind in ("local_authority", "icb", "nhs_region", "nation"):
                 _, by_model = Area.objects.filter(kind=kind, **generated).delete()

@@ -159,3 +159,17 @@ def test_generated_records_are_found_by_search():
     initiative = generated_initiatives().published().first()
     found = Initiative.objects.published().search(initiative.name)
     assert initiative in found
+
+
+def test_replace_removes_every_generated_record_a_chunk_at_a_time(monkeypatch):
+    from initiatives.loading import generation
+
+    generate("--count", "45", "--seed", "1")
+    monkeypatch.setattr(generation, "DELETE_CHUNK", 10)
+    kept = InitiativeFactory(slug="not-generated")
+    output = generate("--count", "5", "--seed", "2", "--replace")
+    assert "Removed " in output
+    assert generated_initiatives().count() == 5
+    assert not Initiative.objects.filter(slug__startswith="gen-1-").exists()
+    assert not Organisation.objects.filter(slug__startswith="gen-1-").exists()
+    assert Initiative.objects.filter(pk=kept.pk).exists()

@@ -6,7 +6,7 @@ from argparse import ArgumentTypeError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from initiatives.loading.generation import GenerationError, delete_generated, generate
+from initiatives.loading.generation import BULK_FROM, GenerationError, delete_generated, generate
 
 MAX_COUNT = 2_000_000
 
@@ -48,7 +48,18 @@ class Command(BaseCommand):
             help="Remove every previously generated record (slug starting 'gen-') first.",
         )
 
-    def handle(self, *args, count, seed, replace, **options):
+        parser.add_argument(
+            "--bulk-from",
+            type=positive_count,
+            default=BULK_FROM,
+            help=(
+                "On PostgreSQL, from this many initiatives on, drop the written tables' "
+                "secondary indexes and foreign keys for the load and build them again at the "
+                f"end (default {BULK_FROM:,})."
+            ),
+        )
+
+    def handle(self, *args, count, seed, replace, bulk_from, **options):
         started = time.perf_counter()
         try:
             with transaction.atomic():
@@ -59,7 +70,9 @@ class Command(BaseCommand):
                         f"Removed {deleted:,} generated rows in {removed - started:.1f} s."
                     )
                     started = removed
-                counts = generate(count=count, seed=seed, progress=self.progress(count))
+                counts = generate(
+                    count=count, seed=seed, progress=self.progress(count), bulk_from=bulk_from
+                )
         except GenerationError as exc:
             raise CommandError(str(exc)) from exc
         # Timed to the commit, which checks the foreign keys of every row written.
