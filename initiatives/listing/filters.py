@@ -182,7 +182,7 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_area(self, queryset, name, value):
         """What serves the area: here (the area or within it), covering it, and its nation
-        or the whole UK; with here_only, here alone."""
+        or the whole UK; with here_only, here alone (as near a postcode or in a town)."""
         place = self.area_place()
         if place is None:
             return queryset.in_area(value)
@@ -191,7 +191,7 @@ class InitiativeFilter(django_filters.FilterSet):
         return queryset.serving_area(place)
 
     def filter_here_only(self, queryset, name, value):
-        # Read by filter_area; on its own it filters nothing.
+        # Read by filter_area, filter_postcode and filter_place; on its own it filters nothing.
         return queryset
 
     def distance_km_value(self) -> Decimal:
@@ -201,14 +201,18 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_postcode(self, queryset, name, value):
         # value is a places.lookup.Place: the postcode, or the sector or district standing in.
-        return queryset.serving_point(value.postcode, self.distance_km_value())
+        return self._here_only(queryset.serving_point(value.postcode, self.distance_km_value()))
+
+    def _here_only(self, queryset):
+        """A search near a point narrowed to its first tier when "here only" is asked for."""
+        return queryset.filter(tier=TIER_HERE) if self.only_here() else queryset
 
     def filter_place(self, queryset, name, value):
         """What serves a town, as a postcode search from its point and its district.
         A postcode given as well is the finer place, so it is searched instead."""
         if self.form.cleaned_data.get("postcode") is not None:
             return queryset
-        return queryset.serving_point(value, self.distance_km_value())
+        return self._here_only(queryset.serving_point(value, self.distance_km_value()))
 
     def filter_distance_km(self, queryset, name, value):
         # Read by filter_postcode and filter_place; a distance on its own filters nothing.

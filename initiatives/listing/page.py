@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 from places.source import ATTRIBUTION
 
 from ..caching import cached, query_params
-from ..querysets import DEFAULT_DISTANCE_KM
+from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
 from . import Listing
 from .filters import includes_ended
 from .links import export_path, page_links, with_page, with_param
@@ -44,6 +44,16 @@ def filters_and_html(listing: Listing) -> tuple[dict, str]:
     )
 
 
+def here_only_label(listing: Listing) -> str:
+    """The words of the link that narrows a tiered listing to its first tier."""
+    if not listing.tiered:
+        return ""
+    if listing.area_place is not None:
+        return f"Show only what is based in or serves {listing.area_place.area.name} itself"
+    heading = listing.tier_headings()[TIER_HERE]
+    return f"Show only what is here: {heading[0].lower()}{heading[1:]}"
+
+
 def listing_context(listing: Listing) -> dict:
     """Everything the listing template shows."""
     params, effective, q, place = listing.params, listing.effective, listing.q, listing.place
@@ -79,7 +89,7 @@ def listing_context(listing: Listing) -> dict:
         "tier_groups": listing.tier_groups(page),
         "correction": listing.correction,
         "as_typed_url": with_param(effective, "as_typed", "true"),
-        "tier_place": listing.area_place.area.name if listing.area_place else "",
+        "here_only_label": here_only_label(listing),
         "here_only_url": with_param(effective, "here_only", "true"),
         "page_links": page_links(page, effective) if page.paginator.num_pages > 1 else [],
         "previous_url": with_page(effective, page.number - 1) if page.has_previous() else None,
