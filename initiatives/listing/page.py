@@ -8,7 +8,7 @@ from places.source import ATTRIBUTION
 from ..caching import cached, query_params
 from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
 from . import Listing
-from .filters import includes_ended
+from .filters import MAX_QUERY_LENGTH, includes_ended
 from .links import export_path, page_links, with_page, with_param
 from .notices import active_chips, matching_areas, narrowest_filter
 from .params import COUNTED_PARAMS
@@ -35,6 +35,7 @@ def filters_and_html(listing: Listing) -> tuple[dict, str]:
                 "area_children": area_children,
                 "chosen_area": listing.data.get("area"),
                 "include_ended": includes_ended(listing.params),
+                "include_ended_value": listing.params.get("include_ended", ""),
             },
         )
         return facets, html
@@ -69,7 +70,8 @@ def listing_context(listing: Listing) -> dict:
     export_query = effective.urlencode()
     errors = listing.filterset.form.errors
     return {
-        "q": q,
+        # Words that could not be searched stay in the box, to be corrected.
+        "q": q or params.get("q", "")[:MAX_QUERY_LENGTH],
         "area_matches": [
             {"area": area, "url": with_param(QueryDict(), "area", area.slug)}
             for area in (matching_areas(listing.tree, q) if q else [])
