@@ -90,11 +90,12 @@ def table(before_path: str, after_path: str) -> None:
     before = json.loads(Path(before_path).read_text())
     after = json.loads(Path(after_path).read_text())
     print(
-        "| search | before: results (here/covering/nation or UK{ + other}) | first here | after | first here |"
+        "| search | before: results (here/covering/nation or UK + other) | first here "
+        "| after | first here |"
     )
     print("| --- | --- | --- | --- | --- |")
     for label, _params in SEARCHES:
-        tiers = {name: tier for name, tier in after.get(label, [])}
+        tiers = dict(after.get(label, []))
         b, b_first = _summary(before.get(label, []), tiers)
         a, a_first = _summary(after.get(label, []), tiers)
         print(f"| {label} | {b} | {b_first} | {a} | {a_first} |")
