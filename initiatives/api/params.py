@@ -89,20 +89,13 @@ SERVICE_FILTER_PARAMS = [
         {"type": "string", "enum": ["1"]},
     ),
 ]
-SERVICE_LIST_PARAMS = [
-    SEARCH,
-    PAGE,
-    PER_PAGE,
-    TAXONOMY_TERM_ID,
-    TAXONOMY_ID,
-    MODIFIED_AFTER,
-    *SERVICE_FILTER_PARAMS,
-]
 POSTCODE = Param(
     "postcode",
     "Only services that serve this place: a full UK postcode, a sector (WA7 1) or a "
-    "district (WA7). Serving means an area served includes it, national, or located "
-    "within `proximity`; nearest first.",
+    "district (WA7), as the listing's postcode search. Serving means here (an area served "
+    "is the postcode's district or within it, or located within `proximity`), covering "
+    "it (a wider area short of a nation), or its nation or the whole UK; in that order, "
+    "nearest first within each.",
 )
 PROXIMITY = Param(
     "proximity",
@@ -115,7 +108,19 @@ PROXIMITY = Param(
         "default": DEFAULT_PROXIMITY_M,
     },
 )
-SERVICE_AT_LOCATION_LIST_PARAMS = [*SERVICE_LIST_PARAMS, POSTCODE, PROXIMITY]
+SERVICE_LIST_PARAMS = [
+    SEARCH,
+    PAGE,
+    PER_PAGE,
+    TAXONOMY_TERM_ID,
+    TAXONOMY_ID,
+    MODIFIED_AFTER,
+    *SERVICE_FILTER_PARAMS,
+    POSTCODE,
+    PROXIMITY,
+]
+# The same params: a located service is one with an address, a postcode or a town.
+SERVICE_AT_LOCATION_LIST_PARAMS = SERVICE_LIST_PARAMS
 PAGE_PARAMS = [PAGE, PER_PAGE]
 ORGANIZATION_LIST_PARAMS = [
     Param("search", "Organisations whose name contains this text (at most 200 characters)."),

@@ -101,6 +101,12 @@ class Scope:
         """The listing that shows the initiatives behind a figure here."""
         return url_with(LISTING_PATH, self.params(**extra))
 
+    def ended_listing_url(self) -> str:
+        """The listing of the ended initiatives the figures count apart: those alone, and
+        in an area only those here (as the figures count them), not its wider tiers."""
+        here_only = "true" if self.area is not None else ""
+        return self.listing_url(here_only=here_only, include_ended="only")
+
     def export_url(self, **extra) -> str:
         return url_with(EXPORT_PATH, self.params(**extra))
 

@@ -97,8 +97,8 @@ def headline_table(scope: Scope, here: Figures, register: Figures) -> Table:
         ),
         row(
             "Ended initiatives (kept on the register, not counted in these figures)",
-            count_cell(here.ended, scope.listing_url(include_ended="1")),
-            count_cell(register.ended, register_listing_url(include_ended="1")),
+            count_cell(here.ended, scope.ended_listing_url()),
+            count_cell(register.ended, register_listing_url(include_ended="only")),
         ),
         row(
             "Organisations",

@@ -80,7 +80,7 @@ def insights_context(request) -> dict:
         "vanguards": vanguards,
         "highly_dependent_url": scope.listing_url(funding_dependency="highly_dependent"),
         "verified_url": scope.listing_url(sort="-last_verified_on"),
-        "ended_url": scope.listing_url(include_ended="1"),
+        "ended_url": scope.ended_listing_url(),
         "register_url": register_listing_url(),
         "areas_with_none": [
             (area, scope.listing_url(area=area.slug)) for area in page.areas_with_none

@@ -15,10 +15,12 @@ listing), `page` (the HTML page's context).
 
 from functools import cached_property
 
+from django.db.models import Count
 from django.http import QueryDict
 
 from ..caching import cached, query_params
-from ..models import Initiative
+from ..models import Area, Initiative
+from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE, TIER_NATION
 from ..search import suggest_correction
 from ..wording import SERVING_FIELDS, place_reason
 from .facets import ListingFacets
@@ -83,14 +85,64 @@ class Listing:
             return None
         return self.filterset.area_place()
 
+    @cached_property
+    def point_place(self):
+        """Near a postcode or in a town: the area its point lies in as a place served in
+        tiers (areas.ServedPlace), or None where the district is not recorded."""
+        place = self.place
+        if place is None:
+            return None
+        point = getattr(place, "postcode", place)  # a postcode's Place, or the town itself
+        code = point.local_authority_code
+        local = (
+            Area.objects.filter(code=code, kind=Area.Kind.LOCAL_AUTHORITY)
+            .values_list("pk", flat=True)
+            .first()
+            if code
+            else None
+        )
+        return self.tree.place(local) if local is not None else None
+
+    @property
+    def tiered(self) -> bool:
+        """Whether the results come under their tiers' headings: an area's, or those of a
+        search near a postcode or in a town, unless "here only" leaves one tier."""
+        return not self.filterset.only_here() and (
+            self.place is not None or self.area_place is not None
+        )
+
+    def tier_headings(self) -> dict[int, str]:
+        """What each tier is called on this page (the wording of an area's page; near a
+        point, "here" takes in what is based within the distance too)."""
+        if self.area_place is not None:
+            return self.area_place.tier_headings()
+        distance = self.data.get("distance_km") or DEFAULT_DISTANCE_KM
+        near = f"based within {distance} km of {self.place.asked}"
+        place = self.point_place
+        if place is None:
+            return {TIER_HERE: near[0].upper() + near[1:], TIER_NATION: "Serving the whole UK"}
+        headings = place.tier_headings()
+        headings[TIER_HERE] = f"{headings[TIER_HERE]}, or {near}"
+        return headings
+
     def tier_counts(self) -> dict[int, int]:
         """How many results in each tier (from the figures cache)."""
         place = self.area_place
+        if place is None:
+            # Near a point every row carries its tier: one statement counts them all.
+            def count():
+                rows = self.facets.queryset_without().order_by().values("tier")
+                found = {row["tier"]: row["n"] for row in rows.annotate(n=Count("pk"))}
+                return {tier: found.get(tier, 0) for tier in self.tier_headings()}
 
-        def count():
-            # Every filter but the area's, which each tier stands in for.
-            results = self.facets.queryset_without("area")
-            return {tier: results.in_tier(place, tier).count() for tier in place.tier_headings()}
+        else:
+
+            def count():
+                # Every filter but the area's, which each tier stands in for.
+                results = self.facets.queryset_without("area")
+                return {
+                    tier: results.in_tier(place, tier).count() for tier in place.tier_headings()
+                }
 
         return cached("listing-tiers", query_params(self.params, COUNTED_PARAMS), count)
 
@@ -112,10 +164,9 @@ class Listing:
 
     def tier_groups(self, page) -> list[dict]:
         """The page's rows under their tiers' headings, each with the tier's whole count."""
-        place = self.area_place
-        if place is None:
+        if not self.tiered:
             return []
-        headings, counts = place.tier_headings(), self.tier_counts()
+        headings, counts = self.tier_headings(), self.tier_counts()
         groups: list[dict] = []
         for index, row in enumerate(page.object_list):
             if not groups or groups[-1]["tier"] != row.tier:

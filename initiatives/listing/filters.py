@@ -4,10 +4,13 @@ Invalid params become form errors that the page shows; filters whose values are
 valid still apply, so the page shows what it can.
 """
 
+import unicodedata
 from decimal import Decimal
 from functools import cached_property
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef
 
 from places.forms import GazetteerField, PlaceField
@@ -35,14 +38,20 @@ SORT_CHOICES = [
     ("-last_verified_on", "Recently checked"),
 ]
 
-# The value that brings ended initiatives back into the results (the filter's checkbox).
+# The value that brings ended initiatives back into the results (the filter's checkbox),
+# and the one that lists them alone (where a figure counts the ended ones apart).
 INCLUDE_ENDED = "1"
-INCLUDE_ENDED_CHOICES = [(INCLUDE_ENDED, "Include ended initiatives")]
+ONLY_ENDED = "only"
+INCLUDE_ENDED_CHOICES = [
+    (INCLUDE_ENDED, "Include ended initiatives"),
+    (ONLY_ENDED, "Only ended initiatives"),
+]
 
 
 def includes_ended(data) -> bool:
-    """Whether the params ask for ended initiatives too (include_ended=1)."""
-    return data is not None and data.get("include_ended") == INCLUDE_ENDED
+    """Whether the params ask for ended initiatives too (include_ended=1), or alone
+    (include_ended=only)."""
+    return data is not None and data.get("include_ended") in (INCLUDE_ENDED, ONLY_ENDED)
 
 
 MIN_DISTANCE_KM = Decimal("0.1")
@@ -73,6 +82,48 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
         return qs.filter(Exists(link))
 
 
+# Alphabets whose letters look alike: a word mixing them was likely pasted, not typed.
+CONFUSABLE_SCRIPTS = {"LATIN": "Latin", "CYRILLIC": "Cyrillic", "GREEK": "Greek"}
+
+
+def check_search_words(value: str) -> None:
+    """Refuse words that cannot be searched, with what to do instead: only punctuation,
+    or a word that mixes look-alike alphabets (a Cyrillic "е" in "dеmentia")."""
+    text = (value or "").strip()
+    if not text:
+        return
+    if not any(char.isalnum() for char in text):
+        raise ValidationError(
+            f"\u201c{text[:40]}\u201d has no letters or numbers to search for: type a word, "
+            "a town or a postcode",
+            code="no_words",
+        )
+    for word in text.split():
+        scripts = {
+            CONFUSABLE_SCRIPTS[script]
+            for char in word
+            if char.isalpha()
+            and (script := unicodedata.name(char, " ").split(" ")[0]) in CONFUSABLE_SCRIPTS
+        }
+        if len(scripts) > 1:
+            raise ValidationError(
+                f"\u201c{word[:40]}\u201d mixes letters of different alphabets "
+                f"({' and '.join(sorted(scripts))}), as text copied from elsewhere can: "
+                "type it again",
+                code="mixed_scripts",
+            )
+
+
+class SearchField(forms.CharField):
+    """The search words: at most MAX_QUERY_LENGTH characters that can be searched."""
+
+    default_validators = [check_search_words]
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
+
 class PlaceFilter(django_filters.Filter):
     """A postcode, sector or district param, cleaned to a places.lookup.Place."""
 
@@ -86,7 +137,7 @@ class GazetteerFilter(django_filters.Filter):
 
 
 class InitiativeFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = SearchFilter(
         label="Search",
         method="filter_q",
         max_length=MAX_QUERY_LENGTH,
@@ -145,6 +196,8 @@ class InitiativeFilter(django_filters.FilterSet):
         # The base queryset narrows, so the results, the counts and the facets agree.
         if not includes_ended(self.data):
             self.queryset = self.queryset.current()
+        elif self.data.get("include_ended") == ONLY_ENDED:
+            self.queryset = self.queryset.ended()
 
     def filter_include_ended(self, queryset, name, value):
         # Applied to the base queryset in __init__.
@@ -182,7 +235,7 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_area(self, queryset, name, value):
         """What serves the area: here (the area or within it), covering it, and its nation
-        or the whole UK; with here_only, here alone."""
+        or the whole UK; with here_only, here alone (as near a postcode or in a town)."""
         place = self.area_place()
         if place is None:
             return queryset.in_area(value)
@@ -191,7 +244,7 @@ class InitiativeFilter(django_filters.FilterSet):
         return queryset.serving_area(place)
 
     def filter_here_only(self, queryset, name, value):
-        # Read by filter_area; on its own it filters nothing.
+        # Read by filter_area, filter_postcode and filter_place; on its own it filters nothing.
         return queryset
 
     def distance_km_value(self) -> Decimal:
@@ -201,14 +254,18 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_postcode(self, queryset, name, value):
         # value is a places.lookup.Place: the postcode, or the sector or district standing in.
-        return queryset.serving_point(value.postcode, self.distance_km_value())
+        return self._here_only(queryset.serving_point(value.postcode, self.distance_km_value()))
+
+    def _here_only(self, queryset):
+        """A search near a point narrowed to its first tier when "here only" is asked for."""
+        return queryset.filter(tier=TIER_HERE) if self.only_here() else queryset
 
     def filter_place(self, queryset, name, value):
         """What serves a town, as a postcode search from its point and its district.
         A postcode given as well is the finer place, so it is searched instead."""
         if self.form.cleaned_data.get("postcode") is not None:
             return queryset
-        return queryset.serving_point(value, self.distance_km_value())
+        return self._here_only(queryset.serving_point(value, self.distance_km_value()))
 
     def filter_distance_km(self, queryset, name, value):
         # Read by filter_postcode and filter_place; a distance on its own filters nothing.

@@ -52,7 +52,8 @@ def error_notices(filterset, params: QueryDict, facets: dict, tree: AreaTree) ->
         if name == "include_ended":
             notices.append(
                 f"\u201c{shown(raw[-1] if raw else '')}\u201d is not a choice for ended "
-                "initiatives, so they are left out. Use include_ended=1 to include them."
+                "initiatives, so they are left out. Use include_ended=1 to include them, or "
+                "include_ended=only to list them alone."
             )
             continue
         if name == "place":
@@ -60,6 +61,10 @@ def error_notices(filterset, params: QueryDict, facets: dict, tree: AreaTree) ->
             if not any(e.code == "ambiguous_place" for e in filterset.form.errors.as_data()[name]):
                 errors = " ".join(dict.fromkeys(filterset.form.errors[name]))
                 notices.append(f"{errors}. The results are not filtered by place.")
+            continue
+        if name == "q":
+            errors = " ".join(dict.fromkeys(filterset.form.errors[name]))
+            notices.append(f"{errors}. The results are not filtered by these words.")
             continue
         if name in ("postcode", "distance_km"):
             errors = " ".join(dict.fromkeys(filterset.form.errors[name]))
@@ -106,7 +111,8 @@ def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
         elif name in ("here_only", "as_typed"):
             chips.append({"label": CHIP_LABELS[name], "url": without(params, name)})
         elif name == "include_ended":
-            chips.append({"label": f"{prefix}: ended initiatives", "url": without(params, name)})
+            label = "Only ended initiatives" if value == "only" else f"{prefix}: ended initiatives"
+            chips.append({"label": label, "url": without(params, name)})
         elif name in MULTIPLE_PARAMS:
             for option in facets[name].selected:
                 chips.append(

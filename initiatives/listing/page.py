@@ -6,9 +6,9 @@ from django.template.loader import render_to_string
 from places.source import ATTRIBUTION
 
 from ..caching import cached, query_params
-from ..querysets import DEFAULT_DISTANCE_KM
+from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
 from . import Listing
-from .filters import includes_ended
+from .filters import MAX_QUERY_LENGTH, includes_ended
 from .links import export_path, page_links, with_page, with_param
 from .notices import active_chips, matching_areas, narrowest_filter
 from .params import COUNTED_PARAMS
@@ -35,6 +35,7 @@ def filters_and_html(listing: Listing) -> tuple[dict, str]:
                 "area_children": area_children,
                 "chosen_area": listing.data.get("area"),
                 "include_ended": includes_ended(listing.params),
+                "include_ended_value": listing.params.get("include_ended", ""),
             },
         )
         return facets, html
@@ -42,6 +43,16 @@ def filters_and_html(listing: Listing) -> tuple[dict, str]:
     return cached(
         "listing-filters", query_params(listing.params, COUNTED_PARAMS + ("sort",)), filters
     )
+
+
+def here_only_label(listing: Listing) -> str:
+    """The words of the link that narrows a tiered listing to its first tier."""
+    if not listing.tiered:
+        return ""
+    if listing.area_place is not None:
+        return f"Show only what is based in or serves {listing.area_place.area.name} itself"
+    heading = listing.tier_headings()[TIER_HERE]
+    return f"Show only what is here: {heading[0].lower()}{heading[1:]}"
 
 
 def listing_context(listing: Listing) -> dict:
@@ -59,7 +70,8 @@ def listing_context(listing: Listing) -> dict:
     export_query = effective.urlencode()
     errors = listing.filterset.form.errors
     return {
-        "q": q,
+        # Words that could not be searched stay in the box, to be corrected.
+        "q": q or params.get("q", "")[:MAX_QUERY_LENGTH],
         "area_matches": [
             {"area": area, "url": with_param(QueryDict(), "area", area.slug)}
             for area in (matching_areas(listing.tree, q) if q else [])
@@ -79,7 +91,7 @@ def listing_context(listing: Listing) -> dict:
         "tier_groups": listing.tier_groups(page),
         "correction": listing.correction,
         "as_typed_url": with_param(effective, "as_typed", "true"),
-        "tier_place": listing.area_place.area.name if listing.area_place else "",
+        "here_only_label": here_only_label(listing),
         "here_only_url": with_param(effective, "here_only", "true"),
         "page_links": page_links(page, effective) if page.paginator.num_pages > 1 else [],
         "previous_url": with_page(effective, page.number - 1) if page.has_previous() else None,

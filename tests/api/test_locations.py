@@ -58,18 +58,19 @@ def test_a_bad_proximity_is_a_json_400(client, near_and_far, proximity, endpoint
     assert body["status"] == 400
     assert body["error"] == "Bad request"
     assert "proximity" in body["errors"]
-    # /services takes no proximity (service_at_locations are the located ones): it says so.
-    expected = "metres" if endpoint == "service_at_locations" else "Unknown parameter"
-    assert expected in body["errors"]["proximity"][0]
+    # /services takes a postcode and proximity too, as the listing takes them.
+    assert "metres" in body["errors"]["proximity"][0]
 
 
-def test_proximity_without_a_postcode_is_a_json_400(client):
-    body = get_json(client, f"{API}/service_at_locations?proximity=1000", 400)
+@pytest.mark.parametrize("endpoint", ["service_at_locations", "services"])
+def test_proximity_without_a_postcode_is_a_json_400(client, endpoint):
+    body = get_json(client, f"{API}/{endpoint}?proximity=1000", 400)
     assert "postcode" in body["errors"]["proximity"][0]
 
 
+@pytest.mark.parametrize("endpoint", ["service_at_locations", "services"])
 @pytest.mark.parametrize("postcode", ["ZZ9 9ZZ", "not a postcode", "WA7"])
-def test_an_unknown_postcode_is_a_json_400_with_a_message(client, near_and_far, postcode):
-    body = get_json(client, f"{API}/service_at_locations?postcode={postcode}", 400)
+def test_an_unknown_postcode_is_a_json_400_with_a_message(client, near_and_far, postcode, endpoint):
+    body = get_json(client, f"{API}/{endpoint}?postcode={postcode}", 400)
     assert body["errors"]["postcode"]
     assert "postcode" in body["message"]

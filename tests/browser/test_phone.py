@@ -69,6 +69,29 @@ def test_first_result_is_in_view_after_a_search_from_the_home_page(
     assert phone.console_errors == []
 
 
+def test_a_runcorn_postcode_from_the_home_page_shows_a_halton_result_here_above_the_fold(
+    phone, live_server, register
+):
+    """A link worker in Runcorn types WA7 1AB on a phone: the first result, under the
+    "here" heading for Halton, shows without scrolling; the wider tiers follow."""
+    PostcodeFactory(postcode="WA7 1AB")
+    phone.goto(live_server.url + "/")
+    phone.locator("#home-q").fill("WA7 1AB")
+    phone.locator("#home-q").press("Enter")
+    phone.wait_for_url("**/initiatives/?**")
+    phone.wait_for_load_state("load")
+    headings = phone.locator(".tiers__heading")
+    assert headings.first.inner_text().startswith("Serving Halton or a place within it")
+    assert "England or the whole UK" in headings.last.inner_text()
+    first = phone.locator(".results-list").first.locator(".result").first
+    assert "Halton" in first.inner_text()
+    assert first_result_in_view(phone)
+    box = first.bounding_box()
+    # Its name and the start of what it says, not only its top edge.
+    assert box["y"] + min(box["height"], 80) <= PHONE["height"]
+    assert phone.console_errors == []
+
+
 def test_ticking_an_option_waits_for_apply(phone, live_server, register):
     pages_asked = []
     phone.on("request", lambda r: r.is_navigation_request() and pages_asked.append(r.url))

@@ -208,3 +208,93 @@ def test_the_area_facet_and_the_areas_index_count_located_records_as_here(client
     filtered = client.get("/initiatives/", {"area": "north-west", "here_only": "true"})
     assert facet["north-west"] == filtered.context["count"]
     assert shed.name in {row.name for row in filtered.context["page"]}
+
+
+def _halton_offices():
+    return PostcodeFactory(
+        postcode=HALTON_OFFICES[0],
+        local_authority_code=HALTON_OFFICES[1],
+        easting=HALTON_OFFICES[2],
+        northing=HALTON_OFFICES[3],
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "asked"), [({"postcode": "wa8 7qf"}, "WA8 7QF"), ({"place": "Runcorn"}, "Runcorn")]
+)
+def test_a_postcode_or_town_search_comes_under_tier_headings_with_counts(
+    client, reg, others, params, asked
+):
+    _halton_offices()
+    response = client.get("/initiatives/", params)
+    groups = response.context["tier_groups"]
+    tiers = tiers_of("halton")
+    counts = {
+        number: sum(1 for tier, _ in tiers.values() if tier == number)
+        for number in (TIER_HERE, TIER_COVERING, TIER_NATION)
+    }
+    assert [(g["heading"], g["count"]) for g in groups] == [
+        (f"Serving Halton or a place within it, or based within 10 km of {asked}", counts[1]),
+        ("Serving a wider area that includes Halton", counts[2]),
+        ("Serving everyone in England or the whole UK", counts[3]),
+    ]
+    for group in groups:
+        assert {row.tier for row in group["rows"]} == {group["tier"]}
+    page = response.content.decode()
+    assert (
+        f'Serving a wider area that includes Halton <span class="tiers__count">({counts[2]})'
+        in page
+    )
+
+    # "Here only" narrows a postcode or town search to its first tier, as it does an area.
+    here = client.get(response.context["here_only_url"])
+    assert {row.name for row in here.context["page"]} == {
+        name for name, (tier, _) in tiers.items() if tier == TIER_HERE
+    }
+    assert here.context["count"] == counts[TIER_HERE]
+    assert any(chip["label"] == "Here only" for chip in here.context["chips"])
+    # The facets count within the narrowed results.
+    roles = {o.value: o.count for o in here.context["facets"]["role"].options}
+    assert sum(roles.values()) == counts[TIER_HERE]
+
+
+def test_a_filter_applies_within_the_tiers_of_a_postcode_search(client, reg, others):
+    _halton_offices()
+    everything = client.get("/initiatives/", {"postcode": "WA8 7QF"})
+    counts = {g["tier"]: g["count"] for g in everything.context["tier_groups"]}
+    facet = {o.value: o.count for o in everything.context["facets"]["role"].options}
+    role = max(facet, key=facet.get)
+    narrowed = client.get("/initiatives/", {"postcode": "WA8 7QF", "role": role})
+    groups = narrowed.context["tier_groups"]
+    assert sum(g["count"] for g in groups) == narrowed.context["count"] == facet[role]
+    for group in groups:
+        assert group["count"] <= counts[group["tier"]]
+        assert all(row.role == role for row in group["rows"])
+
+
+def test_the_listing_the_area_page_the_csv_and_the_api_agree_near_a_postcode(client, reg, others):
+    """The four surfaces give the same records for a postcode as for its district."""
+    import csv
+    import io
+
+    _halton_offices()
+    params = {"postcode": "WA8 7QF", "distance_km": "5"}
+    listing = client.get("/initiatives/", params)
+    listed = {row.name for row in listing.context["page"]}
+    area_page = client.get("/areas/halton/")
+    on_area_page = {i.name for s in area_page.context["sections"] for i in s["page"]}
+    export = client.get("/initiatives/export.csv", params)
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    exported = {row["Name"] for row in rows}
+    api = client.get("/api/v1/services", {"postcode": "WA8 7QF", "proximity": "5000"})
+    assert api.status_code == 200
+    from_api = {item["name"] for item in api.json()["contents"]}
+    assert listed == on_area_page == exported == from_api == set(tiers_of("halton"))
+    here = {row.name for row in listing.context["page"] if row.tier == TIER_HERE}
+    assert here == {row["Name"] for row in rows if row["Serves the place"] == "Here"}
+    # And narrowed to what is here, on the listing and the CSV alike.
+    only = {**params, "here_only": "true"}
+    narrowed = {row.name for row in client.get("/initiatives/", only).context["page"]}
+    export = client.get("/initiatives/export.csv", only)
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert narrowed == here == {row["Name"] for row in csv.DictReader(io.StringIO(text))}
