@@ -21,6 +21,7 @@ from initiatives.models import (
     Topic,
     VanguardSite,
 )
+from tests.admin_forms import NO_INLINE_ROWS
 from tests.factories import curators_group
 
 from ..factories import (
@@ -78,19 +79,6 @@ def curator_client(client, curator):
 
 def text(response) -> str:
     return response.content.decode()
-
-
-# The opening times' and contacts' inlines, with no rows, as the change form sends them.
-NO_INLINE_ROWS = {
-    f"{prefix}-{name}": value
-    for prefix in ("opening_times", "contacts")
-    for name, value in (
-        ("TOTAL_FORMS", "0"),
-        ("INITIAL_FORMS", "0"),
-        ("MIN_NUM_FORMS", "0"),
-        ("MAX_NUM_FORMS", "1000"),
-    )
-}
 
 
 def change_data(initiative, **fields) -> dict:
