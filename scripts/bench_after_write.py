@@ -13,22 +13,11 @@ compare. Uses DATABASE_URL, like the other bench scripts:
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "directory.settings")
-os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnop")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-
+import benchenv  # noqa: E402,F401  (the path and a production-like environment)
 import django  # noqa: E402
 
 django.setup()

@@ -12,25 +12,11 @@ With --explain it also prints EXPLAIN ANALYZE for the slowest statement of each 
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-# A production-like process unless the caller says otherwise (make bench sets these too).
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "directory.settings")
-os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnop")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-# Static files straight from static/, as make bench serves them (no collectstatic run).
-os.environ.setdefault("DJANGO_STATIC_MANIFEST", "false")
-os.environ.setdefault("DJANGO_WHITENOISE_USE_FINDERS", "true")
+import benchenv  # noqa: E402,F401  (the path and a production-like environment)
 
 # The ICB of the seeds' Halton examples; any ICB in the database will do.
 DEFAULT_ICB = "nhs-cheshire-and-merseyside-icb"

@@ -21,23 +21,12 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import benchenv  # noqa: E402,F401  (the path and a production-like environment)
 
-# A production-like process unless the caller says otherwise (make bench sets these too).
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "directory.settings")
-os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnop")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-os.environ.setdefault("DJANGO_STATIC_MANIFEST", "false")
-os.environ.setdefault("DJANGO_WHITENOISE_USE_FINDERS", "true")
 # Warm figures are the ones a request finds; no background recount between requests.
 os.environ.setdefault("DJANGO_FIGURES_WARM", "false")
 
