@@ -8,9 +8,11 @@ the slug their CSV is downloaded under.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 from initiatives.areas import AreaTree
+from initiatives.caching import cached_once
 from initiatives.models import Area, Initiative, VanguardSite
 
 from . import charts
@@ -42,11 +44,32 @@ from .tables import (
 )
 
 
-class Insights:
-    """Every section for one scope, each computed once, on first use."""
+@dataclass
+class Sections:
+    """The figures of every section of one scope, and nothing else: what the figures
+    cache keeps (never a rendered page, which carries the visitor's own header)."""
 
-    def __init__(self, scope: Scope):
+    here: Figures
+    register: Figures
+    funding: Funding
+    vanguards: list[VanguardSite]
+    conditions: Conditions
+    coverage: list[Area]
+
+
+class Insights:
+    """Every section for one scope, each computed once, on first use (or given, as
+    `Sections` counted before)."""
+
+    def __init__(self, scope: Scope, sections: Sections | None = None):
         self.scope = scope
+        if sections is not None:
+            # The cached properties below read these instead of counting.
+            self.__dict__.update({f.name: getattr(sections, f.name) for f in fields(sections)})
+
+    def sections(self) -> Sections:
+        """Every section's figures, counting those not counted yet."""
+        return Sections(**{f.name: getattr(self, f.name) for f in fields(Sections)})
 
     @cached_property
     def here(self) -> Figures:
@@ -85,6 +108,19 @@ class Insights:
 
     def table(self, slug: str) -> Table:
         return TABLES[slug](self)
+
+
+def insights_for(scope: Scope) -> Insights:
+    """The insights of one scope, its figures from the figures cache (counted by one
+    worker at a time after a change, see `caching.cached_once`)."""
+    sections = cached_once("insights-figures", scope.params(), lambda: Insights(scope).sections())
+    return Insights(scope, sections)
+
+
+def warm_insights() -> None:
+    """Count the whole register's insights under the current version before a visitor
+    asks (called by initiatives.caching after a change commits, `caching.on_new_version`)."""
+    insights_for(Scope())
 
 
 TABLES: dict[str, Callable[[Insights], Table]] = {

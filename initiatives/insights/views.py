@@ -11,11 +11,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.caching import cached, query_params, revalidated
+from initiatives.caching import revalidated
 from initiatives.exports import rows_csv_response
 from initiatives.models import Area, VanguardSite
 
-from .page import TABLES, Insights, page_charts
+from .page import TABLES, insights_for, page_charts
 from .scope import Scope, register_listing_url, scope_from_params, url_with
 from .tables import Table
 
@@ -40,15 +40,11 @@ def _csv_url(scope: Scope, table: Table) -> str:
 def insights(request):
     """The insights page for the area and vanguard site in the params (or the whole register).
 
-    Every figure counts the whole register, so the page is kept in the figures cache
-    (initiatives/caching.py) per register version and params; it holds nothing personal.
+    The figures are kept in the figures cache (initiatives/caching.py) per register
+    version and scope; the page is rendered for each request, as its header is the
+    visitor's own (their shortlist's count).
     """
-    html = cached(
-        "insights-page",
-        query_params(request.GET),
-        lambda: render_to_string("insights/page.html", insights_context(request), request),
-    )
-    return HttpResponse(html)
+    return HttpResponse(render_to_string("insights/page.html", insights_context(request), request))
 
 
 def insights_context(request) -> dict:
@@ -59,7 +55,7 @@ def insights_context(request) -> dict:
         areas={area.slug: area for area in areas},
         vanguards={site.slug: site for site in vanguards},
     )
-    page = Insights(scope)
+    page = insights_for(scope)
     # Keyed with underscores for the template ("highly-dependent" -> "highly_dependent").
     tables = {slug.replace("-", "_"): page.table(slug) for slug in TABLES}
     for table in tables.values():
@@ -101,9 +97,5 @@ def insights_csv(request, table):
     if table not in TABLES:
         raise Http404("No such table")
     scope, _errors = scope_from_params(request.GET)
-    rows = cached(
-        "insights-csv",
-        {"table": table, **scope.params()},
-        lambda: [list(row) for row in Insights(scope).table(table).csv_rows()],
-    )
+    rows = [list(row) for row in insights_for(scope).table(table).csv_rows()]
     return rows_csv_response(rows, filename=insights_filename(table, scope))

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from initiatives import caching
 from initiatives.insights.figures import condition_icb_counts
-from initiatives.insights.page import Insights
+from initiatives.insights.page import Insights, Sections
 from initiatives.insights.scope import Scope
 from initiatives.models import Area, FundingLine, Initiative, VanguardSite
 
@@ -407,6 +409,20 @@ class TestPage:
             "Highly dependent (75% or more from one funder): 1 "
             "(Service providers 0, Campaigning groups 0, Both 1)" in html
         )
+
+    def test_one_visitors_shortlist_never_shows_in_the_next_visitors_header(self, world):
+        """The figures are cached, the page is not: visitor A's "Shortlist (2)" must not
+        reach visitor B, who has shortlisted nothing."""
+        shortlisted = "Shortlist (<span data-shortlist-count>2</span>)"
+        a, b = Client(), Client()
+        a.post("/shortlist/add/", {"id": [str(world.i1.pk), str(world.i2.pk)], "next": "/"})
+        assert shortlisted in text(a.get("/insights/"))
+        assert isinstance(caching.peek("insights-figures", {}), Sections)
+        html = text(b.get("/insights/"))
+        assert shortlisted not in html
+        assert "Shortlist (<span data-shortlist-count>0</span>)" in html
+        # B's figures are A's, from the cache.
+        assert '<a class="headline-figures__number" href="/initiatives/">5</a>' in html
 
     def test_no_inline_styles_or_scripts(self, client, world):
         html = text(client.get("/insights/", {"area": "icb-a"}))
