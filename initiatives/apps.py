@@ -45,11 +45,13 @@ class InitiativesConfig(AppConfig):
                 models.VanguardSite.areas.through,
             ],
         )
-        # After a change, the whole register's facet counts are counted again in the
-        # background, so the first visitor finds them (DJANGO_FIGURES_WARM).
+        # After a change, the whole register's facet counts and its insights are counted
+        # again in the background, so the first visitor finds them (DJANGO_FIGURES_WARM).
+        from .insights.page import warm_insights
         from .listing.facets import warm_register_counts
 
         caching.on_new_version(warm_register_counts)
+        caching.on_new_version(warm_insights)
         # The area closure follows the initiatives' areas and the area tree.
         uid = "area-closure"
         areas_link, parents_link = (

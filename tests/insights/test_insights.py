@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from initiatives import caching
 from initiatives.insights.figures import condition_icb_counts
-from initiatives.insights.page import Insights, Sections
+from initiatives.insights.page import TABLES, Insights, Sections, warm_insights
 from initiatives.insights.scope import Scope
 from initiatives.models import Area, FundingLine, Initiative, VanguardSite
 
@@ -565,3 +565,36 @@ class TestCsv:
         response = client.get("/insights/headline.csv", {"area": "atlantis"})
         assert response.status_code == 200
         assert ["Published initiatives", "5", "5"] in read_csv(response)
+
+
+# --- counted ahead after a change --------------------------------------------
+
+
+def every_table(insights: Insights) -> dict[str, list[list]]:
+    return {slug: rows_of(insights.table(slug)) for slug in TABLES}
+
+
+def test_after_a_save_the_warmer_counts_what_the_next_visitor_is_served(
+    world, client, django_assert_max_num_queries
+):
+    """A curator's save makes a new version; the registered warmers (run here in this
+    thread, as the background thread runs them after the commit) count the whole
+    register's insights, so the next visitor counts nothing, and is served figures equal
+    to a fresh count that includes the change."""
+    assert warm_insights in caching._warmers
+    client.get("/insights/")  # counted under the version before the change
+    InitiativeFactory(
+        name="Six", organisation=world.org3, role=SP, areas=[world.b1], conditions=[world.rare1]
+    )
+    assert caching.peek("insights-figures", {}) is None  # a new version: nothing counted
+    caching.warm_now()
+    warmed = caching.peek("insights-figures", {})
+    assert isinstance(warmed, Sections)
+    fresh = Insights(Scope())
+    assert every_table(Insights(Scope(), warmed)) == every_table(fresh)
+    assert fresh.here.initiatives == 6
+    # The page reads the areas and vanguard sites for its choosers (and the session),
+    # never the figures.
+    with django_assert_max_num_queries(3):
+        html = text(client.get("/insights/"))
+    assert '<a class="headline-figures__number" href="/initiatives/">6</a>' in html
