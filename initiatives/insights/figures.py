@@ -282,7 +282,8 @@ def vanguard_figures(scope: Scope, tree: AreaTree | None) -> list[VanguardSite]:
 
 
 def condition_icb_counts() -> dict[int, int]:
-    """For each condition, the number of ICBs where a published initiative serves it.
+    """For each condition, the number of ICBs where a current published initiative serves
+    it (ended ones left out, as the listing leaves them out: `InitiativeQuerySet.current`).
 
     An initiative is in an ICB when it serves the ICB itself, a district whose parent
     is the ICB, or a split district that names the ICB among its other parents. The
@@ -292,9 +293,11 @@ def condition_icb_counts() -> dict[int, int]:
     quote = connection.ops.quote_name
     areas = quote(Area._meta.db_table)
     other_parents = quote(Area.other_parents.through._meta.db_table)
-    initiatives = quote(Initiative._meta.db_table)
     initiative_conditions = quote(Initiative.conditions.through._meta.db_table)
     initiative_areas = quote(Initiative.areas.through._meta.db_table)
+    current, current_params = (
+        Initiative.objects.published().current().values("pk").query.sql_with_params()
+    )
     sql = f"""
         WITH area_icb (area_id, icb_id) AS (
             SELECT a.id, a.id FROM {areas} a WHERE a.kind = %s
@@ -308,16 +311,15 @@ def condition_icb_counts() -> dict[int, int]:
         SELECT condition_id, COUNT(*) FROM (
             SELECT DISTINCT ic.condition_id, m.icb_id
             FROM {initiative_conditions} ic
-            JOIN {initiatives} i ON i.id = ic.initiative_id
             JOIN {initiative_areas} ia ON ia.initiative_id = ic.initiative_id
             JOIN area_icb m ON m.area_id = ia.area_id
-            WHERE i.status = %s
+            WHERE ic.initiative_id IN ({current})
         ) AS pairs
         GROUP BY condition_id
     """  # noqa: S608 - table names from the models, values bound as params
     icb = Area.Kind.ICB
     with connection.cursor() as cursor:
-        cursor.execute(sql, [icb, icb, icb, Initiative.Status.PUBLISHED])
+        cursor.execute(sql, [icb, icb, icb, *current_params])
         return dict(cursor.fetchall())
 
 
@@ -341,8 +343,9 @@ class Conditions:
 
 
 def condition_figures(scope: Scope, tree: AreaTree) -> Conditions:
-    """Per condition: initiatives here and in the register (one grouped query), ICBs served."""
-    published = Q(initiative__status=Initiative.Status.PUBLISHED)
+    """Per condition: current initiatives here and in the register (one grouped query), ICBs
+    served; ended ones are left out of every count, as the listing leaves them out."""
+    published = Q(initiative__in=Initiative.objects.published().current())
     place = tree.place(scope.area.pk) if scope.area is not None else None
     covering = scope.in_tier(place, TIER_COVERING, "initiative__")
     nationwide = scope.in_tier(place, TIER_NATION, "initiative__")

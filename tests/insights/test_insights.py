@@ -343,6 +343,29 @@ class TestConditions:
         assert rows_of(Insights(Scope(area=world.icb_a)).table("gaps")) == []
         assert rows_of(Insights(Scope(area=world.icb_b)).table("gaps")) == [["Rare one", 1, 2, 1]]
 
+    def test_an_ended_initiative_is_in_no_condition_count_nor_its_icbs(self, world):
+        """Ended as the listing means it (lifecycle ended): kept on the register, counted
+        nowhere among the conditions, here, in the whole register or in ICBs served."""
+        before = rows_of(Insights(Scope(area=world.icb_b)).table("conditions"))
+        icbs = condition_icb_counts()
+        InitiativeFactory(
+            name="Ended rare one in Bolton",
+            areas=[world.b1],
+            conditions=[world.rare1, world.common],
+            lifecycle=Initiative.Lifecycle.ENDED,
+        )
+        assert condition_icb_counts() == icbs
+        assert icbs[world.rare1.pk] == 1  # ICB Alpha only, not ICB Beta
+        assert rows_of(Insights(Scope(area=world.icb_b)).table("conditions")) == before
+        assert rows_of(Insights(Scope(area=world.icb_b)).table("gaps")) == [["Rare one", 0, 1, 1]]
+        assert [c.register for c in Insights(Scope()).conditions.rows] == [3, 1, 1]
+        # The same initiative, running again, counts everywhere.
+        Initiative.objects.filter(name="Ended rare one in Bolton").update(
+            lifecycle=Initiative.Lifecycle.RUNNING
+        )
+        assert condition_icb_counts()[world.rare1.pk] == 2
+        assert [c.register for c in Insights(Scope()).conditions.rows] == [4, 2, 1]
+
 
 class TestCoverage:
     def test_an_icbs_districts_with_the_empty_ones(self, world):
