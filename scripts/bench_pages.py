@@ -117,6 +117,7 @@ def pages(word: str, town: str) -> list[tuple[str, str]]:
         listed.append((f"area page: ICB {icb}", f"/areas/{icb}/"))
     if district:
         listed.append((f"area page: district {district}", f"/areas/{district}/"))
+    listed.append(("areas index", "/areas/"))
     listed.append(("insights", "/insights/"))
     if icb:
         listed.append(("insights, one ICB", "/insights/?" + urlencode({"area": icb})))

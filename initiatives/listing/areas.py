@@ -12,7 +12,7 @@ from django.db import connections
 
 from ..areas import AreaTree
 from ..caching import cached
-from ..models import Area, Initiative
+from ..models import Area, Initiative, InitiativeAreaClosure
 from ..querysets import TIER_COVERING, TIER_HERE, TIER_NATION
 
 AREA_SECTIONS = ("here", "wider", "national")
@@ -68,40 +68,43 @@ def index_entries(tree: AreaTree) -> list[dict]:
 
 def served_counts(tree: AreaTree, pks) -> dict[int, int]:
     """For each area id in `pks`: how many current published initiatives serve it in
-    tiers 1 and 2, as its page lists them: linked to the area, to an area within it, or
-    to an area covering it short of a nation, or located in it (based in a district at
-    or within it). One grouped query over the links and the located districts, kept in
-    the figures cache."""
+    tiers 1 and 2, as its page lists them: here (the area closure holds the area for
+    every initiative linked to it or to an area within it, or located in it) or linked
+    to an area covering it short of a nation. One statement, grouped by area (no
+    ordering: the caller keeps the tree's order), kept in the figures cache."""
     pks = sorted(set(pks))
 
     def count() -> dict[int, int]:
         if not pks:
             return {}
-        columns = []
-        for pk in pks:
-            place = tree.place(pk)
-            within = ", ".join(map(str, sorted(place.within))) or "NULL"
-            covering = ", ".join(map(str, sorted(place.covering_ids))) or "NULL"
-            columns.append(
-                f"COUNT(DISTINCT CASE WHEN s.area_id IN ({within}) OR (s.located = 0 AND"
-                f" s.area_id IN ({covering})) THEN s.initiative_id END)"
-            )
+        closure = InitiativeAreaClosure._meta.db_table
         links = Initiative.areas.through._meta.db_table
-        table = Initiative._meta.db_table
-        district = Initiative._meta.get_field("location_district").column
         current, params = (
             Initiative.objects.published().current().values("pk").query.sql_with_params()
         )
         # Only integer ids and model names are put in the SQL; the filters stay params.
+        parts = [
+            f"SELECT area_id, initiative_id FROM {closure}"  # noqa: S608
+            f" WHERE area_id IN ({', '.join(map(str, pks))})"
+        ]
+        covering = [(pk, above) for pk in pks for above in sorted(tree.place(pk).covering_ids)]
+        if covering:
+            pairs = " UNION ALL ".join(
+                f"SELECT {int(pk)} AS area_id, {int(above)} AS covering_id"
+                for pk, above in covering
+            )
+            parts.append(
+                f"SELECT c.area_id, l.initiative_id FROM {links} l"  # noqa: S608
+                f" JOIN ({pairs}) c ON l.area_id = c.covering_id"
+            )
         sql = (
-            f"SELECT {', '.join(columns)} FROM (SELECT initiative_id, area_id, 0 AS located"  # noqa: S608
-            f" FROM {links} UNION ALL SELECT id, {district}, 1 FROM {table}"
-            f" WHERE {district} IS NOT NULL) s WHERE s.initiative_id IN ({current})"
+            f"SELECT s.area_id, COUNT(*) FROM ({' UNION '.join(parts)}) s"  # noqa: S608
+            f" WHERE s.initiative_id IN ({current}) GROUP BY s.area_id"
         )
         with connections[Initiative.objects.db].cursor() as cursor:
             cursor.execute(sql, params)
-            totals = cursor.fetchone()
-        return {pk: totals[n] or 0 for n, pk in enumerate(pks)}
+            totals = dict(cursor.fetchall())
+        return {pk: totals.get(pk, 0) for pk in pks}
 
     return cached("area-index-counts", {"areas": pks}, count)
 

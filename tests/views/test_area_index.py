@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from initiatives.listing.areas import served_counts
+from initiatives.listing.areas import AreaSections, served_counts
 from initiatives.models import Area
 
 from ..factories import AreaFactory, InitiativeFactory
@@ -86,6 +86,21 @@ class TestCountRule:
         # The region: those three and Oldham's, each once.
         assert counts[north_west.pk] == 4
         assert counts[reg.areas["derby"].pk] == 1
+
+    def test_every_areas_count_is_what_its_own_page_lists_here_and_covering_it(self, reg):
+        """The index's one statement over the area closure and the covering links gives,
+        for every area (nations, regions, ICBs, districts, split ones), the number its
+        page lists in its first two tiers."""
+        tree = Area.objects.tree()
+        areas = list(Area.objects.all())
+        assert len(areas) > 5
+        counts = served_counts(tree, [area.pk for area in areas])
+        for area in areas:
+            sections = AreaSections(area, tree)
+            listed = set(sections.here().values_list("pk", flat=True))
+            listed |= set(sections.wider().values_list("pk", flat=True))
+            assert counts[area.pk] == len(listed), area.slug
+        assert any(counts.values())
 
 
 class TestFind:
