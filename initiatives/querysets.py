@@ -54,7 +54,12 @@ class InitiativeQuerySet(models.QuerySet):
 
     def current(self):
         """Leaves out the initiatives recorded as ended (an unrecorded lifecycle stays in)."""
-        return self.exclude(lifecycle=self.model.Lifecycle.ENDED)
+        return self.filter(self.current_condition())
+
+    def current_condition(self, path: str = "") -> models.Q:
+        """What `current` means, as a condition on rows that reach their initiative through
+        `path` ("initiative__" on a link table): the one definition, for counts that join."""
+        return ~models.Q(**{f"{path}lifecycle": self.model.Lifecycle.ENDED})
 
     def ended(self):
         return self.filter(lifecycle=self.model.Lifecycle.ENDED)

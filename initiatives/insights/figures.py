@@ -296,7 +296,7 @@ def condition_icb_counts() -> dict[int, int]:
     initiative_conditions = quote(Initiative.conditions.through._meta.db_table)
     initiative_areas = quote(Initiative.areas.through._meta.db_table)
     current, current_params = (
-        Initiative.objects.published().current().values("pk").query.sql_with_params()
+        Initiative.objects.published().current().values("id").query.sql_with_params()
     )
     sql = f"""
         WITH area_icb (area_id, icb_id) AS (
@@ -311,9 +311,9 @@ def condition_icb_counts() -> dict[int, int]:
         SELECT condition_id, COUNT(*) FROM (
             SELECT DISTINCT ic.condition_id, m.icb_id
             FROM {initiative_conditions} ic
+            JOIN ({current}) i ON i.id = ic.initiative_id
             JOIN {initiative_areas} ia ON ia.initiative_id = ic.initiative_id
             JOIN area_icb m ON m.area_id = ia.area_id
-            WHERE ic.initiative_id IN ({current})
         ) AS pairs
         GROUP BY condition_id
     """  # noqa: S608 - table names from the models, values bound as params
@@ -345,7 +345,9 @@ class Conditions:
 def condition_figures(scope: Scope, tree: AreaTree) -> Conditions:
     """Per condition: current initiatives here and in the register (one grouped query), ICBs
     served; ended ones are left out of every count, as the listing leaves them out."""
-    published = Q(initiative__in=Initiative.objects.published().current())
+    published = Q(
+        initiative__status=Initiative.Status.PUBLISHED
+    ) & Initiative.objects.current_condition("initiative__")
     place = tree.place(scope.area.pk) if scope.area is not None else None
     covering = scope.in_tier(place, TIER_COVERING, "initiative__")
     nationwide = scope.in_tier(place, TIER_NATION, "initiative__")

@@ -81,9 +81,9 @@ class Scope:
         if self.area is not None:
             lookup = f"{path}in" if path else "pk__in"
             return Q(**{lookup: self.initiatives.values("pk")})
-        condition = Q(**{f"{path}status": Initiative.Status.PUBLISHED}) & ~Q(
-            **{f"{path}lifecycle": Initiative.Lifecycle.ENDED}
-        )
+        condition = Q(
+            **{f"{path}status": Initiative.Status.PUBLISHED}
+        ) & Initiative.objects.current_condition(path)
         if self.vanguard is not None:
             condition &= Q(**{f"{path}vanguard": self.vanguard})
         return condition
