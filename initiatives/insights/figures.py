@@ -296,7 +296,7 @@ def condition_icb_counts() -> dict[int, int]:
     initiative_conditions = quote(Initiative.conditions.through._meta.db_table)
     initiative_areas = quote(Initiative.areas.through._meta.db_table)
     current, current_params = (
-        Initiative.objects.published().current().values("id").query.sql_with_params()
+        Initiative.objects.published().current().order_by().values("id").query.sql_with_params()
     )
     sql = f"""
         WITH area_icb (area_id, icb_id) AS (

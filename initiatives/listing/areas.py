@@ -80,7 +80,7 @@ def served_counts(tree: AreaTree, pks) -> dict[int, int]:
         closure = InitiativeAreaClosure._meta.db_table
         links = Initiative.areas.through._meta.db_table
         current, params = (
-            Initiative.objects.published().current().values("pk").query.sql_with_params()
+            Initiative.objects.published().current().order_by().values("pk").query.sql_with_params()
         )
         # Only integer ids and model names are put in the SQL; the filters stay params.
         parts = [
