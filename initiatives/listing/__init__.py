@@ -15,7 +15,6 @@ listing), `page` (the HTML page's context).
 
 from functools import cached_property
 
-from django.db.models import Count
 from django.http import QueryDict
 
 from ..caching import cached, query_params
@@ -42,7 +41,7 @@ class Listing:
         self.params = params
         self.notices = list(notices or [])
         self.filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
-        self.facets = ListingFacets(self.filterset)
+        self.facets = ListingFacets(self.filterset, tiers=True)
         self.data = self.facets.data
         self.tree = self.facets.tree
         # Links keep only what was understood.
@@ -127,22 +126,11 @@ class Listing:
 
     def tier_counts(self) -> dict[int, int]:
         """How many results in each tier (from the figures cache)."""
-        place = self.area_place
-        if place is None:
-            # Near a point every row carries its tier: one statement counts them all.
-            def count():
-                rows = self.facets.queryset_without().order_by().values("tier")
-                found = {row["tier"]: row["n"] for row in rows.annotate(n=Count("pk"))}
-                return {tier: found.get(tier, 0) for tier in self.tier_headings()}
 
-        else:
-
-            def count():
-                # Every filter but the area's, which each tier stands in for.
-                results = self.facets.queryset_without("area")
-                return {
-                    tier: results.in_tier(place, tier).count() for tier in place.tier_headings()
-                }
+        # In the statement that counts the facets (see facets.ListingFacets.tier_counts).
+        def count():
+            found = self.facets.tier_counts()
+            return {tier: found.get(tier, 0) for tier in self.tier_headings()}
 
         return cached("listing-tiers", query_params(self.params, COUNTED_PARAMS), count)
 
