@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.http import QueryDict
 
@@ -350,12 +351,18 @@ class ListingFacets:
 
     @staticmethod
     def _tier_sql(queryset, place):
-        """(tier, (sql, params)) selecting the ids of `queryset` in each tier but "here"."""
-        return [
-            (tier, queryset.in_tier(place, tier).order_by().values("pk").query.sql_with_params())
-            for tier in place.tier_headings()
-            if tier != TIER_HERE
-        ]
+        """(tier, (sql, params)) selecting the ids of `queryset` in each tier but "here";
+        a tier that can hold nothing (no area covers a nation) is left out: it counts 0."""
+        parts = []
+        for tier in place.tier_headings():
+            if tier == TIER_HERE:
+                continue
+            try:
+                ids = queryset.in_tier(place, tier).order_by().values("pk")
+                parts.append((tier, ids.query.sql_with_params()))
+            except EmptyResultSet:
+                continue
+        return parts
 
     def _run(self, connection, sql, params, names, tiers) -> dict[str, dict]:
         counts: dict[str, dict] = {name: defaultdict(int) for name in names}

@@ -298,3 +298,41 @@ def test_the_listing_the_area_page_the_csv_and_the_api_agree_near_a_postcode(cli
     export = client.get("/initiatives/export.csv", only)
     text = b"".join(export.streaming_content).decode("utf-8-sig")
     assert narrowed == here == {row["Name"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def _tiers_listed(client, params) -> tuple[dict[int, int], dict[int, int]]:
+    """Page by page: how many results each tier lists, and the count its heading gives."""
+    listed: dict[int, int] = {}
+    headed: dict[int, int] = {}
+    number = 1
+    while True:
+        response = client.get("/initiatives/", {**params, "page": number})
+        for row in response.context["page"]:
+            listed[row.tier] = listed.get(row.tier, 0) + 1
+        for group in response.context["tier_groups"]:
+            assert headed.setdefault(group["tier"], group["count"]) == group["count"]
+        if not response.context["page"].has_next():
+            return listed, headed
+        number += 1
+
+
+@pytest.mark.parametrize(
+    "place", [{"postcode": "WA8 7QF"}, {"place": "Runcorn"}, {"area": "halton"}]
+)
+@pytest.mark.parametrize(
+    "narrowed", [{}, {"role": "provider"}, {"q": "support"}, {"include_ended": "1"}]
+)
+def test_each_tier_heading_counts_the_results_listed_under_it(
+    client, reg, others, place, narrowed, django_assert_max_num_queries
+):
+    """The tiers' counts come from the statement that counts the facets; each equals
+    the number of results the pages list in that tier, with other filters too."""
+    _halton_offices()
+    InitiativeFactory(name="Halton Hearing Loops", areas=[reg.areas["halton"]], role="provider")
+    params = {**place, **narrowed}
+    with django_assert_max_num_queries(23):
+        response = client.get("/initiatives/", params)
+    assert response.context["tier_groups"]
+    listed, headed = _tiers_listed(client, params)
+    assert listed == headed
+    assert sum(listed.values()) == response.context["count"]
