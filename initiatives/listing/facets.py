@@ -209,7 +209,11 @@ class ListingFacets:
 
     def count_without(self, name: str) -> int:
         """How many results there would be without one filter."""
-        return self._counts(name if name in self.active() else None)[TOTAL]
+        excluded = name if name in self.active() else None
+        batch = self._counts(excluded)
+        if TOTAL not in batch:  # the closure's count leaves it out: asked only on an empty page
+            batch[TOTAL] = self.queryset_without(*([excluded] if excluded else [])).count()
+        return batch[TOTAL]
 
     def total(self) -> int:
         """How many results there are (the count in the same statement as the facets)."""
@@ -315,17 +319,17 @@ class ListingFacets:
         """The area facet (and with `tiers` the results per tier) over `queryset`, the
         whole current published register: its closure rows for the candidate areas,
         less those of the drafts, archived and ended records (an anti-join with the
-        few of them), with no list of every id first."""
+        few of them), with no list of every id first. No TOTAL: `count_without` counts
+        it when asked (only an empty page asks)."""
         connection = connections[queryset.db]
-        total_sql, params = queryset.order_by().values("pk").query.sql_with_params()
-        params = list(params)
+        params = []
         # What the published, current register leaves out (the queryset is that register).
         hidden = Initiative.objects.exclude(status=Initiative.Status.PUBLISHED) | (
             Initiative.objects.filter(lifecycle=Initiative.Lifecycle.ENDED)
         )
         hidden_sql, hidden_params = hidden.order_by().values("pk").query.sql_with_params()
         closure = InitiativeAreaClosure._meta.db_table
-        parts = [f"SELECT 'total', NULL, COUNT(*) FROM ({total_sql}) t"]
+        parts = []
         area = (
             f"SELECT 'area', CAST(c.area_id AS TEXT), COUNT(*) FROM {closure} c"
             f" WHERE NOT EXISTS (SELECT 1 FROM hidden h WHERE h.id = c.initiative_id)"
@@ -347,7 +351,9 @@ class ListingFacets:
         if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
             materialized = ""
         sql = f"WITH hidden (id) AS {materialized}({hidden_sql}) " + " UNION ALL ".join(parts)
-        return self._run(connection, sql, [*hidden_params, *params], ["area"], tiers)
+        return self._run(
+            connection, sql, [*hidden_params, *params], ["area"], tiers, with_total=False
+        )
 
     @staticmethod
     def _tier_sql(queryset, place):
@@ -364,10 +370,11 @@ class ListingFacets:
                 continue
         return parts
 
-    def _run(self, connection, sql, params, names, tiers) -> dict[str, dict]:
+    def _run(self, connection, sql, params, names, tiers, *, with_total=True) -> dict[str, dict]:
+        """Run a counting statement: its rows are (facet or 'total' or TIERS, value, n)."""
         counts: dict[str, dict] = {name: defaultdict(int) for name in names}
         found: dict[int, int] = {}
-        total = 0
+        total = 0 if with_total else None
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for facet, value, n in cursor.fetchall():
@@ -377,7 +384,7 @@ class ListingFacets:
                     found[int(value)] = n
                 else:
                     counts[facet][FACETS[facet].value(value)] += n
-        batch = {**counts, TOTAL: total}
+        batch = {**counts, TOTAL: total} if total is not None else dict(counts)
         if tiers is not None:
             if isinstance(tiers, ServedPlace):
                 found[TIER_HERE] = counts["area"].get(tiers.area.pk, 0)
