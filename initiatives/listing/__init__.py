@@ -134,6 +134,25 @@ class Listing:
 
         return cached("listing-tiers", query_params(self.params, COUNTED_PARAMS), count)
 
+    def nothing_here(self) -> str:
+        """When a tiered listing has results but none in its first tier, the words that
+        say so above them (else ""): a visitor would otherwise take the first heading,
+        "covering", for the place itself."""
+        if not self.tiered or self.count == 0 or self.tier_counts().get(TIER_HERE, 0):
+            return ""
+        place = self.area_place or self.point_place
+        if self.place is not None:
+            distance = self.data.get("distance_km") or DEFAULT_DISTANCE_KM
+            near = f"based within {distance} km of {self.place.asked}"
+            what = f"based in or serving only {place.area.name}, or {near}," if place else near
+        else:
+            what = f"based in or serving only {place.area.name}"
+        below = "what covers it" if place is not None else "what serves the whole UK"
+        others = [name for name in self.active() if name not in ("area", "postcode", "place")]
+        if others:
+            return f"Nothing {what} matches the other filters. Below: {below}."
+        return f"Nothing is recorded as {what} yet. Below: {below}."
+
     def tier_parts(self) -> list[tuple[int, object, int]]:
         """Each tier's results in the order asked for, with its count, for the pages."""
         place, counts = self.area_place, self.tier_counts()

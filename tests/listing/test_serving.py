@@ -336,3 +336,44 @@ def test_each_tier_heading_counts_the_results_listed_under_it(
     listed, headed = _tiers_listed(client, params)
     assert listed == headed
     assert sum(listed.values()) == response.context["count"]
+
+
+def test_a_place_with_nothing_here_says_so_above_what_covers_it(client, reg, others):
+    """Nothing serves Knowsley itself: the page says so before the "covering" heading,
+    rather than let the wider area's records pass for the place's own."""
+    AreaFactory(
+        name="Knowsley",
+        slug="knowsley",
+        kind=Area.Kind.LOCAL_AUTHORITY,
+        parent=reg.areas["cheshire-merseyside"],
+        code="E08000011",
+    )
+    PostcodeFactory(
+        postcode="L36 9YU", local_authority_code="E08000011", easting=344000, northing=392000
+    )
+    response = client.get("/initiatives/", {"area": "knowsley"})
+    page = response.content.decode()
+    words = "Nothing is recorded as based in or serving only Knowsley yet. Below: what covers it."
+    assert words in page
+    assert page.index(words) < page.index("Serving a wider area that includes Knowsley")
+    assert "Show only what is based in or serves Knowsley itself" not in page
+
+    near = client.get("/initiatives/", {"postcode": "L36 9YU", "distance_km": "1"}).content
+    assert (
+        "Nothing is recorded as based in or serving only Knowsley, or based within 1 km of "
+        "L36 9YU, yet. Below: what covers it."
+    ) in near.decode()
+
+    # With another filter, the words say that the filters leave nothing here.
+    filtered = client.get("/initiatives/", {"area": "knowsley", "q": "carers"})
+    assert "England Carers Line" in {row.name for row in filtered.context["page"]}
+    assert (
+        "Nothing based in or serving only Knowsley matches the other filters. "
+        "Below: what covers it."
+    ) in filtered.content.decode()
+
+    # A place with something here shows no such words.
+    assert (
+        "Nothing is recorded"
+        not in client.get("/initiatives/", {"area": "halton"}).content.decode()
+    )
