@@ -298,6 +298,72 @@ def test_the_listing_the_area_page_the_csv_and_the_api_agree_near_a_postcode(cli
     export = client.get("/initiatives/export.csv", only)
     text = b"".join(export.streaming_content).decode("utf-8-sig")
     assert narrowed == here == {row["Name"] for row in csv.DictReader(io.StringIO(text))}
+    api = client.get(
+        "/api/v1/services", {"postcode": "WA8 7QF", "proximity": "5000", "here_only": "true"}
+    )
+    assert {item["name"] for item in api.json()["contents"]} == here
+
+
+def _names_everywhere(client, params: dict, api_params: dict) -> tuple[set, set, set]:
+    """The names the listing (every page), the CSV and the API give for these params."""
+    import csv
+    import io
+
+    listed: set[str] = set()
+    number = 1
+    while True:
+        page = client.get("/initiatives/", {**params, "page": number}).context["page"]
+        listed |= {row.name for row in page}
+        if not page.has_next():
+            break
+        number += 1
+    export = client.get("/initiatives/export.csv", params)
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    exported = {row["Name"] for row in csv.DictReader(io.StringIO(text))}
+    api = client.get("/api/v1/services", {**api_params, "per_page": "100"})
+    assert api.status_code == 200, api.content
+    return listed, exported, {item["name"] for item in api.json()["contents"]}
+
+
+@pytest.mark.parametrize("here_only", [{}, {"here_only": "true"}])
+def test_the_listing_the_area_page_the_csv_and_the_api_agree_in_a_town_and_an_area(
+    client, reg, others, here_only
+):
+    """A town's search and an area's, with and without "here only", give the same records
+    on the listing, the CSV and the API; the area page's first section is "here"."""
+    halton = set(tiers_of("halton"))
+    here = {name for name, (tier, _) in tiers_of("halton").items() if tier == TIER_HERE}
+    expected = here if here_only else halton
+    for params in ({"place": "Runcorn"}, {"area": "halton"}):
+        listed, exported, from_api = _names_everywhere(
+            client, {**params, **here_only}, {**params, **here_only}
+        )
+        if "place" in params and not here_only:
+            # A town adds what is based within the distance of it, here in Halton anyway.
+            assert listed >= expected
+        else:
+            assert listed == expected
+        assert listed == exported == from_api
+    sections = client.get("/areas/halton/").context["sections"]
+    on_area_page = {i.name for s in sections for i in s["page"]}
+    assert on_area_page == halton
+    assert {i.name for i in sections[0]["page"]} == here
+
+
+@pytest.mark.parametrize(
+    ("params", "wrong"),
+    [
+        ({"here_only": "yes", "area": "halton"}, "here_only"),
+        ({"here_only": "true"}, "here_only"),
+        ({"place": "Nowhere-on-Sea-ward"}, "place"),
+        ({"proximity": "5000"}, "proximity"),
+    ],
+)
+def test_the_api_refuses_a_bad_here_only_or_place_with_a_json_400(client, reg, params, wrong):
+    response = client.get("/api/v1/services", params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert wrong in response.json()["errors"]
 
 
 def _tiers_listed(client, params) -> tuple[dict[int, int], dict[int, int]]:
