@@ -113,6 +113,10 @@ def pages(word: str, town: str) -> list[tuple[str, str]]:
             (f"place: postcode {postcode}", "/initiatives/?" + urlencode({"postcode": postcode}))
         )
     listed.append((f"place: town {town}", "/initiatives/?" + urlencode({"place": town})))
+    if district:
+        listed.append(
+            (f"place: district {district}", "/initiatives/?" + urlencode({"area": district}))
+        )
     if icb:
         listed.append((f"area page: ICB {icb}", f"/areas/{icb}/"))
     if district:

@@ -116,8 +116,16 @@ def filtered_services(
     if params.get("modified_after", "").strip():
         # A sync must hear that a service ended (status defunct), not lose it.
         data["include_ended"] = "1"
-    if params.get("postcode", "").strip():
-        data["postcode"] = params["postcode"]
+    for name in ("postcode", "place"):
+        if params.get(name, "").strip():
+            data[name] = params[name]
+    here_only = params.get("here_only", "").strip().lower()
+    if here_only in ("true", "1"):
+        if not ({"postcode", "place"} & set(data) or "area" in data):
+            errors["here_only"] = ["Give an area, a postcode or a place too: here is there."]
+        data["here_only"] = "true"
+    elif here_only not in ("", "false", "0"):
+        errors["here_only"] = [f"Give true or false, not {params['here_only'][:40]!r}."]
     raw = params.get("proximity", "").strip()
     if raw:
         metres = int(raw) if WHOLE_NUMBER.fullmatch(raw) else None
@@ -126,8 +134,8 @@ def filtered_services(
                 f"Give a whole number of metres from {MIN_PROXIMITY_M} to {MAX_PROXIMITY_M}, "
                 f"not {raw[:40]!r}."
             ]
-        elif "postcode" not in data:
-            errors["proximity"] = ["Give a postcode too: proximity is measured from it."]
+        elif "postcode" not in data and "place" not in data:
+            errors["proximity"] = ["Give a postcode or a place too: proximity is measured from it."]
         else:
             data["distance_km"] = str(Decimal(metres) / 1000)
     filterset = InitiativeFilter(data, queryset=queryset)

@@ -97,10 +97,23 @@ POSTCODE = Param(
     "it (a wider area short of a nation), or its nation or the whole UK; in that order, "
     "nearest first within each.",
 )
+PLACE = Param(
+    "place",
+    "Only services that serve this town, city or village (its name, as the listing's "
+    "`place`): the tiers of `postcode`, measured from the place's centre and its district. "
+    "With `postcode` as well, the postcode is searched instead.",
+)
+HERE_ONLY = Param(
+    "here_only",
+    "true: with `area`, `postcode` or `place`, only the services of the first tier, here "
+    "(serving the place or an area within it, or located there), as the listing's "
+    "'Show only what is here'. false or absent: every tier.",
+    {"type": "string", "enum": ["true", "false"]},
+)
 PROXIMITY = Param(
     "proximity",
-    f"With `postcode`: how far a located service may be, in metres, {MIN_PROXIMITY_M} to "
-    f"{MAX_PROXIMITY_M}.",
+    f"With `postcode` or `place`: how far a located service may be, in metres, "
+    f"{MIN_PROXIMITY_M} to {MAX_PROXIMITY_M}.",
     {
         "type": "integer",
         "minimum": MIN_PROXIMITY_M,
@@ -117,7 +130,9 @@ SERVICE_LIST_PARAMS = [
     MODIFIED_AFTER,
     *SERVICE_FILTER_PARAMS,
     POSTCODE,
+    PLACE,
     PROXIMITY,
+    HERE_ONLY,
 ]
 # The same params: a located service is one with an address, a postcode or a town.
 SERVICE_AT_LOCATION_LIST_PARAMS = SERVICE_LIST_PARAMS

@@ -15,7 +15,6 @@ listing), `page` (the HTML page's context).
 
 from functools import cached_property
 
-from django.db.models import Count
 from django.http import QueryDict
 
 from ..caching import cached, query_params
@@ -42,7 +41,7 @@ class Listing:
         self.params = params
         self.notices = list(notices or [])
         self.filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
-        self.facets = ListingFacets(self.filterset)
+        self.facets = ListingFacets(self.filterset, tiers=True)
         self.data = self.facets.data
         self.tree = self.facets.tree
         # Links keep only what was understood.
@@ -127,24 +126,32 @@ class Listing:
 
     def tier_counts(self) -> dict[int, int]:
         """How many results in each tier (from the figures cache)."""
-        place = self.area_place
-        if place is None:
-            # Near a point every row carries its tier: one statement counts them all.
-            def count():
-                rows = self.facets.queryset_without().order_by().values("tier")
-                found = {row["tier"]: row["n"] for row in rows.annotate(n=Count("pk"))}
-                return {tier: found.get(tier, 0) for tier in self.tier_headings()}
 
-        else:
-
-            def count():
-                # Every filter but the area's, which each tier stands in for.
-                results = self.facets.queryset_without("area")
-                return {
-                    tier: results.in_tier(place, tier).count() for tier in place.tier_headings()
-                }
+        # In the statement that counts the facets (see facets.ListingFacets.tier_counts).
+        def count():
+            found = self.facets.tier_counts()
+            return {tier: found.get(tier, 0) for tier in self.tier_headings()}
 
         return cached("listing-tiers", query_params(self.params, COUNTED_PARAMS), count)
+
+    def nothing_here(self) -> str:
+        """When a tiered listing has results but none in its first tier, the words that
+        say so above them (else ""): a visitor would otherwise take the first heading,
+        "covering", for the place itself."""
+        if not self.tiered or self.count == 0 or self.tier_counts().get(TIER_HERE, 0):
+            return ""
+        place = self.area_place or self.point_place
+        if self.place is not None:
+            distance = self.data.get("distance_km") or DEFAULT_DISTANCE_KM
+            near = f"based within {distance} km of {self.place.asked}"
+            what = f"based in or serving only {place.area.name}, or {near}," if place else near
+        else:
+            what = f"based in or serving only {place.area.name}"
+        below = "what covers it" if place is not None else "what serves the whole UK"
+        others = [name for name in self.active() if name not in ("area", "postcode", "place")]
+        if others:
+            return f"Nothing {what} matches the other filters. Below: {below}."
+        return f"Nothing is recorded as {what} yet. Below: {below}."
 
     def tier_parts(self) -> list[tuple[int, object, int]]:
         """Each tier's results in the order asked for, with its count, for the pages."""

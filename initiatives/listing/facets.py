@@ -11,11 +11,13 @@ not grow with the number of options.
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.http import QueryDict
 
-from ..areas import AreaTree
+from ..areas import TIER_HERE, AreaTree, ServedPlace
 from ..caching import cached_once, peek
 from ..models import (
     Area,
@@ -28,11 +30,15 @@ from ..models import (
     Topic,
     VanguardSite,
 )
-from .filters import InitiativeFilter
+from .filters import InitiativeFilter, includes_ended
 from .params import FILTER_PARAMS
 
 # The key under which `ListingFacets._counts` gives the number of results.
 TOTAL = "__total__"
+# The key under which it gives the results per tier of a place search (see `tier_counts`).
+TIERS = "__tiers__"
+# Filters that narrow nothing on their own (read by other filters).
+NO_OP_FILTERS = ("here_only", "as_typed")
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ class ListingFacets:
         area_tree: AreaTree | None = None,
         every_area: bool = False,
         reuse_register: bool = True,
+        tiers: bool = False,
     ):
         self.filterset = filterset
         filterset.is_valid()  # invalid params are dropped from cleaned_data, the rest apply
@@ -153,6 +160,7 @@ class ListingFacets:
         self._batches: dict[str | None, dict[str, dict]] = {}
         self.every_area = every_area
         self.reuse_register = reuse_register
+        self.tiers = tiers
 
     @property
     def tree(self) -> AreaTree:
@@ -201,11 +209,44 @@ class ListingFacets:
 
     def count_without(self, name: str) -> int:
         """How many results there would be without one filter."""
-        return self._counts(name if name in self.active() else None)[TOTAL]
+        excluded = name if name in self.active() else None
+        batch = self._counts(excluded)
+        if TOTAL not in batch:  # the closure's count leaves it out: asked only on an empty page
+            batch[TOTAL] = self.queryset_without(*([excluded] if excluded else [])).count()
+        return batch[TOTAL]
 
     def total(self) -> int:
         """How many results there are (the count in the same statement as the facets)."""
         return self._counts(None)[TOTAL]
+
+    @cached_property
+    def tiering(self):
+        """How the results come in tiers, when `tiers` is asked for: "point" near a
+        postcode or in a town (each row carries its tier), the chosen area's place
+        (areas.ServedPlace) for an area, or None (no tiers, or "here only")."""
+        if not self.tiers or self.filterset.only_here():
+            return None
+        if self.data.get("postcode") is not None or self.data.get("place") is not None:
+            return "point"
+        return self.filterset.area_place()
+
+    def tier_counts(self) -> dict[int, int]:
+        """Results per tier, counted in the same statement as the facets: near a point,
+        with every filter (the statement of the total); in an area, with every filter
+        but the area's, which each tier stands in for (the statement of the area facet)."""
+        tiering = self.tiering
+        if tiering is None:
+            return {}
+        return dict(self._counts(None if tiering == "point" else "area")[TIERS])
+
+    def _tiers_in(self, excluded: str | None):
+        """The tiering the batch without `excluded` counts the tiers of, or None."""
+        tiering = self.tiering
+        if tiering == "point" and excluded is None:
+            return tiering
+        if isinstance(tiering, ServedPlace) and excluded == "area":
+            return tiering
+        return None
 
     def _counts(self, excluded: str | None) -> dict[str, dict]:
         """Counts per facet over the results without the `excluded` filter (None: with
@@ -213,7 +254,9 @@ class ListingFacets:
         facet; with None, every facet not chosen."""
         if excluded not in self._batches:
             active = self.active()
-            if self.reuse_register and not [name for name in active if name != excluded]:
+            tiers = self._tiers_in(excluded)
+            others = [name for name in active if name != excluded]
+            if self.reuse_register and tiers is None and not others:
                 # No filter left: the whole register's counts, counted once per version.
                 # Beside one filter only when already counted (by the warmer or the
                 # listing with no filter): counting one facet alone is quicker than all.
@@ -225,40 +268,128 @@ class ListingFacets:
                 names = [name for name in FACETS if name not in active]
             else:
                 names = [excluded] if excluded in FACETS else []
-            self._batches[excluded] = self._count_batch(
-                self.queryset_without(*([excluded] if excluded else [])), names
-            )
+            queryset = self.queryset_without(*([excluded] if excluded else []))
+            if (
+                excluded == "area"
+                and not [name for name in others if name not in NO_OP_FILTERS]
+                and not includes_ended(self.data)
+            ):
+                # Beside an area alone the results without it are the whole current
+                # register: its closure rows are counted as they are, leaving out the
+                # few drafts and ended ones, rather than listing every id first.
+                batch = self._closure_batch(queryset, tiers)
+            else:
+                batch = self._count_batch(queryset, names, tiers=tiers)
+            self._batches[excluded] = batch
         return self._batches[excluded]
 
-    def _count_batch(self, queryset, names: list[str]) -> dict[str, dict]:
-        """The TOTAL and each named facet's counts over `queryset`, in one statement.
+    def _count_batch(self, queryset, names: list[str], *, tiers=None) -> dict[str, dict]:
+        """The TOTAL and each named facet's counts over `queryset`, in one statement,
+        and with `tiers` the results per tier (TIERS).
 
         The results' ids are found once (a materialised CTE: the search and the
         filters run once, not once per facet), then each facet groups them.
         """
         connection = connections[queryset.db]
         # The ids with the columns the single-choice facets count by, so that those
-        # group the CTE alone. (A queryset marked distinct gives each id once here too.)
+        # group the CTE alone (and near a point, each row's tier). (A queryset marked
+        # distinct gives each id once here too.)
+        extra = ["tier"] if tiers == "point" else []
         ids_sql, params = (
-            queryset.order_by().values("pk", *CTE_COLUMNS.values()).query.sql_with_params()
+            queryset.order_by().values("pk", *CTE_COLUMNS.values(), *extra).query.sql_with_params()
         )
         parts = ["SELECT 'total', NULL, COUNT(*) FROM ids"]
         parts += [part for part in map(self._facet_sql, names) if part]
+        params = list(params)
+        if tiers == "point":
+            parts.append(f"SELECT '{TIERS}', CAST(tier AS TEXT), COUNT(*) FROM ids GROUP BY tier")
+        elif tiers is not None:
+            # The tiers beyond "here" (which is the area facet's count of the area itself).
+            for tier, (sql, tier_params) in self._tier_sql(Initiative.objects.all(), tiers):
+                parts.append(f"SELECT '{TIERS}', '{tier}', COUNT(*) FROM ids WHERE id IN ({sql})")
+                params += tier_params
         materialized = "MATERIALIZED "
         if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
             materialized = ""
-        columns = ", ".join(["id", *CTE_COLUMNS])
+        columns = ", ".join(["id", *CTE_COLUMNS, *extra])
         sql = f"WITH ids ({columns}) AS {materialized}({ids_sql}) " + " UNION ALL ".join(parts)
+        return self._run(connection, sql, params, names, tiers)
+
+    def _closure_batch(self, queryset, tiers) -> dict[str, dict]:
+        """The area facet (and with `tiers` the results per tier) over `queryset`, the
+        whole current published register: its closure rows for the candidate areas,
+        less those of the drafts, archived and ended records (an anti-join with the
+        few of them), with no list of every id first. No TOTAL: `count_without` counts
+        it when asked (only an empty page asks)."""
+        connection = connections[queryset.db]
+        params = []
+        # What the published, current register leaves out (the queryset is that register).
+        hidden = Initiative.objects.exclude(status=Initiative.Status.PUBLISHED) | (
+            Initiative.objects.filter(lifecycle=Initiative.Lifecycle.ENDED)
+        )
+        hidden_sql, hidden_params = hidden.order_by().values("pk").query.sql_with_params()
+        closure = InitiativeAreaClosure._meta.db_table
+        parts = []
+        area = (
+            f"SELECT 'area', CAST(c.area_id AS TEXT), COUNT(*) FROM {closure} c"
+            f" WHERE NOT EXISTS (SELECT 1 FROM hidden h WHERE h.id = c.initiative_id)"
+        )
+        if not self.every_area:
+            candidates = sorted(int(a.pk) for a in self.area_candidates())
+            if candidates:
+                parts.append(
+                    area + f" AND c.area_id IN ({', '.join(map(str, candidates))})"
+                    " GROUP BY c.area_id"
+                )
+        else:
+            parts.append(area + " GROUP BY c.area_id")
+        if tiers is not None:
+            for tier, (sql, tier_params) in self._tier_sql(queryset, tiers):
+                parts.append(f"SELECT '{TIERS}', '{tier}', COUNT(*) FROM ({sql}) t")
+                params += tier_params
+        materialized = "MATERIALIZED "
+        if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+            materialized = ""
+        sql = f"WITH hidden (id) AS {materialized}({hidden_sql}) " + " UNION ALL ".join(parts)
+        return self._run(
+            connection, sql, [*hidden_params, *params], ["area"], tiers, with_total=False
+        )
+
+    @staticmethod
+    def _tier_sql(queryset, place):
+        """(tier, (sql, params)) selecting the ids of `queryset` in each tier but "here";
+        a tier that can hold nothing (no area covers a nation) is left out: it counts 0."""
+        parts = []
+        for tier in place.tier_headings():
+            if tier == TIER_HERE:
+                continue
+            try:
+                ids = queryset.in_tier(place, tier).order_by().values("pk")
+                parts.append((tier, ids.query.sql_with_params()))
+            except EmptyResultSet:
+                continue
+        return parts
+
+    def _run(self, connection, sql, params, names, tiers, *, with_total=True) -> dict[str, dict]:
+        """Run a counting statement: its rows are (facet or 'total' or TIERS, value, n)."""
         counts: dict[str, dict] = {name: defaultdict(int) for name in names}
-        total = 0
+        found: dict[int, int] = {}
+        total = 0 if with_total else None
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for facet, value, n in cursor.fetchall():
                 if facet == "total":
                     total = n
+                elif facet == TIERS:
+                    found[int(value)] = n
                 else:
                     counts[facet][FACETS[facet].value(value)] += n
-        return {**counts, TOTAL: total}
+        batch = {**counts, TOTAL: total} if total is not None else dict(counts)
+        if tiers is not None:
+            if isinstance(tiers, ServedPlace):
+                found[TIER_HERE] = counts["area"].get(tiers.area.pk, 0)
+            batch[TIERS] = found
+        return batch
 
     def _facet_sql(self, name: str) -> str:
         """One facet's `SELECT facet, value, count` over the ids (value as text)."""

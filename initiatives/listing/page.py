@@ -92,6 +92,7 @@ def listing_context(listing: Listing) -> dict:
         "correction": listing.correction,
         "as_typed_url": with_param(effective, "as_typed", "true"),
         "here_only_label": here_only_label(listing),
+        "nothing_here": listing.nothing_here() if page.number == 1 else "",
         "here_only_url": with_param(effective, "here_only", "true"),
         "page_links": page_links(page, effective) if page.paginator.num_pages > 1 else [],
         "previous_url": with_page(effective, page.number - 1) if page.has_previous() else None,

@@ -298,3 +298,148 @@ def test_the_listing_the_area_page_the_csv_and_the_api_agree_near_a_postcode(cli
     export = client.get("/initiatives/export.csv", only)
     text = b"".join(export.streaming_content).decode("utf-8-sig")
     assert narrowed == here == {row["Name"] for row in csv.DictReader(io.StringIO(text))}
+    api = client.get(
+        "/api/v1/services", {"postcode": "WA8 7QF", "proximity": "5000", "here_only": "true"}
+    )
+    assert {item["name"] for item in api.json()["contents"]} == here
+
+
+def _names_everywhere(client, params: dict, api_params: dict) -> tuple[set, set, set]:
+    """The names the listing (every page), the CSV and the API give for these params."""
+    import csv
+    import io
+
+    listed: set[str] = set()
+    number = 1
+    while True:
+        page = client.get("/initiatives/", {**params, "page": number}).context["page"]
+        listed |= {row.name for row in page}
+        if not page.has_next():
+            break
+        number += 1
+    export = client.get("/initiatives/export.csv", params)
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    exported = {row["Name"] for row in csv.DictReader(io.StringIO(text))}
+    api = client.get("/api/v1/services", {**api_params, "per_page": "100"})
+    assert api.status_code == 200, api.content
+    return listed, exported, {item["name"] for item in api.json()["contents"]}
+
+
+@pytest.mark.parametrize("here_only", [{}, {"here_only": "true"}])
+def test_the_listing_the_area_page_the_csv_and_the_api_agree_in_a_town_and_an_area(
+    client, reg, others, here_only
+):
+    """A town's search and an area's, with and without "here only", give the same records
+    on the listing, the CSV and the API; the area page's first section is "here"."""
+    halton = set(tiers_of("halton"))
+    here = {name for name, (tier, _) in tiers_of("halton").items() if tier == TIER_HERE}
+    expected = here if here_only else halton
+    for params in ({"place": "Runcorn"}, {"area": "halton"}):
+        listed, exported, from_api = _names_everywhere(
+            client, {**params, **here_only}, {**params, **here_only}
+        )
+        if "place" in params and not here_only:
+            # A town adds what is based within the distance of it, here in Halton anyway.
+            assert listed >= expected
+        else:
+            assert listed == expected
+        assert listed == exported == from_api
+    sections = client.get("/areas/halton/").context["sections"]
+    on_area_page = {i.name for s in sections for i in s["page"]}
+    assert on_area_page == halton
+    assert {i.name for i in sections[0]["page"]} == here
+
+
+@pytest.mark.parametrize(
+    ("params", "wrong"),
+    [
+        ({"here_only": "yes", "area": "halton"}, "here_only"),
+        ({"here_only": "true"}, "here_only"),
+        ({"place": "Nowhere-on-Sea-ward"}, "place"),
+        ({"proximity": "5000"}, "proximity"),
+    ],
+)
+def test_the_api_refuses_a_bad_here_only_or_place_with_a_json_400(client, reg, params, wrong):
+    response = client.get("/api/v1/services", params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert wrong in response.json()["errors"]
+
+
+def _tiers_listed(client, params) -> tuple[dict[int, int], dict[int, int]]:
+    """Page by page: how many results each tier lists, and the count its heading gives."""
+    listed: dict[int, int] = {}
+    headed: dict[int, int] = {}
+    number = 1
+    while True:
+        response = client.get("/initiatives/", {**params, "page": number})
+        for row in response.context["page"]:
+            listed[row.tier] = listed.get(row.tier, 0) + 1
+        for group in response.context["tier_groups"]:
+            assert headed.setdefault(group["tier"], group["count"]) == group["count"]
+        if not response.context["page"].has_next():
+            return listed, headed
+        number += 1
+
+
+@pytest.mark.parametrize(
+    "place", [{"postcode": "WA8 7QF"}, {"place": "Runcorn"}, {"area": "halton"}]
+)
+@pytest.mark.parametrize(
+    "narrowed", [{}, {"role": "provider"}, {"q": "support"}, {"include_ended": "1"}]
+)
+def test_each_tier_heading_counts_the_results_listed_under_it(
+    client, reg, others, place, narrowed, django_assert_max_num_queries
+):
+    """The tiers' counts come from the statement that counts the facets; each equals
+    the number of results the pages list in that tier, with other filters too."""
+    _halton_offices()
+    InitiativeFactory(name="Halton Hearing Loops", areas=[reg.areas["halton"]], role="provider")
+    params = {**place, **narrowed}
+    with django_assert_max_num_queries(23):
+        response = client.get("/initiatives/", params)
+    assert response.context["tier_groups"]
+    listed, headed = _tiers_listed(client, params)
+    assert listed == headed
+    assert sum(listed.values()) == response.context["count"]
+
+
+def test_a_place_with_nothing_here_says_so_above_what_covers_it(client, reg, others):
+    """Nothing serves Knowsley itself: the page says so before the "covering" heading,
+    rather than let the wider area's records pass for the place's own."""
+    AreaFactory(
+        name="Knowsley",
+        slug="knowsley",
+        kind=Area.Kind.LOCAL_AUTHORITY,
+        parent=reg.areas["cheshire-merseyside"],
+        code="E08000011",
+    )
+    PostcodeFactory(
+        postcode="L36 9YU", local_authority_code="E08000011", easting=344000, northing=392000
+    )
+    response = client.get("/initiatives/", {"area": "knowsley"})
+    page = response.content.decode()
+    words = "Nothing is recorded as based in or serving only Knowsley yet. Below: what covers it."
+    assert words in page
+    assert page.index(words) < page.index("Serving a wider area that includes Knowsley")
+    assert "Show only what is based in or serves Knowsley itself" not in page
+
+    near = client.get("/initiatives/", {"postcode": "L36 9YU", "distance_km": "1"}).content
+    assert (
+        "Nothing is recorded as based in or serving only Knowsley, or based within 1 km of "
+        "L36 9YU, yet. Below: what covers it."
+    ) in near.decode()
+
+    # With another filter, the words say that the filters leave nothing here.
+    filtered = client.get("/initiatives/", {"area": "knowsley", "q": "carers"})
+    assert "England Carers Line" in {row.name for row in filtered.context["page"]}
+    assert (
+        "Nothing based in or serving only Knowsley matches the other filters. "
+        "Below: what covers it."
+    ) in filtered.content.decode()
+
+    # A place with something here shows no such words.
+    assert (
+        "Nothing is recorded"
+        not in client.get("/initiatives/", {"area": "halton"}).content.decode()
+    )
