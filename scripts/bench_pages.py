@@ -108,6 +108,7 @@ def pages(word: str, town: str) -> list[tuple[str, str]]:
     ]
     listed.append(("listing, every filter", "/initiatives/?" + urlencode(filters)))
     listed.append(("listing, page 50", "/initiatives/?page=50"))
+    listed += deep_pages()
     if postcode:
         listed.append(
             (f"place: postcode {postcode}", "/initiatives/?" + urlencode({"postcode": postcode}))
@@ -120,6 +121,31 @@ def pages(word: str, town: str) -> list[tuple[str, str]]:
     listed.append(("insights", "/insights/"))
     if icb:
         listed.append(("insights, one ICB", "/insights/?" + urlencode({"area": icb})))
+    return listed
+
+
+def deep_pages(number: int = 2000) -> list[tuple[str, str]]:
+    """Page 2,000 of the unfiltered listing (or its last page, if fewer) by number, and
+    the same page by the cursor its previous page's "Next" carries."""
+    from django.http import QueryDict
+
+    from initiatives.listing import PER_PAGE, Listing
+    from initiatives.listing.pages import keyset_order, make_cursor
+
+    results = Listing(QueryDict()).results()
+    total = results.count()
+    number = max(1, min(number, -(-total // PER_PAGE)))
+    listed = [(f"listing, page {number:,} by number", f"/initiatives/?page={number}")]
+    order = keyset_order(results)
+    if number > 1 and order:
+        before = results.values_list("pk", flat=True)[(number - 1) * PER_PAGE - 1]
+        cursor = make_cursor(order, before, after=True, number=number)
+        listed.append(
+            (
+                f"listing, page {number:,} by cursor",
+                "/initiatives/?" + urlencode({"cursor": cursor}),
+            )
+        )
     return listed
 
 
