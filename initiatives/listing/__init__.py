@@ -15,6 +15,7 @@ listing), `page` (the HTML page's context).
 
 from functools import cached_property
 
+from django.conf import settings
 from django.db.models import Count
 from django.http import QueryDict
 
@@ -30,9 +31,11 @@ from .pages import (
     BadCursor,
     IdsFirstPaginator,
     TieredPaginator,
+    about,
     keyset_order,
     keyset_page,
     make_cursor,
+    planner_estimate,
     read_cursor,
 )
 from .params import COUNTED_PARAMS, parse_page
@@ -83,8 +86,22 @@ class Listing:
 
     @cached_property
     def count(self) -> int:
-        """How many results (from the figures cache: see initiatives/caching.py)."""
+        """How many results (from the figures cache: see initiatives/caching.py); past
+        settings.ESTIMATE_TOTAL_OVER, the planner's estimate, rounded (`estimated`)."""
+        if self.estimated is not None:
+            return self.estimated
         return cached("listing-count", query_params(self.params, COUNTED_PARAMS), self.facets.total)
+
+    @cached_property
+    def estimated(self) -> int | None:
+        """The planner's estimate of the results, rounded, when it is past the setting
+        ESTIMATE_TOTAL_OVER (PostgreSQL only; a listing in tiers counts each tier);
+        else None, and the results are counted."""
+        over = settings.ESTIMATE_TOTAL_OVER
+        if over <= 0 or self.area_place is not None or self.place is not None:
+            return None
+        estimate = planner_estimate(self.results())
+        return about(estimate) if estimate is not None and estimate > over else None
 
     def note_refused(self, facets: dict) -> None:
         """Add the notices for the params the FilterSet refused (needs the facets' options)."""

@@ -110,6 +110,7 @@ def listing_context(listing: Listing) -> dict:
             else None
         ),
         "count": listing.count,
+        "count_estimated": listing.estimated is not None,
         "sort_options": listing.sort_options(sort),
         "default_sort": listing.default_sort,
         "suggestion": suggestion,

@@ -1,8 +1,10 @@
 """Pages of results that fetch the page's ids first, then only those rows."""
 
+import json
 from dataclasses import dataclass
 
 from django.core import signing
+from django.db import connections
 from django.core.paginator import Page, Paginator
 from django.db.models import F, Q, Value
 from django.db.models.expressions import OrderBy
@@ -64,6 +66,29 @@ class IdsFirstPaginator(Paginator):
         if self.count <= SHORT_LIST and tuple(queryset.query.order_by) == ("name", "pk"):
             return queryset.order_by(Concat("name", Value("")), "pk")
         return queryset
+
+
+def planner_estimate(queryset) -> int | None:
+    """How many rows PostgreSQL's planner expects the queryset to give (from EXPLAIN,
+    without running it), or None on another database."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def about(n: int) -> int:
+    """An estimate rounded to two figures (418,612: 420,000), never shown as exact."""
+    if n < 100:
+        return n
+    step = 10 ** (len(str(n)) - 2)
+    return round(n / step) * step
 
 
 def fill_pages(pages) -> None:
