@@ -4,8 +4,8 @@ import json
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db import connections
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import F, Q, Value
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Concat
