@@ -109,6 +109,8 @@ def pages(word: str, town: str) -> list[tuple[str, str]]:
     listed.append(("listing, every filter", "/initiatives/?" + urlencode(filters)))
     listed.append(("listing, page 50", "/initiatives/?page=50"))
     listed += deep_pages()
+    listed.append((f"listing, q={word}, {ESTIMATED}", "/initiatives/?" + urlencode({"q": word})))
+    listed.append((f"listing, no filters, {ESTIMATED}", "/initiatives/"))
     if postcode:
         listed.append(
             (f"place: postcode {postcode}", "/initiatives/?" + urlencode({"postcode": postcode}))
@@ -122,6 +124,11 @@ def pages(word: str, town: str) -> list[tuple[str, str]]:
     if icb:
         listed.append(("insights, one ICB", "/insights/?" + urlencode({"area": icb})))
     return listed
+
+
+# Pages timed with DJANGO_ESTIMATE_TOTAL_OVER at this: "about N" past it.
+ESTIMATE_OVER = 10_000
+ESTIMATED = f"total estimated past {ESTIMATE_OVER:,}"
 
 
 def deep_pages(number: int = 2000) -> list[tuple[str, str]]:
@@ -164,7 +171,7 @@ def main() -> None:
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from initiatives.models import Initiative
 
@@ -182,6 +189,10 @@ def main() -> None:
         if args.only and args.only not in label:
             continue
         cold, warm, queries, failed = [], [], 0, set()
+        estimating = override_settings(
+            ESTIMATE_TOTAL_OVER=ESTIMATE_OVER if ESTIMATED in label else 0
+        )
+        estimating.enable()
         for _ in range(args.repeats):
             cache.clear()
             with CaptureQueriesContext(connection) as captured:
@@ -194,6 +205,7 @@ def main() -> None:
             warm.append((time.perf_counter() - started) * 1000)
             # A 503 (a statement past the database's time limit) is a figure too.
             failed |= {r.status_code for r in (response, again) if r.status_code != 200}
+        estimating.disable()
         figures[label] = {
             "path": path,
             "cold_ms": statistics.median(cold),
