@@ -68,7 +68,9 @@ def initiative_list(request):
     # The map and the printed details use the page's own rows: no query of their own.
     with_what_someone_needs(context["page"].object_list)
     context.update(map_context(context["page"].object_list))
-    return render(request, "initiatives/list.html", context)
+    # A page link this site did not make (edited or cut short) is the asker's error.
+    status = 400 if listing.bad_cursor else 200
+    return render(request, "initiatives/list.html", context, status=status)
 
 
 def funding_lines(organisation) -> list[dict]:

@@ -108,6 +108,9 @@ def pages(word: str, town: str) -> list[tuple[str, str]]:
     ]
     listed.append(("listing, every filter", "/initiatives/?" + urlencode(filters)))
     listed.append(("listing, page 50", "/initiatives/?page=50"))
+    listed += deep_pages()
+    listed.append((f"listing, q={word}, {ESTIMATED}", "/initiatives/?" + urlencode({"q": word})))
+    listed.append((f"listing, no filters, {ESTIMATED}", "/initiatives/"))
     if postcode:
         listed.append(
             (f"place: postcode {postcode}", "/initiatives/?" + urlencode({"postcode": postcode}))
@@ -128,6 +131,36 @@ def pages(word: str, town: str) -> list[tuple[str, str]]:
     return listed
 
 
+# Pages timed with DJANGO_ESTIMATE_TOTAL_OVER at this: "about N" past it.
+ESTIMATE_OVER = 10_000
+ESTIMATED = f"total estimated past {ESTIMATE_OVER:,}"
+
+
+def deep_pages(number: int = 2000) -> list[tuple[str, str]]:
+    """Page 2,000 of the unfiltered listing (or its last page, if fewer) by number, and
+    the same page by the cursor its previous page's "Next" carries."""
+    from django.http import QueryDict
+
+    from initiatives.listing import PER_PAGE, Listing
+    from initiatives.listing.pages import keyset_order, make_cursor
+
+    results = Listing(QueryDict()).results()
+    total = results.count()
+    number = max(1, min(number, -(-total // PER_PAGE)))
+    listed = [(f"listing, page {number:,} by number", f"/initiatives/?page={number}")]
+    order = keyset_order(results)
+    if number > 1 and order:
+        before = results.values_list("pk", flat=True)[(number - 1) * PER_PAGE - 1]
+        cursor = make_cursor(order, before, after=True, number=number)
+        listed.append(
+            (
+                f"listing, page {number:,} by cursor",
+                "/initiatives/?" + urlencode({"cursor": cursor}),
+            )
+        )
+    return listed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="requests per page and kind")
@@ -143,7 +176,7 @@ def main() -> None:
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from initiatives.models import Initiative
 
@@ -161,6 +194,10 @@ def main() -> None:
         if args.only and args.only not in label:
             continue
         cold, warm, queries, failed = [], [], 0, set()
+        estimating = override_settings(
+            ESTIMATE_TOTAL_OVER=ESTIMATE_OVER if ESTIMATED in label else 0
+        )
+        estimating.enable()
         for _ in range(args.repeats):
             cache.clear()
             with CaptureQueriesContext(connection) as captured:
@@ -173,6 +210,7 @@ def main() -> None:
             warm.append((time.perf_counter() - started) * 1000)
             # A 503 (a statement past the database's time limit) is a figure too.
             failed |= {r.status_code for r in (response, again) if r.status_code != 200}
+        estimating.disable()
         figures[label] = {
             "path": path,
             "cold_ms": statistics.median(cold),

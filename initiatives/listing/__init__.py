@@ -15,6 +15,7 @@ listing), `page` (the HTML page's context).
 
 from functools import cached_property
 
+from django.conf import settings
 from django.http import QueryDict
 
 from ..caching import cached, query_params
@@ -25,7 +26,17 @@ from ..wording import SERVING_FIELDS, place_reason
 from .facets import ListingFacets
 from .filters import SORT_CHOICES, InitiativeFilter
 from .notices import error_notices, why_listed
-from .pages import IdsFirstPaginator, TieredPaginator
+from .pages import (
+    BadCursor,
+    IdsFirstPaginator,
+    TieredPaginator,
+    about,
+    keyset_order,
+    keyset_page,
+    make_cursor,
+    planner_estimate,
+    read_cursor,
+)
 from .params import COUNTED_PARAMS, parse_page
 
 PER_PAGE = 20
@@ -49,6 +60,11 @@ class Listing:
         for name in self.filterset.form.errors:
             self.effective.pop(name, None)
         self.effective.pop("page", None)
+        self.effective.pop("cursor", None)
+        # Set by page(): the order a cursor can follow (pages.KEYSET_ORDERS), and whether
+        # the address carried a cursor this site did not make.
+        self.keyset: str | None = None
+        self.bad_cursor = False
 
     @property
     def q(self) -> str:
@@ -69,8 +85,22 @@ class Listing:
 
     @cached_property
     def count(self) -> int:
-        """How many results (from the figures cache: see initiatives/caching.py)."""
+        """How many results (from the figures cache: see initiatives/caching.py); past
+        settings.ESTIMATE_TOTAL_OVER, the planner's estimate, rounded (`estimated`)."""
+        if self.estimated is not None:
+            return self.estimated
         return cached("listing-count", query_params(self.params, COUNTED_PARAMS), self.facets.total)
+
+    @cached_property
+    def estimated(self) -> int | None:
+        """The planner's estimate of the results, rounded, when it is past the setting
+        ESTIMATE_TOTAL_OVER (PostgreSQL only; a listing in tiers counts each tier);
+        else None, and the results are counted."""
+        over = settings.ESTIMATE_TOTAL_OVER
+        if over <= 0 or self.area_place is not None or self.place is not None:
+            return None
+        estimate = planner_estimate(self.results())
+        return about(estimate) if estimate is not None and estimate > over else None
 
     def note_refused(self, facets: dict) -> None:
         """Add the notices for the params the FilterSet refused (needs the facets' options)."""
@@ -196,10 +226,14 @@ class Listing:
         else:
             paginator = IdsFirstPaginator(self.results(), PER_PAGE)
             paginator.count = self.count
-        number, page_notice = parse_page(self.params.get("page"), paginator.num_pages)
-        if page_notice:
-            self.notices.append(page_notice)
-        page = paginator.page(number)
+            if self.place is None:
+                self.keyset = keyset_order(paginator.object_list)
+        page = self._cursor_page(paginator) if "cursor" in self.params else None
+        if page is None:
+            number, page_notice = parse_page(self.params.get("page"), paginator.num_pages)
+            if page_notice:
+                self.notices.append(page_notice)
+            page = paginator.page(number)
         if self.place is not None:
             page.object_list = rows = list(page.object_list)
             self._add_reasons(rows)
@@ -213,6 +247,48 @@ class Listing:
                     place, list(row.areas.all()), national=row.national, initiative=row
                 )
         return page
+
+    def _cursor_page(self, paginator):
+        """The page a `cursor` param points to, or None to go by the page number (with a
+        notice when the cursor cannot be followed)."""
+        raw = self.params.get("cursor", "")
+        if self.keyset is None:
+            # This order goes by page number (relevance, distance, tiers): a cursor from
+            # another order of the same search has no place here.
+            self.notices.append(
+                "This order of results goes by page number, so here is the page by number."
+            )
+            return None
+        try:
+            pk, after, number = read_cursor(raw, self.keyset)
+        except BadCursor:
+            self.bad_cursor = True
+            self.notices.append(
+                "The link to that page of results was changed or cut short, so we could "
+                "not follow it. Here is the first page; use Next to go on from there."
+            )
+            return None
+        if not paginator.count:
+            return None
+        page = keyset_page(paginator, self.keyset, pk, after=after, number=number)
+        if page is None:
+            self.notices.append(
+                "The results have changed since that link was made, so here is the first page."
+            )
+        return page
+
+    def page_links(self, page) -> tuple[str | None, str | None]:
+        """The cursors of the pages before and after `page` (None: no such page, or go by
+        number). From page 2 the previous page is the first, by its plain address."""
+        rows = page.object_list
+        if self.keyset is None or not rows:
+            return None, None
+        previous = next_ = None
+        if page.has_previous() and page.number > 2:
+            previous = make_cursor(self.keyset, rows[0].pk, after=False, number=page.number - 1)
+        if page.has_next():
+            next_ = make_cursor(self.keyset, rows[-1].pk, after=True, number=page.number + 1)
+        return previous, next_
 
     def _add_reasons(self, rows: list) -> None:
         """Why each result of a postcode search is there, with its distance."""

@@ -13,6 +13,7 @@ def without(params: QueryDict, key: str, value: str | None = None) -> str:
     """The listing's address with one param (or one of its values) and the page dropped."""
     copy = params.copy()
     copy.pop("page", None)
+    copy.pop("cursor", None)
     if value is None:
         copy.pop(key, None)
     else:
@@ -24,12 +25,14 @@ def with_param(params: QueryDict, key: str, value: str) -> str:
     """The listing's address with one param set (replacing its values) and the page dropped."""
     copy = params.copy()
     copy.pop("page", None)
+    copy.pop("cursor", None)
     copy[key] = value
     return listing_url(copy)
 
 
 def with_page(params: QueryDict, number: int) -> str:
     copy = params.copy()
+    copy.pop("cursor", None)
     if number > 1:
         copy["page"] = str(number)
     else:

@@ -61,6 +61,7 @@ def listing_context(listing: Listing) -> dict:
     facets, filters_html = filters_and_html(listing)
     listing.note_refused(facets)
     page = listing.page()
+    previous_cursor, next_cursor = listing.page_links(page)
     active = listing.active()
     chips = active_chips(active, facets, effective)
     suggestion = None
@@ -95,9 +96,22 @@ def listing_context(listing: Listing) -> dict:
         "nothing_here": listing.nothing_here() if page.number == 1 else "",
         "here_only_url": with_param(effective, "here_only", "true"),
         "page_links": page_links(page, effective) if page.paginator.num_pages > 1 else [],
-        "previous_url": with_page(effective, page.number - 1) if page.has_previous() else None,
-        "next_url": with_page(effective, page.number + 1) if page.has_next() else None,
+        "previous_url": (
+            with_param(effective, "cursor", previous_cursor)
+            if previous_cursor
+            else with_page(effective, page.number - 1)
+            if page.has_previous()
+            else None
+        ),
+        "next_url": (
+            with_param(effective, "cursor", next_cursor)
+            if next_cursor
+            else with_page(effective, page.number + 1)
+            if page.has_next()
+            else None
+        ),
         "count": listing.count,
+        "count_estimated": listing.estimated is not None,
         "sort_options": listing.sort_options(sort),
         "default_sort": listing.default_sort,
         "suggestion": suggestion,

@@ -1,7 +1,13 @@
 """Pages of results that fetch the page's ids first, then only those rows."""
 
-from django.core.paginator import Paginator
-from django.db.models import Value
+import json
+from dataclasses import dataclass
+
+from django.core import signing
+from django.core.paginator import Page, Paginator
+from django.db import connections
+from django.db.models import F, Q, Value
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Concat
 from django.utils.functional import cached_property
 
@@ -62,6 +68,29 @@ class IdsFirstPaginator(Paginator):
         return queryset
 
 
+def planner_estimate(queryset) -> int | None:
+    """How many rows PostgreSQL's planner expects the queryset to give (from EXPLAIN,
+    without running it), or None on another database."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def about(n: int) -> int:
+    """An estimate rounded to two figures (418,612: 420,000), never shown as exact."""
+    if n < 100:
+        return n
+    step = 10 ** (len(str(n)) - 2)
+    return round(n / step) * step
+
+
 def fill_pages(pages) -> None:
     """Replace each page's ids with its rows and their relations, in one set of queries.
 
@@ -111,3 +140,171 @@ class TieredPaginator(Paginator):
         for row in page.object_list:
             row.tier = tier_of[row.pk]
         return page
+
+
+# Keyset pages ---------------------------------------------------------------------
+#
+# A deep page by number makes the database walk every row before it (OFFSET). The
+# "Next" and "Previous" links instead carry a cursor: the id of the row a page ends
+# (or starts) with, and the database starts there through the ordering's index. The
+# cursor is signed, so a link is never turned into another query; the page's number
+# rides along so that the page still says where it is.
+
+CURSOR_SALT = "initiatives.listing.cursor"
+
+
+class BadCursor(ValueError):
+    """A cursor that is not one this site made (edited, cut short) or not for this order."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of an ordering; `nullable` ones sort their empty values last."""
+
+    field: str
+    descending: bool = False
+    nullable: bool = False
+
+
+# The orderings a cursor can follow, each total (the id breaks ties) and each the one
+# filters.InitiativeFilter gives for that sort. Relevance and distance are not among
+# them: a rank or a distance is computed per search, so those keep page numbers.
+KEYSET_ORDERS = {
+    "name": (Key("name"), Key("pk")),
+    "verified": (Key("last_verified_on", descending=True, nullable=True), Key("name"), Key("pk")),
+}
+
+
+def keyset_order(queryset) -> str | None:
+    """Which of KEYSET_ORDERS the queryset is ordered by, or None."""
+    order = tuple(queryset.query.order_by)
+    if order == ("name", "pk"):
+        return "name"
+    if len(order) == 3 and order[1:] == ("name", "pk"):
+        first = order[0]
+        if (
+            isinstance(first, OrderBy)
+            and isinstance(first.expression, F)
+            and first.expression.name == "last_verified_on"
+            and first.descending
+            and first.nulls_last
+        ):
+            return "verified"
+    return None
+
+
+def make_cursor(order: str, pk: int, *, after: bool, number: int) -> str:
+    """The cursor for the page after (or before) the row `pk`, that page being `number`."""
+    return signing.dumps({"o": order, "a": after, "k": pk, "n": number}, salt=CURSOR_SALT)
+
+
+def read_cursor(raw: str, order: str) -> tuple[int, bool, int]:
+    """The row, direction and page number of a cursor made for `order` (BadCursor if not)."""
+    try:
+        data = signing.loads(raw, salt=CURSOR_SALT)
+    except (signing.BadSignature, ValueError, TypeError, UnicodeError) as error:
+        raise BadCursor("damaged") from error
+    if not isinstance(data, dict) or data.get("o") not in KEYSET_ORDERS:
+        raise BadCursor("damaged")
+    pk, after, number = data.get("k"), data.get("a"), data.get("n")
+    if not (type(pk) is int and type(after) is bool and type(number) is int and number >= 1):
+        raise BadCursor("damaged")
+    if data["o"] != order:
+        raise BadCursor("another order")
+    return pk, after, number
+
+
+def _beyond(keys, values, *, after: bool) -> Q | None:
+    """Rows strictly after (or before) `values` in the order of `keys` (None: no row)."""
+    if not keys:
+        return None
+    key, rest = keys[0], keys[1:]
+    value = values[0]
+    later = _beyond(rest, values[1:], after=after)
+    if value is None:  # empty values come last
+        strict = None if after else Q(**{f"{key.field}__isnull": False})
+        equal = Q(**{f"{key.field}__isnull": True})
+    else:
+        upward = after != key.descending
+        strict = Q(**{f"{key.field}__{'gt' if upward else 'lt'}": value})
+        if key.nullable and after:
+            strict |= Q(**{f"{key.field}__isnull": True})
+        equal = Q(**{key.field: value})
+    tie = equal & later if later is not None else None
+    if strict is None:
+        return tie
+    if tie is None:
+        return strict
+    # The first key's bound alone lets the database start in its index.
+    if value is not None and not key.nullable:
+        bound = Q(**{f"{key.field}__{'gte' if after != key.descending else 'lte'}": value})
+        return bound & (strict | tie)
+    return strict | tie
+
+
+def _order_by(keys, *, reverse: bool, short: bool) -> list:
+    """The ordering of `keys` (reversed for the rows before a cursor). For a short list
+    by name, the same order through an expression the name index cannot give (as
+    IdsFirstPaginator._ordered)."""
+    terms = []
+    for key in keys:
+        expression = F(key.field)
+        if short and key.field == "name":
+            expression = Concat("name", Value(""))
+        descending = key.descending != reverse
+        if key.nullable:
+            terms.append(
+                expression.desc(nulls_last=not reverse)
+                if descending
+                else expression.asc(nulls_first=reverse)
+            )
+        else:
+            terms.append(expression.desc() if descending else expression.asc())
+    return terms
+
+
+class KeysetPage(Page):
+    """A page found from a cursor, which knows from its own read whether more follow."""
+
+    def __init__(self, ids, number, paginator, *, more_after: bool, more_before: bool):
+        super().__init__(ids, number, paginator)
+        self.more_after, self.more_before = more_after, more_before
+
+    def has_next(self):
+        return self.more_after
+
+    def has_previous(self):
+        return self.more_before
+
+
+def keyset_page(paginator, order: str, pk: int, *, after: bool, number: int) -> Page | None:
+    """The page after (or before) the row `pk` in `order`, numbered `number` and filled
+    with its rows; None when that row is no longer in the register or no row is there
+    (the caller then falls back to a page number)."""
+    keys = KEYSET_ORDERS[order]
+    fields = [key.field for key in keys]
+    values = Initiative.objects.filter(pk=pk).values_list(*fields).first()
+    if values is None:
+        return None
+    queryset = paginator.object_list.filter(_beyond(keys, values, after=after))
+    short = order == "name" and paginator.count <= SHORT_LIST
+    queryset = queryset.order_by(*_order_by(keys, reverse=not after, short=short))
+    per_page = paginator.per_page
+    ids = list(queryset.values_list("pk", flat=True)[: per_page + 1])
+    more = len(ids) > per_page
+    ids = ids[:per_page]
+    if not ids:
+        return None
+    if not after:
+        ids.reverse()
+        number = max(number, 1) if more else 1
+    number = min(number, max(paginator.num_pages, 1))
+    page = KeysetPage(
+        ids,
+        number,
+        paginator,
+        more_after=more if after else True,
+        more_before=True if after else more,
+    )
+    fill_pages([page])
+    return page

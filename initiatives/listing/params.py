@@ -36,9 +36,10 @@ SINGLE_PARAMS = tuple(p for p in FILTER_PARAMS if p not in MULTIPLE_PARAMS) + (
     "distance_km",
     "sort",
     "page",
+    "cursor",
 )
-KNOWN_PARAMS = FILTER_PARAMS + ("distance_km", "sort", "page")
-# Params the listing's counts depend on (sort and page only arrange the results).
+KNOWN_PARAMS = FILTER_PARAMS + ("distance_km", "sort", "page", "cursor")
+# Params the listing's counts depend on (sort, page and cursor only arrange the results).
 COUNTED_PARAMS = FILTER_PARAMS + ("distance_km",)
 # What each param is called in messages and chips.
 PARAM_NOUNS = {
@@ -59,6 +60,7 @@ PARAM_NOUNS = {
     "distance_km": "distance",
     "sort": "sort order",
     "page": "page",
+    "cursor": "page link",
 }
 
 
@@ -131,6 +133,7 @@ def postcode_in_search(params: QueryDict) -> QueryDict | None:
     del moved["q"]
     moved["postcode"] = " ".join(q.split()).upper()
     moved.pop("page", None)
+    moved.pop("cursor", None)
     if moved.get("sort") == "relevance":
         del moved["sort"]
     return moved
@@ -217,6 +220,7 @@ def place_in_search(params: QueryDict) -> QueryDict | None:
             return None
     moved = params.copy()
     moved.pop("page", None)
+    moved.pop("cursor", None)
     if words:
         moved["q"] = words
     else:
