@@ -10,8 +10,9 @@ from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
-from initiatives.caching import revalidated
+from initiatives.caching import cached, revalidated
 from initiatives.exports import rows_csv_response
 from initiatives.models import Area, VanguardSite
 
@@ -40,21 +41,29 @@ def _csv_url(scope: Scope, table: Table) -> str:
 def insights(request):
     """The insights page for the area and vanguard site in the params (or the whole register).
 
-    The figures are kept in the figures cache (initiatives/caching.py) per register
-    version and scope; the page is rendered for each request, as its header is the
-    visitor's own (their shortlist's count).
+    The figures, and the page's content rendered from them (insights/body.html, the
+    same for every visitor of one scope), are kept in the figures cache
+    (initiatives/caching.py) per register version and scope. The page around them is
+    rendered for each request, as its header is the visitor's own (their shortlist's
+    count). A param that names nothing is answered afresh, not kept.
     """
-    return HttpResponse(render_to_string("insights/page.html", insights_context(request), request))
+    # One lookup per param given (none for the whole register); the lists of areas and
+    # vanguard sites to choose from are read only when the content is rendered.
+    scope, errors = scope_from_params(request.GET)
+
+    def body() -> str:
+        return render_to_string("insights/body.html", body_context(scope, errors))
+
+    content = body() if errors else cached("insights-body", scope.params(), body)
+    # Rendered by the template engine, which escaped it there.
+    page = {"scope": scope, "body": mark_safe(content)}  # noqa: S308
+    return HttpResponse(render_to_string("insights/page.html", page, request))
 
 
-def insights_context(request) -> dict:
+def body_context(scope: Scope, errors: list[str]) -> dict:
+    """Everything insights/body.html shows for one scope."""
     areas = list(Area.objects.only("pk", "name", "slug", "kind", "parent_id").order_by("name"))
     vanguards = list(VanguardSite.objects.order_by("name"))
-    scope, errors = scope_from_params(
-        request.GET,
-        areas={area.slug: area for area in areas},
-        vanguards={site.slug: site for site in vanguards},
-    )
     page = insights_for(scope)
     # Keyed with underscores for the template ("highly-dependent" -> "highly_dependent").
     tables = {slug.replace("-", "_"): page.table(slug) for slug in TABLES}
