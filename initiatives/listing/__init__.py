@@ -20,7 +20,7 @@ from django.http import QueryDict
 
 from ..caching import cached, query_params
 from ..models import Area, Initiative
-from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE, TIER_NATION
+from ..querysets import DEFAULT_DISTANCE_KM, TIER_COVERING, TIER_HERE, TIER_NATION
 from ..search import suggest_correction
 from ..wording import SERVING_FIELDS, place_reason
 from .facets import ListingFacets
@@ -177,7 +177,12 @@ class Listing:
             what = f"based in or serving only {place.area.name}, or {near}," if place else near
         else:
             what = f"based in or serving only {place.area.name}"
-        below = "what covers it" if place is not None else "what serves the whole UK"
+        if place is None:
+            below = "what serves the whole UK"
+        elif self.tier_counts().get(TIER_COVERING, 0):
+            below = "what covers it"
+        else:  # nothing short of its nation either: say what the next heading says
+            below = f"what serves {place.nation_words()}"
         others = [name for name in self.active() if name not in ("area", "postcode", "place")]
         if others:
             return f"Nothing {what} matches the other filters. Below: {below}."

@@ -438,6 +438,22 @@ def test_a_place_with_nothing_here_says_so_above_what_covers_it(client, reg, oth
         "Below: what covers it."
     ) in filtered.content.decode()
 
+    # A place with nothing covering it short of its nation says what the next heading
+    # shows, not "what covers it".
+    AreaFactory(
+        name="Lonely Isle",
+        slug="lonely-isle",
+        kind=Area.Kind.LOCAL_AUTHORITY,
+        parent=reg.areas["england"],
+        code="E06000999",
+    )
+    lonely = client.get("/initiatives/", {"area": "lonely-isle"}).content.decode()
+    assert (
+        "Nothing is recorded as based in or serving only Lonely Isle yet. "
+        "Below: what serves everyone in England or the whole UK."
+    ) in lonely
+    assert "Serving a wider area that includes Lonely Isle" not in lonely
+
     # A place with something here shows no such words.
     assert (
         "Nothing is recorded"
