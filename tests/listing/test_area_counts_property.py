@@ -41,6 +41,14 @@ def fresh_area_counts(facets: ListingFacets) -> dict[int, int]:
     }
 
 
+# Each property: 40 random combinations, with the register built once per test.
+EXAMPLES = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
 @pytest.fixture
 def located(reg):
     """Records based in Runcorn (Halton): one serving England, one serving no area."""
@@ -50,11 +58,7 @@ def located(reg):
     InitiativeFactory(name="Runcorn Men's Shed", located_in_town="Runcorn", role="both")
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@EXAMPLES
 @given(data=st.data())
 def test_area_counts_equal_a_fresh_walk(reg, located, data):
     params = QueryDict(mutable=True)
@@ -97,11 +101,7 @@ def fresh_counts(facets: ListingFacets) -> dict:
     return counts
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@EXAMPLES
 @given(data=st.data())
 def test_the_counts_in_one_statement_equal_a_fresh_count_of_each(reg, located, data):
     """The listing's facets and tiers, counted together (the tiers beside the facets, the
