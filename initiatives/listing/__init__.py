@@ -37,7 +37,7 @@ from .pages import (
     planner_estimate,
     read_cursor,
 )
-from .params import COUNTED_PARAMS, parse_page
+from .params import COUNTED_PARAMS, drop_paging, parse_page
 
 PER_PAGE = 20
 
@@ -59,8 +59,7 @@ class Listing:
         self.effective = params.copy()
         for name in self.filterset.form.errors:
             self.effective.pop(name, None)
-        self.effective.pop("page", None)
-        self.effective.pop("cursor", None)
+        drop_paging(self.effective)
         # Set by page(): the order a cursor can follow (pages.KEYSET_ORDERS), and whether
         # the address carried a cursor this site did not make.
         self.keyset: str | None = None
@@ -168,7 +167,10 @@ class Listing:
         """When a tiered listing has results but none in its first tier, the words that
         say so above them (else ""): a visitor would otherwise take the first heading,
         "covering", for the place itself."""
-        if not self.tiered or self.count == 0 or self.tier_counts().get(TIER_HERE, 0):
+        if not self.tiered or self.count == 0:
+            return ""
+        counts = self.tier_counts()
+        if counts.get(TIER_HERE, 0):
             return ""
         place = self.area_place or self.point_place
         if self.place is not None:
@@ -179,7 +181,7 @@ class Listing:
             what = f"based in or serving only {place.area.name}"
         if place is None:
             below = "what serves the whole UK"
-        elif self.tier_counts().get(TIER_COVERING, 0):
+        elif counts.get(TIER_COVERING, 0):
             below = "what covers it"
         else:  # nothing short of its nation either: say what the next heading says
             below = f"what serves {place.nation_words()}"

@@ -108,6 +108,13 @@ class Facet:
         return [o for o in self.options if o.selected]
 
 
+def materialized_keyword(connection) -> str:
+    """ "MATERIALIZED " for a CTE that must run once (SQLite before 3.35 knows no such word)."""
+    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        return ""
+    return "MATERIALIZED "
+
+
 def register_counts() -> dict[str, dict]:
     """Every facet's counts and the TOTAL over the whole published, current register (no
     filter), the area facet for every area: one statement, kept in the figures cache
@@ -308,9 +315,7 @@ class ListingFacets:
             for tier, (sql, tier_params) in self._tier_sql(Initiative.objects.all(), tiers):
                 parts.append(f"SELECT '{TIERS}', '{tier}', COUNT(*) FROM ids WHERE id IN ({sql})")
                 params += tier_params
-        materialized = "MATERIALIZED "
-        if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
-            materialized = ""
+        materialized = materialized_keyword(connection)
         columns = ", ".join(["id", *CTE_COLUMNS, *extra])
         sql = f"WITH ids ({columns}) AS {materialized}({ids_sql}) " + " UNION ALL ".join(parts)
         return self._run(connection, sql, params, names, tiers)
@@ -324,8 +329,9 @@ class ListingFacets:
         connection = connections[queryset.db]
         params = []
         # What the published, current register leaves out (the queryset is that register).
-        hidden = Initiative.objects.exclude(status=Initiative.Status.PUBLISHED) | (
-            Initiative.objects.filter(lifecycle=Initiative.Lifecycle.ENDED)
+        hidden = (
+            Initiative.objects.exclude(status=Initiative.Status.PUBLISHED)
+            | Initiative.objects.ended()
         )
         hidden_sql, hidden_params = hidden.order_by().values("pk").query.sql_with_params()
         closure = InitiativeAreaClosure._meta.db_table
@@ -347,9 +353,7 @@ class ListingFacets:
             for tier, (sql, tier_params) in self._tier_sql(queryset, tiers):
                 parts.append(f"SELECT '{TIERS}', '{tier}', COUNT(*) FROM ({sql}) t")
                 params += tier_params
-        materialized = "MATERIALIZED "
-        if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
-            materialized = ""
+        materialized = materialized_keyword(connection)
         sql = f"WITH hidden (id) AS {materialized}({hidden_sql}) " + " UNION ALL ".join(parts)
         return self._run(
             connection, sql, [*hidden_params, *params], ["area"], tiers, with_total=False

@@ -3,6 +3,8 @@
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 
+from .params import drop_paging
+
 
 def listing_url(params: QueryDict) -> str:
     encoded = params.urlencode()
@@ -12,8 +14,7 @@ def listing_url(params: QueryDict) -> str:
 def without(params: QueryDict, key: str, value: str | None = None) -> str:
     """The listing's address with one param (or one of its values) and the page dropped."""
     copy = params.copy()
-    copy.pop("page", None)
-    copy.pop("cursor", None)
+    drop_paging(copy)
     if value is None:
         copy.pop(key, None)
     else:
@@ -24,19 +25,16 @@ def without(params: QueryDict, key: str, value: str | None = None) -> str:
 def with_param(params: QueryDict, key: str, value: str) -> str:
     """The listing's address with one param set (replacing its values) and the page dropped."""
     copy = params.copy()
-    copy.pop("page", None)
-    copy.pop("cursor", None)
+    drop_paging(copy)
     copy[key] = value
     return listing_url(copy)
 
 
 def with_page(params: QueryDict, number: int) -> str:
     copy = params.copy()
-    copy.pop("cursor", None)
+    drop_paging(copy)
     if number > 1:
         copy["page"] = str(number)
-    else:
-        copy.pop("page", None)
     return listing_url(copy)
 
 

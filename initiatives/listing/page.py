@@ -55,6 +55,14 @@ def here_only_label(listing: Listing) -> str:
     return f"Show only what is here: {heading[0].lower()}{heading[1:]}"
 
 
+def step_url(effective, cursor: str | None, number: int, exists: bool) -> str | None:
+    """The Previous or Next link: by its cursor where the order has one, else by page
+    `number`; None when there is no such page."""
+    if cursor:
+        return with_param(effective, "cursor", cursor)
+    return with_page(effective, number) if exists else None
+
+
 def listing_context(listing: Listing) -> dict:
     """Everything the listing template shows."""
     params, effective, q, place = listing.params, listing.effective, listing.q, listing.place
@@ -96,20 +104,8 @@ def listing_context(listing: Listing) -> dict:
         "nothing_here": listing.nothing_here() if page.number == 1 else "",
         "here_only_url": with_param(effective, "here_only", "true"),
         "page_links": page_links(page, effective) if page.paginator.num_pages > 1 else [],
-        "previous_url": (
-            with_param(effective, "cursor", previous_cursor)
-            if previous_cursor
-            else with_page(effective, page.number - 1)
-            if page.has_previous()
-            else None
-        ),
-        "next_url": (
-            with_param(effective, "cursor", next_cursor)
-            if next_cursor
-            else with_page(effective, page.number + 1)
-            if page.has_next()
-            else None
-        ),
+        "previous_url": step_url(effective, previous_cursor, page.number - 1, page.has_previous()),
+        "next_url": step_url(effective, next_cursor, page.number + 1, page.has_next()),
         "count": listing.count,
         "count_estimated": listing.estimated is not None,
         "sort_options": listing.sort_options(sort),

@@ -41,6 +41,9 @@ SINGLE_PARAMS = tuple(p for p in FILTER_PARAMS if p not in MULTIPLE_PARAMS) + (
 KNOWN_PARAMS = FILTER_PARAMS + ("distance_km", "sort", "page", "cursor")
 # Params the listing's counts depend on (sort, page and cursor only arrange the results).
 COUNTED_PARAMS = FILTER_PARAMS + ("distance_km",)
+# Params that point into the results (a page number, a cursor): dropped from any link
+# to other results, where they would point nowhere.
+PAGING_PARAMS = ("page", "cursor")
 # What each param is called in messages and chips.
 PARAM_NOUNS = {
     "q": "search",
@@ -132,8 +135,7 @@ def postcode_in_search(params: QueryDict) -> QueryDict | None:
     moved = params.copy()
     del moved["q"]
     moved["postcode"] = " ".join(q.split()).upper()
-    moved.pop("page", None)
-    moved.pop("cursor", None)
+    drop_paging(moved)
     if moved.get("sort") == "relevance":
         del moved["sort"]
     return moved
@@ -219,8 +221,7 @@ def place_in_search(params: QueryDict) -> QueryDict | None:
             # ("Runcorn Widnes"): the words are searched, and no place is guessed.
             return None
     moved = params.copy()
-    moved.pop("page", None)
-    moved.pop("cursor", None)
+    drop_paging(moved)
     if words:
         moved["q"] = words
     else:
@@ -229,3 +230,9 @@ def place_in_search(params: QueryDict) -> QueryDict | None:
             del moved["sort"]
     moved["place"] = _place_value(found)
     return moved
+
+
+def drop_paging(params: QueryDict) -> None:
+    """Remove PAGING_PARAMS from a mutable copy of the params."""
+    for name in PAGING_PARAMS:
+        params.pop(name, None)
