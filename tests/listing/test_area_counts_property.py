@@ -49,6 +49,16 @@ EXAMPLES = settings(
 )
 
 
+def draw_role_topics_conditions(data, reg, params: QueryDict) -> None:
+    """Add a random role (or none) and up to two topics and two conditions to `params`."""
+    role = data.draw(st.sampled_from(["", *Initiative.Role.values]))
+    if role:
+        params["role"] = role
+    for name, options in (("topic", reg.topics), ("condition", reg.conditions)):
+        for key in data.draw(st.lists(st.sampled_from(sorted(options)), max_size=2, unique=True)):
+            params.appendlist(name, options[key].slug)
+
+
 @pytest.fixture
 def located(reg):
     """Records based in Runcorn (Halton): one serving England, one serving no area."""
@@ -68,12 +78,7 @@ def test_area_counts_equal_a_fresh_walk(reg, located, data):
         params["area"] = reg.areas[area].slug
         if data.draw(st.booleans()):
             params["here_only"] = "true"
-    role = data.draw(st.sampled_from(["", *Initiative.Role.values]))
-    if role:
-        params["role"] = role
-    for name, options in (("topic", reg.topics), ("condition", reg.conditions)):
-        for key in data.draw(st.lists(st.sampled_from(sorted(options)), max_size=2, unique=True)):
-            params.appendlist(name, options[key].slug)
+    draw_role_topics_conditions(data, reg, params)
     if data.draw(st.booleans()):
         params["include_ended"] = "1"
 
@@ -120,12 +125,7 @@ def test_the_counts_in_one_statement_equal_a_fresh_count_of_each(reg, located, d
         params["area"] = reg.areas[data.draw(st.sampled_from(sorted(reg.areas)))].slug
     if place and data.draw(st.booleans()):
         params["here_only"] = "true"
-    role = data.draw(st.sampled_from(["", *Initiative.Role.values]))
-    if role:
-        params["role"] = role
-    for name, options in (("topic", reg.topics), ("condition", reg.conditions)):
-        for key in data.draw(st.lists(st.sampled_from(sorted(options)), max_size=2, unique=True)):
-            params.appendlist(name, options[key].slug)
+    draw_role_topics_conditions(data, reg, params)
     params["include_ended"] = data.draw(st.sampled_from(["", "1", "only"]))
 
     filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
