@@ -193,6 +193,10 @@ FIGURES_CACHE_SECONDS = env_int(
 # After a change commits, count the whole register's facet counts again in a
 # background thread, so the first visitor after a change finds them counted.
 FIGURES_WARM = env_bool("DJANGO_FIGURES_WARM", True) and FIGURES_CACHE_SECONDS > 0
+# Keep a public page that is the same for every visitor whole, under its ETag (the
+# register's version and the URL), in the same cache: the next visitor gets it without
+# it being made again. Off with FIGURES_CACHE_SECONDS=0.
+PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
 # PostgreSQL: a listing the planner expects to hold more than this many results shows
 # "about N" (its estimate, rounded) instead of counting them; 0 (the default): always
 # count. The CSV, the XLSX and the API's total_items always count.

@@ -14,13 +14,16 @@ default) a change is seen at once by the worker that made it and by the others w
 their entries expire; with a shared cache, Redis (``DJANGO_REDIS_URL``) or the
 database (``DJANGO_FIGURES_CACHE=database``), every worker and server shares the
 version and the figures, so a change is seen everywhere at once. A shared cache that
-does not answer is a miss: the figures are counted afresh. The listing's results
-themselves are never cached: only the counts beside them. After a change commits, the
+does not answer is a miss: the figures are counted afresh. After a change commits, the
 figures most pages need are counted again in a background thread (`on_new_version`,
 ``DJANGO_FIGURES_WARM``), so the first visitor after a change finds them.
 
 The same version makes the validators of the public pages (`revalidated`): a browser
-or a CDN that sends back a page's ETag gets a 304 until the register changes.
+or a CDN that sends back a page's ETag gets a 304 until the register changes. A page
+that is the same for every visitor is also kept whole under that ETag (`kept_page`),
+so the next visitor, on any worker sharing the cache, gets it without it being made
+again: a kept page is current exactly when a 304 for it would be. Pages made for one
+visitor (signed in, a shortlist, messages) are never kept.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import os
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,8 +46,10 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
@@ -300,6 +306,48 @@ def release() -> str:
     return _release()
 
 
+# Settings no page shows, or that must never go into a key (secrets, addresses).
+_UNSHOWN_SETTINGS = ("SECRET", "PASSWORD", "KEY", "TOKEN", "DSN", "DATABASE", "CACHES", "LOG")
+
+
+def _plain(value):
+    """A setting as plain data that reads the same in every process (no object
+    addresses, no set order), or None for anything else."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, set | frozenset):
+        return sorted(str(_plain(item)) for item in value)
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return None
+
+
+@functools.cache
+def settings_digest() -> str:
+    """What identifies the settings pages are made with (the map's tile server, say), so
+    that a change of configuration changes every ETag and every kept page, as a deploy
+    of new code does. The same in every worker and server with the same settings;
+    counted once per process, and again when a setting changes."""
+    shown = {
+        name: _plain(getattr(settings, name))
+        for name in dir(settings)
+        if name.isupper() and not any(part in name for part in _UNSHOWN_SETTINGS)
+    }
+    text = json.dumps(shown, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _settings_changed(**_ignored) -> None:
+    settings_digest.cache_clear()
+
+
+setting_changed.connect(_settings_changed, dispatch_uid="caching-settings-digest")
+
+
 def _shared() -> bool:
     """Whether every worker reads one version (a cache all of them share)."""
     return not isinstance(caches["default"], LocMemCache)
@@ -338,13 +386,19 @@ def page_validators(request, *, by_minute: bool = False) -> tuple[str, datetime]
         changed = int(current.split("-", 1)[0]) / 1e9
     except ValueError:
         changed = time.time()
-    parts = [current, request.build_absolute_uri(), timezone.localdate().isoformat(), release()]
+    parts = [
+        current,
+        request.build_absolute_uri(),
+        timezone.localdate().isoformat(),
+        release(),
+        settings_digest(),
+    ]
     if not _shared():
         window = int(time.time() // REVALIDATE_SECONDS)
         parts.append(str(window))
         changed = max(changed, window * REVALIDATE_SECONDS)
-    if by_minute:
-        minute = int(time.time() // 60)
+    if by_minute:  # by the clock the page reads "now" from
+        minute = int(timezone.now().timestamp() // 60)
         parts.append(f"minute {minute}")
         changed = max(changed, minute * 60)
     digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
@@ -374,7 +428,7 @@ def revalidated(view=None, *, by_minute: bool = False):
             request, etag=etag, last_modified=int(last_modified.timestamp())
         )
         if response is None:
-            response = view(request, *args, **kwargs)
+            response = kept_page(etag, lambda: view(request, *args, **kwargs))
             if response.status_code != 200 or response.cookies:
                 patch_cache_control(response, private=True, no_cache=True)
                 return response
@@ -385,3 +439,94 @@ def revalidated(view=None, *, by_minute: bool = False):
         return response
 
     return wrapper
+
+
+# Pages kept whole --------------------------------------------------------------------
+
+# A page the same for all (`_cacheable`) is kept, compressed, under its ETag: the ETag
+# already names everything the page is made from (the register's version, the full URL,
+# the day, the code, and for some pages the minute), so a kept page is current exactly
+# when a 304 for it would be. Larger pages are made afresh each time.
+PAGE_MAX_BYTES = 2 * 1024 * 1024
+# How long a request waits for the same page that another worker is making.
+PAGE_WAIT_SECONDS = 5.0
+
+
+def kept_page(etag: str, make: Callable[[], HttpResponse]) -> HttpResponse:
+    """The page under `etag` from the cache, else `make()`'s, kept for the next visitor
+    when it is a whole 200 that sets no cookie. While one worker makes a page, the
+    others asking for it wait for it (at most PAGE_WAIT_SECONDS) rather than all making
+    it at once. A cache that does not answer keeps nothing: the page is made afresh."""
+    if not settings.PAGE_CACHE or settings.FIGURES_CACHE_SECONDS <= 0:
+        return make()
+    key = f"page:{etag}"
+    lock = f"{key}:making"
+    making = False
+    try:
+        kept = cache.get(key)
+        if kept is None:
+            making = cache.add(lock, 1, timeout=int(PAGE_WAIT_SECONDS) + 1)
+            if not making:
+                kept = _wait_for(key, lock)
+    except Exception:
+        logger.warning("The page cache does not answer; making the page", exc_info=True)
+        return make()
+    if kept is not None:
+        return _unpacked(kept)
+    try:
+        response = make()
+        packed = _packed(response)
+        if packed is not None:
+            try:
+                cache.set(key, packed, settings.FIGURES_CACHE_SECONDS)
+            except Exception:
+                logger.warning("Could not keep a page in the cache", exc_info=True)
+    finally:
+        if making:
+            try:
+                cache.delete(lock)
+            except Exception:  # it expires within PAGE_WAIT_SECONDS
+                logger.warning("Could not release a page being made", exc_info=True)
+    response["X-Page-Cache"] = "miss"
+    return response
+
+
+def _wait_for(key: str, lock: str):
+    """The page another worker is making, once kept; None when it gave up or was not
+    keepable (then this request makes its own)."""
+    deadline = time.monotonic() + PAGE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
+        if cache.get(lock) is None:
+            return cache.get(key)
+    return None
+
+
+def _packed(response: HttpResponse):
+    """What is kept of a response: its headers and compressed content, or None for one
+    that must be made for each request (not a plain 200, streamed, setting cookies,
+    or too large)."""
+    if (
+        response.status_code != 200
+        or response.streaming
+        or response.cookies
+        or "private" in response.get("Cache-Control", "")
+    ):
+        return None
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    if len(response.content) > PAGE_MAX_BYTES:
+        return None
+    return (list(response.items()), zlib.compress(response.content, 1))
+
+
+def _unpacked(kept) -> HttpResponse:
+    headers, content = kept
+    response = HttpResponse(zlib.decompress(content))
+    for name, value in headers:
+        response[name] = value
+    response["X-Page-Cache"] = "hit"
+    return response

@@ -2,6 +2,8 @@
 Last-Modified from the register's version and the URL, a repeat with the ETag gets a
 304 without the page being built, and a curator's change gives a new ETag."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.utils.http import http_date
 
@@ -20,6 +22,10 @@ def clock(monkeypatch):
     REVALIDATE_SECONDS): a test moves it by hand."""
     now = {"time": 1_800_000_000.0}
     monkeypatch.setattr(caching.time, "time", lambda: now["time"])
+    # The page's own clock ("Open now") moves with it.
+    monkeypatch.setattr(
+        caching.timezone, "now", lambda: datetime.fromtimestamp(now["time"], tz=UTC)
+    )
     return now
 
 

@@ -18,6 +18,13 @@ pytestmark = pytest.mark.django_db
 LIST = "/initiatives/"
 
 
+@pytest.fixture(autouse=True)
+def _figures_under_the_page(settings):
+    """These tests look at the figures a page is made from, so every page is made
+    (pages kept whole under their ETag: tests/directory/test_page_cache.py)."""
+    settings.PAGE_CACHE = False
+
+
 def role_count(response, role="service_provider") -> int:
     options = response.context["facets"]["role"].options
     return next(option.count for option in options if option.value == role)
@@ -80,6 +87,27 @@ def test_results_are_never_cached_only_the_counts(client):
     Initiative.objects.filter(pk=initiative.pk).update(name="Running group")
     page = client.get(LIST).content.decode()
     assert "Running group" in page and "Walking group" not in page
+
+
+def test_a_change_another_worker_made_shows_within_seconds_on_a_kept_page(
+    client, settings, monkeypatch
+):
+    """With pages kept whole in each worker's own memory, a change this worker heard no
+    signal of shows once the page's validators move (every REVALIDATE_SECONDS)."""
+    settings.PAGE_CACHE = True
+    now = {"time": 1_800_000_000.0}
+    monkeypatch.setattr(caching.time, "time", lambda: now["time"])
+    area = AreaFactory(name="Halton", slug="halton")
+    initiative = InitiativeFactory(name="Walking group", areas=[area])
+    for url in (LIST, "/areas/halton/"):
+        assert "Walking group" in client.get(url).content.decode()
+    Initiative.objects.filter(pk=initiative.pk).update(
+        name="Running group", status=Initiative.Status.ARCHIVED
+    )
+    now["time"] += caching.REVALIDATE_SECONDS
+    for url in (LIST, "/areas/halton/"):
+        page = client.get(url).content.decode()
+        assert "Walking group" not in page and "Running group" not in page
 
 
 def test_an_area_page_never_lists_a_record_archived_behind_the_cache(client):

@@ -13,6 +13,7 @@ import uuid
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.test import Client
 
 from initiatives import caching
 
@@ -99,6 +100,7 @@ def test_a_change_shows_at_once_everywhere(client, redis_cache):
 
 
 def test_cached_figures_equal_a_fresh_count(client, redis_cache, settings):
+    settings.PAGE_CACHE = False  # each page made again, from the figures kept in Redis
     InitiativeFactory.create_batch(3, role="service_provider")
     InitiativeFactory.create_batch(2, role="both")
     client.get(LIST)
@@ -110,6 +112,24 @@ def test_cached_figures_equal_a_fresh_count(client, redis_cache, settings):
             (o.value, o.count) for o in facet.options
         ]
     assert cached.context["count"] == fresh.context["count"] == 5
+
+
+def test_a_page_kept_in_redis_is_served_by_every_server_until_a_change(
+    client, redis_cache, django_assert_max_num_queries
+):
+    InitiativeFactory.create_batch(2, role="service_provider")
+    first = client.get(LIST)
+    assert first["X-Page-Cache"] == "miss"
+    # Kept under its ETag where another server finds it.
+    assert other_server(redis_cache).get(f"page:{first['ETag']}") is not None
+    with django_assert_max_num_queries(0):
+        again = Client().get(LIST)
+    assert again["X-Page-Cache"] == "hit"
+    assert again.content == first.content
+    InitiativeFactory(role="service_provider")
+    changed = Client().get(LIST)
+    assert changed["X-Page-Cache"] == "miss"
+    assert role_count(changed) == 3
 
 
 def test_a_redis_that_does_not_answer_leaves_the_pages_working(client, settings):

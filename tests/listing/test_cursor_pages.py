@@ -15,6 +15,13 @@ from .support import LIST, MAX_LISTING_QUERIES, query, text
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _every_page_made(settings):
+    """Walking back comes to pages already seen: each is made again, so its context
+    (the records, the links) can be read (pages kept whole: test_page_cache.py)."""
+    settings.PAGE_CACHE = False
+
+
 def ids(response) -> list[int]:
     return [initiative.pk for initiative in response.context["page"]]
 

@@ -1,0 +1,174 @@
+"""Pages kept whole (initiatives.caching.kept_page): a public page that is the same for
+every visitor is kept under its ETag, so the next visitor gets it without it being made
+again; a curator's change, a visitor's own shortlist or an error is never answered from
+what was kept."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from initiatives import caching
+from initiatives.models import Initiative
+
+from ..factories import AreaFactory, InitiativeFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/initiatives/?q=allotments"
+PAGES = [
+    "/",
+    LIST,
+    "/initiatives/halton-allotments/",
+    "/areas/halton/",
+    "/insights/",
+    "/api/v1/services",
+]
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """The validators' clock, held still (with the local-memory cache the ETag moves
+    every REVALIDATE_SECONDS, and with it the kept page)."""
+    now = {"time": 1_800_000_000.0}
+    monkeypatch.setattr(caching.time, "time", lambda: now["time"])
+    # The page's own clock ("Open now") moves with it.
+    monkeypatch.setattr(
+        caching.timezone, "now", lambda: datetime.fromtimestamp(now["time"], tz=UTC)
+    )
+    return now
+
+
+@pytest.fixture
+def halton_allotments():
+    halton = AreaFactory(name="Halton", slug="halton", kind="local_authority")
+    return InitiativeFactory(
+        name="Halton allotments", slug="halton-allotments", summary="Allotments.", areas=[halton]
+    )
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_the_next_visitor_gets_the_same_page_without_it_being_made_again(
+    halton_allotments, url, django_assert_max_num_queries
+):
+    first = Client().get(url)
+    assert first.status_code == 200
+    assert first["X-Page-Cache"] == "miss"
+
+    with django_assert_max_num_queries(0):
+        second = Client().get(url)
+    assert second.status_code == 200
+    assert second["X-Page-Cache"] == "hit"
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second["ETag"] == first["ETag"]
+
+
+def test_a_curators_change_shows_at_once(client, halton_allotments):
+    assert "Halton allotments" in client.get(LIST).content.decode()
+    halton_allotments.name = "Halton allotments and orchard"
+    halton_allotments.save()
+    again = client.get(LIST)
+    assert again["X-Page-Cache"] == "miss"
+    assert "Halton allotments and orchard" in again.content.decode()
+
+    halton_allotments.status = Initiative.Status.ARCHIVED
+    halton_allotments.save()
+    assert client.get("/initiatives/halton-allotments/").status_code == 404
+
+
+def test_a_visitors_shortlist_is_theirs_alone(halton_allotments):
+    anonymous = Client()
+    assert "Remove from shortlist" not in anonymous.get(LIST).content.decode()
+
+    visitor = Client()
+    visitor.post("/shortlist/add/", {"id": halton_allotments.pk, "next": LIST})
+    own = visitor.get(LIST)
+    assert "X-Page-Cache" not in own  # made for them, never kept
+    assert "Remove from shortlist" in own.content.decode()
+    assert "private" in own["Cache-Control"]
+
+    after = Client().get(LIST)
+    assert after["X-Page-Cache"] == "hit"
+    assert "Remove from shortlist" not in after.content.decode()
+
+
+def test_an_error_is_never_kept(client, halton_allotments):
+    for _ in range(2):
+        response = client.get("/initiatives/?cursor=not-a-cursor")
+        assert response.status_code == 400
+        assert response.get("X-Page-Cache") == "miss"
+    assert client.get("/initiatives/no-such-initiative/").status_code == 404
+    assert client.get("/initiatives/no-such-initiative/").status_code == 404
+
+
+def test_a_page_that_says_open_now_is_made_again_the_next_minute(client, halton_allotments, clock):
+    url = "/initiatives/halton-allotments/"
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    clock["time"] += 60
+    assert client.get(url)["X-Page-Cache"] == "miss"
+
+
+@override_settings(PAGE_CACHE=False)
+def test_the_page_cache_can_be_turned_off(client, halton_allotments):
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(LIST)
+    assert len(queries) > 0  # the page is made again: it reads the register
+    assert "X-Page-Cache" not in again
+    assert "Halton allotments" in again.content.decode()
+
+
+def test_a_cache_that_does_not_answer_makes_the_page(client, halton_allotments, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(caching.cache, "get", broken)
+    monkeypatch.setattr(caching.cache, "add", broken)
+    monkeypatch.setattr(caching.cache, "set", broken)
+    response = client.get(LIST)
+    assert response.status_code == 200
+    assert "Halton allotments" in response.content.decode()
+
+
+def test_a_page_being_made_by_another_worker_is_waited_for(halton_allotments, monkeypatch):
+    """A second request for a page another worker is making takes that page when it is
+    kept, rather than making it too."""
+    first = Client().get(LIST)
+    etag = first["ETag"]
+    kept = caching.cache.get(f"page:{etag}")
+    assert kept is not None
+    caching.cache.delete(f"page:{etag}")
+    made = []
+
+    def make():
+        made.append(1)
+        raise AssertionError("the page was made twice")
+
+    caching.cache.add(f"page:{etag}:making", 1)
+    arrivals = iter([None, kept])
+    real_get = caching.cache.get
+    monkeypatch.setattr(
+        caching.cache,
+        "get",
+        lambda k, *a, **kw: next(arrivals) if k == f"page:{etag}" else real_get(k, *a, **kw),
+    )
+    monkeypatch.setattr(caching, "PAGE_WAIT_SECONDS", 2.0)
+    response = caching.kept_page(etag, make)
+    assert made == []
+    assert response.content == first.content
+
+
+def test_a_change_of_configuration_makes_the_page_again(client, halton_allotments):
+    """A page kept before the map's tile server was set is not served after it."""
+    url = "/initiatives/halton-allotments/"
+    before = client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    with override_settings(MAP_TILES_URL="https://tiles.example.org/{z}/{x}/{y}.png"):
+        after = client.get(url)
+        assert after["X-Page-Cache"] == "miss"
+        assert after["ETag"] != before["ETag"]
+    assert client.get(url)["ETag"] == before["ETag"]
