@@ -68,11 +68,9 @@ class InitiativeQuerySet(models.QuerySet):
         """The Area manager (the model of the areas served), without importing models."""
         return self.model.areas.field.related_model.objects
 
-    def in_area(self, area, *, below: set[int] | None = None):
-        """Initiatives serving the area or any area below it, or located there (`below`:
-        those areas' ids, the area's own included, when the caller has them already)."""
-        ids = self._areas().descendant_ids(area) if below is None else below
-        return self.filter(self._here(ids))
+    def in_area(self, area):
+        """Initiatives serving the area or any area below it, or located there."""
+        return self.filter(self._here(area.pk))
 
     @staticmethod
     def _squared_distance(easting: float, northing: float):
@@ -142,17 +140,17 @@ class InitiativeQuerySet(models.QuerySet):
         )
         return models.Exists(links)
 
-    def _here(self, area_ids):
-        """A row is "here" for a place whose area ids (the area and everything below it)
-        these are: linked to one of them, or located in one (its point lies in that
-        district, from its postcode or its town). One UNION of two indexed parts (the
-        link table's area index, the location's district): an OR of an EXISTS and a
-        column makes PostgreSQL test every published row."""
-        ids = sorted(area_ids)
-        linked = self.model.areas.through.objects.filter(area_id__in=ids)
-        located = self.model.objects.filter(location_district_id__in=ids)
-        union = linked.order_by().values("initiative_id").union(located.order_by().values("pk"))
-        return models.Q(pk__in=union)
+    def _here(self, area_id: int):
+        """A row is "here" for an area: linked to it or to an area below it, or located
+        in one (its point lies in that district, from its postcode or its town). That is
+        the area's rows in the area closure (each initiative with every area at or above
+        its service areas and its located district, kept by `services.closure`): one
+        lookup on the closure's area index. (A UNION of the links to every area below
+        and the located districts, tested against each row, led PostgreSQL into a
+        nested loop over 80,000 ids for each row read under a LIMIT.)"""
+        closure = self.model._meta.get_field("area_closure").related_model
+        rows = closure.objects.filter(area_id=area_id).order_by().values("initiative_id")
+        return models.Q(pk__in=rows)
 
     def _uk_wide_unlinked(self):
         """Ids of the national initiatives tied to no area (the partial index on national):
@@ -168,12 +166,12 @@ class InitiativeQuerySet(models.QuerySet):
         through = self.model.areas.through
 
         if tier == TIER_HERE:
-            return self.filter(self._here(place.within))
+            return self.filter(self._here(place.area.pk))
         if tier == TIER_COVERING:
             if not place.covering:
                 return self.none()
             covering = self.filter(self._linked(place.covering_ids))
-            return covering.exclude(self._here(place.within))
+            return covering.exclude(self._here(place.area.pk))
         nearer = place.within | place.covering_ids
         # One UNION of two indexed parts (the nation's links; national and tied to no
         # area): an OR of the two would read every published row.
@@ -263,7 +261,7 @@ class InitiativeQuerySet(models.QuerySet):
         located_here = models.Q(location_district_id__in=sorted(place.within))
         return {
             "tier": models.Case(
-                models.When(self._here(place.within), then=models.Value(TIER_HERE)),
+                models.When(self._here(place.area.pk), then=models.Value(TIER_HERE)),
                 *here,
                 *covering,
                 default=models.Value(TIER_NATION),
