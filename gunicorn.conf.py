@@ -15,6 +15,10 @@ def _seconds(name: str, default: int) -> int:
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # WEB_CONCURRENCY workers, by default 2 x cores + 1.
 workers = _seconds("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+# GUNICORN_THREADS threads in each worker (gunicorn's gthread worker when more than 1):
+# a page kept in the cache is then served beside a slow one in the same worker instead
+# of queueing behind it. 1 (the default) is the plain sync worker.
+threads = _seconds("GUNICORN_THREADS", 1)
 # A request still running after GUNICORN_TIMEOUT seconds has its worker killed and
 # restarted (the client gets a 502 from the load balancer). Each database statement is
 # cut off much sooner (DJANGO_DB_STATEMENT_TIMEOUT, 5 s), so a page waiting on the

@@ -53,24 +53,41 @@ class RequestIDMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            status = response.status_code
-            request_logger.log(
-                logging.WARNING if status >= 500 else logging.INFO,
-                "%s %s %s",
-                request.method,
-                request.path,
-                status,
-                extra={
-                    "method": request.method,
-                    # The path only: query strings can hold postcodes.
-                    "path": request.path,
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
+            if response.streaming:
+                # A streamed file (the CSV export) is made while it is sent: its line is
+                # written once the last piece has gone, with the time that took.
+                response.streaming_content = self._logged_when_sent(
+                    response.streaming_content, request, response.status_code, started, request_id
+                )
+            else:
+                self._log(request, response.status_code, started)
             return response
         finally:
             request_id_var.reset(token)
+
+    @staticmethod
+    def _log(request, status: int, started: float, request_id: str | None = None) -> None:
+        request_logger.log(
+            logging.WARNING if status >= 500 else logging.INFO,
+            "%s %s %s",
+            request.method,
+            request.path,
+            status,
+            extra={
+                "method": request.method,
+                # The path only: query strings can hold postcodes.
+                "path": request.path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                **({"request_id": request_id} if request_id else {}),
+            },
+        )
+
+    def _logged_when_sent(self, content, request, status, started, request_id):
+        try:
+            yield from content
+        finally:
+            self._log(request, status, started, request_id)
 
 
 class HealthCheckMiddleware:

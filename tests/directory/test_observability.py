@@ -46,6 +46,20 @@ def test_each_request_writes_one_json_line_with_its_id(client, log_lines):
     assert line["message"] == "GET /healthz 200"
 
 
+def test_a_streamed_export_is_logged_once_it_has_been_sent(client, log_lines):
+    """The CSV is made while it is sent: its one line comes after the last piece, so its
+    duration is the whole export's."""
+    response = client.get("/initiatives/export.csv?q=walking")
+    assert response.streaming
+    assert not [line for line in log_lines() if line["logger"] == "directory.request"]
+    b"".join(response.streaming_content)
+    [line] = [line for line in log_lines() if line["logger"] == "directory.request"]
+    assert line["path"] == "/initiatives/export.csv"
+    assert line["status"] == 200
+    assert line["request_id"] == response["X-Request-ID"]
+    assert "walking" not in json.dumps(line)
+
+
 def test_the_request_log_leaves_out_the_query_string(client, log_lines):
     client.get("/no-such-page/?postcode=SW1A+1AA")
     [line] = [line for line in log_lines() if line["logger"] == "directory.request"]
