@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import tempfile
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -649,12 +650,13 @@ class _Record:
         self.__dict__ = values
 
 
-class _FundingLineRecord(_Record):
+class _FundingLineRecord(namedtuple("_FundingLineRecord", FUNDING_LINE_FIELDS)):
+    __slots__ = ()
     period = FundingLine.period
 
 
-class _OpeningTimeRecord(_Record):
-    pass
+_OpeningTimeRecord = namedtuple("_OpeningTimeRecord", OPENING_TIME_FIELDS)
+_ContactRecord = namedtuple("_ContactRecord", CONTACT_FIELDS)
 
 
 class ExportRecord(_Record):
@@ -670,15 +672,17 @@ class ExportRecord(_Record):
 
 
 class _AnyOf(Lookup):
-    """`field = ANY(%s)`: a whole chunk of ids in one array parameter (PostgreSQL), where
-    `field IN (%s, %s, ...)` costs Django and psycopg a placeholder for each id."""
+    """`field = ANY(%s::bigint[])`: a whole chunk of ids in one parameter, the array's
+    text (PostgreSQL), where `field IN (%s, %s, ...)` costs Django and psycopg work for
+    each id."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+        ids = "{" + ",".join(map(str, self.rhs)) + "}"
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
 
 
 def _among(queryset, field: str, ids: list[int]):
@@ -688,12 +692,11 @@ def _among(queryset, field: str, ids: list[int]):
     return queryset.filter(**{f"{field}__in": ids})
 
 
-def _by_initiative(rows: Iterable[tuple], make: Callable[[dict], object], names) -> dict:
+def _by_initiative(rows: Iterable[tuple], make: type[tuple]) -> dict:
     """{key: [record, ...]} from (key, *values) rows, keeping the rows' order."""
     grouped: dict = {}
-    for key, *values in rows:
-        record = make(dict(zip(names, values, strict=True)))
-        grouped.setdefault(key, []).append(record)
+    for row in rows:
+        grouped.setdefault(row[0], []).append(make._make(row[1:]))
     return grouped
 
 
@@ -756,14 +759,12 @@ def export_records(queryset) -> Iterator[ExportRecord]:
                 "initiative_id", *OPENING_TIME_FIELDS
             ),
             _OpeningTimeRecord,
-            OPENING_TIME_FIELDS,
         )
         contacts = _by_initiative(
             _among(Contact.objects.all(), "initiative_id", ids).values_list(
                 "initiative_id", *CONTACT_FIELDS
             ),
-            _Record,
-            CONTACT_FIELDS,
+            _ContactRecord,
         )
         organisations: dict = {}
         records = []
@@ -804,7 +805,6 @@ def export_records(queryset) -> Iterator[ExportRecord]:
                 "organisation_id", *FUNDING_LINE_FIELDS
             ),
             _FundingLineRecord,
-            FUNDING_LINE_FIELDS,
         )
         for organisation_id, organisation in organisations.items():
             organisation.funding_line_list = funding_lines.get(organisation_id, [])
