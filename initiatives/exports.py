@@ -149,7 +149,10 @@ def _updated_local(initiative: Initiative) -> datetime:
 
 
 def _last_updated(initiative: Initiative) -> str:
-    return _updated_local(initiative).strftime("%Y-%m-%d %H:%M:%S")
+    local = _updated_local(initiative)
+    if local.year >= 1000:  # the same text as strftime's, at half the cost
+        return local.isoformat(" ", "seconds")[:19]
+    return local.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _last_updated_datetime(initiative: Initiative) -> datetime:
