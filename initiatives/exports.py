@@ -1,9 +1,10 @@
 """The commissioners' CSV and XLSX exports: the listing's records, every page of them.
 
 Columns are defined once, as data (COLUMNS), and used by the export, the admin
-action, the README table and the import that reads the same file back. Rows
-stream from `.iterator(chunk_size=...)` into a StreamingHttpResponse, so memory
-stays flat whatever the number of rows, and the queries per chunk are fixed. The
+action, the README table and the import that reads the same file back. Rows are
+read as plain values, a chunk at a time (export_records: one query for the rows and a
+fixed number per chunk for their related rows, no model instances), and stream into a
+StreamingHttpResponse, so memory stays flat whatever the number of rows. The
 XLSX has the same columns, written by openpyxl in write-only mode to a temporary
 file (rows never gather in memory), then streamed.
 """
