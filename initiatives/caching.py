@@ -475,12 +475,17 @@ def kept_page(etag: str, make: Callable[[], HttpResponse]) -> HttpResponse:
         return _unpacked(kept)
     try:
         response = make()
-        packed = _packed(response)
-        if packed is not None:
-            try:
-                cache.set(key, packed, settings.FIGURES_CACHE_SECONDS)
-            except Exception:
-                logger.warning("Could not keep a page in the cache", exc_info=True)
+        if response.streaming:
+            if _shared():  # a file is kept once for all workers, never in each one's memory
+                response.streaming_content = _kept_when_sent(response, key, making and lock)
+                making = False  # the file's stream lets the others know once it has gone
+        else:
+            packed = _packed(response)
+            if packed is not None:
+                try:
+                    cache.set(key, packed, settings.FIGURES_CACHE_SECONDS)
+                except Exception:
+                    logger.warning("Could not keep a page in the cache", exc_info=True)
     finally:
         if making:
             try:
@@ -489,6 +494,51 @@ def kept_page(etag: str, make: Callable[[], HttpResponse]) -> HttpResponse:
                 logger.warning("Could not release a page being made", exc_info=True)
     response["X-Page-Cache"] = "miss"
     return response
+
+
+# A streamed file (the CSV export) is kept, compressed, when it comes to no more than this.
+FILE_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _kept_when_sent(response, key: str, lock):
+    """The streamed file's pieces, sent as they come and compressed beside them; once the
+    last has gone, the file is kept under `key` (as `_packed` keeps a page) and `lock`
+    released. A file not sent to the end (the client left), not a plain 200, or larger
+    than FILE_MAX_BYTES is not kept."""
+    headers = list(response.items())
+    content = response.streaming_content
+    keep = (
+        response.status_code == 200
+        and not response.cookies
+        and "private" not in response.get("Cache-Control", "")
+    )
+
+    def pieces():
+        compressor = zlib.compressobj(1) if keep else None
+        parts: list[bytes] = []
+        size = 0
+        sent = False
+        try:
+            for piece in content:
+                if compressor is not None:
+                    size += len(piece)
+                    if size > FILE_MAX_BYTES:
+                        compressor, parts = None, []
+                    else:
+                        parts.append(compressor.compress(piece))
+                yield piece
+            sent = True
+        finally:
+            try:
+                if sent and compressor is not None:
+                    parts.append(compressor.flush())
+                    cache.set(key, (headers, b"".join(parts)), settings.FIGURES_CACHE_SECONDS)
+                if lock:
+                    cache.delete(lock)
+            except Exception:
+                logger.warning("Could not keep a file in the cache", exc_info=True)
+
+    return pieces()
 
 
 def _wait_for(key: str, lock: str):

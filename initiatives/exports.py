@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
+from .caching import revalidated
 from .listing.filters import InitiativeFilter
 from .listing.params import FILTER_PARAMS, normalise_params
 from .models import (
@@ -900,6 +901,7 @@ def filtered_export(request) -> tuple:
     return queryset, stem, place
 
 
+@revalidated
 def export_csv(request):
     """/initiatives/export.csv: the listing's records for the same params, every page of them."""
     queryset, stem, place = filtered_export(request)

@@ -172,3 +172,20 @@ def test_a_change_of_configuration_makes_the_page_again(client, halton_allotment
         assert after["X-Page-Cache"] == "miss"
         assert after["ETag"] != before["ETag"]
     assert client.get(url)["ETag"] == before["ETag"]
+
+
+def test_an_export_is_made_for_each_request_in_each_workers_own_memory(client, halton_allotments):
+    """Files are kept only in a cache all workers share (tests/initiatives/test_redis_cache.py):
+    in each worker's own memory they would be kept once per worker."""
+    url = "/initiatives/export.csv?q=allotments"
+    for _ in range(2):
+        response = client.get(url)
+        assert response.streaming
+        assert b"Halton allotments" in b"".join(response.streaming_content)
+
+
+def test_an_export_revalidates(client, halton_allotments):
+    url = "/initiatives/export.csv?q=allotments"
+    first = client.get(url)
+    b"".join(first.streaming_content)
+    assert client.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304

@@ -132,6 +132,35 @@ def test_a_page_kept_in_redis_is_served_by_every_server_until_a_change(
     assert role_count(changed) == 3
 
 
+def test_an_export_kept_in_redis_is_the_same_file_for_the_next_commissioner(
+    client, redis_cache, django_assert_max_num_queries
+):
+    InitiativeFactory.create_batch(3, role="service_provider")
+    url = "/initiatives/export.csv?role=service_provider"
+    first = client.get(url)
+    assert first.streaming
+    sent = b"".join(first.streaming_content)  # kept once the last piece has gone
+    assert sent.count(b"\r\n") == 4  # the header and three rows
+    with django_assert_max_num_queries(0):
+        again = Client().get(url)
+    assert again["X-Page-Cache"] == "hit"
+    assert again.content == sent
+    assert again["Content-Disposition"] == first["Content-Disposition"]
+    assert again["Content-Type"] == first["Content-Type"]
+    InitiativeFactory(role="service_provider")
+    changed = Client().get(url)
+    assert b"".join(changed.streaming_content).count(b"\r\n") == 5
+
+
+def test_an_export_left_unread_is_not_kept(client, redis_cache):
+    InitiativeFactory.create_batch(3, role="service_provider")
+    url = "/initiatives/export.csv?role=service_provider"
+    first = client.get(url)
+    next(iter(first.streaming_content))  # the client left after the first piece
+    first.close()
+    assert Client().get(url)["X-Page-Cache"] == "miss"
+
+
 def test_a_redis_that_does_not_answer_leaves_the_pages_working(client, settings):
     """No Redis at all (a closed port): every page still serves, counting afresh."""
     settings.CACHES = _redis_settings("down", url="redis://127.0.0.1:9/0")
