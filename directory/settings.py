@@ -278,6 +278,10 @@ if DB_LIMITS_FOR == "command":
 else:
     DB_STATEMENT_TIMEOUT = env_float("DJANGO_DB_STATEMENT_TIMEOUT", 5)
     DB_LOCK_TIMEOUT = env_float("DJANGO_DB_LOCK_TIMEOUT", 3)
+# The whole register's figures (every facet's counts, the insights figures) are counted
+# once per change for every visitor, mostly in the background: at a million records
+# that takes longer than DB_STATEMENT_TIMEOUT allows a page, so they get this instead.
+DB_FIGURES_STATEMENT_TIMEOUT = env_float("DJANGO_DB_FIGURES_STATEMENT_TIMEOUT", 60)
 # A connection left idle inside a transaction longer than this (a worker stopped with
 # SIGSTOP, or hung in Python, with rows locked) is closed by PostgreSQL, which rolls the
 # transaction back and so frees its row locks. Seconds; 0 turns it off.

@@ -206,8 +206,13 @@ def peek(name: str, params):
 
 
 # How long a request waits for a figure that another worker (or the warmer) is
-# counting, before counting it itself.
+# counting, before counting it itself: at least this, and as long as such a count may
+# run (settings.DB_FIGURES_STATEMENT_TIMEOUT).
 COUNT_WAIT_SECONDS = 10.0
+
+
+def _count_wait() -> float:
+    return max(COUNT_WAIT_SECONDS, float(getattr(settings, "DB_FIGURES_STATEMENT_TIMEOUT", 0)))
 
 
 def cached_once(name: str, params, compute: Callable[[], T]) -> T:
@@ -224,12 +229,12 @@ def cached_once(name: str, params, compute: Callable[[], T]) -> T:
         value = cache.get(key)
         if value is not None:
             return value
-        counting = cache.add(lock, 1, timeout=int(COUNT_WAIT_SECONDS) + 1)
+        counting = cache.add(lock, 1, timeout=int(_count_wait()) + 1)
     except Exception:
         logger.warning("The figures cache does not answer; counting afresh", exc_info=True)
         return compute()
     if not counting:
-        deadline = time.monotonic() + COUNT_WAIT_SECONDS
+        deadline = time.monotonic() + _count_wait()
         while time.monotonic() < deadline:
             time.sleep(0.02)
             value = cache.get(key)

@@ -11,9 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cached_property
 
+from django.conf import settings
+
 from initiatives.areas import AreaTree
 from initiatives.caching import cached_once
 from initiatives.models import Area, Initiative, VanguardSite
+from initiatives.services.locking import statement_time_limit
 
 from . import charts
 from .figures import (
@@ -113,7 +116,12 @@ class Insights:
 def insights_for(scope: Scope) -> Insights:
     """The insights of one scope, its figures from the figures cache (counted by one
     worker at a time after a change, see `caching.cached_once`)."""
-    sections = cached_once("insights-figures", scope.params(), lambda: Insights(scope).sections())
+
+    def count():
+        with statement_time_limit(settings.DB_FIGURES_STATEMENT_TIMEOUT):
+            return Insights(scope).sections()
+
+    sections = cached_once("insights-figures", scope.params(), count)
     return Insights(scope, sections)
 
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.http import QueryDict
@@ -30,6 +31,7 @@ from ..models import (
     Topic,
     VanguardSite,
 )
+from ..services.locking import statement_time_limit
 from .filters import InitiativeFilter, includes_ended
 from .params import FILTER_PARAMS
 
@@ -131,7 +133,8 @@ def register_counts() -> dict[str, dict]:
             InitiativeFilter(QueryDict(), queryset=Initiative.objects.published()),
             every_area=True,
         )
-        batch = facets._count_batch(facets.queryset_without(), list(FACETS))
+        with statement_time_limit(settings.DB_FIGURES_STATEMENT_TIMEOUT):
+            batch = facets._count_batch(facets.queryset_without(), list(FACETS))
         return {name: dict(value) if name != TOTAL else value for name, value in batch.items()}
 
     return cached_once("register-counts", {}, count)
