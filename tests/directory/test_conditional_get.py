@@ -2,40 +2,14 @@
 Last-Modified from the register's version and the URL, a repeat with the ETag gets a
 304 without the page being built, and a curator's change gives a new ETag."""
 
-from datetime import UTC, datetime
-
 import pytest
 from django.utils.http import http_date
 
 from initiatives import caching
 
-from ..factories import AreaFactory, InitiativeFactory
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 LIST = "/initiatives/?q=allotments&role=service_provider"
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """The validators' clock, held still (with the local-memory cache they change every
-    REVALIDATE_SECONDS): a test moves it by hand."""
-    now = {"time": 1_800_000_000.0}
-    monkeypatch.setattr(caching.time, "time", lambda: now["time"])
-    # The page's own clock ("Open now") moves with it.
-    monkeypatch.setattr(
-        caching.timezone, "now", lambda: datetime.fromtimestamp(now["time"], tz=UTC)
-    )
-    return now
-
-
-@pytest.fixture
-def register():
-    halton = AreaFactory(name="Halton", slug="halton", kind="local_authority")
-    initiative = InitiativeFactory(
-        name="Halton allotments", slug="halton-allotments", summary="Allotments.", areas=[halton]
-    )
-    return initiative
 
 
 PUBLIC_PAGES = [

@@ -3,8 +3,6 @@ every visitor is kept under its ETag, so the next visitor gets it without it bei
 again; a curator's change, a visitor's own shortlist or an error is never answered from
 what was kept."""
 
-from datetime import UTC, datetime
-
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
@@ -13,9 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from initiatives import caching
 from initiatives.models import Initiative
 
-from ..factories import AreaFactory, InitiativeFactory
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 LIST = "/initiatives/?q=allotments"
 PAGES = [
@@ -28,30 +24,9 @@ PAGES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    """The validators' clock, held still (with the local-memory cache the ETag moves
-    every REVALIDATE_SECONDS, and with it the kept page)."""
-    now = {"time": 1_800_000_000.0}
-    monkeypatch.setattr(caching.time, "time", lambda: now["time"])
-    # The page's own clock ("Open now") moves with it.
-    monkeypatch.setattr(
-        caching.timezone, "now", lambda: datetime.fromtimestamp(now["time"], tz=UTC)
-    )
-    return now
-
-
-@pytest.fixture
-def halton_allotments():
-    halton = AreaFactory(name="Halton", slug="halton", kind="local_authority")
-    return InitiativeFactory(
-        name="Halton allotments", slug="halton-allotments", summary="Allotments.", areas=[halton]
-    )
-
-
 @pytest.mark.parametrize("url", PAGES)
 def test_the_next_visitor_gets_the_same_page_without_it_being_made_again(
-    halton_allotments, url, django_assert_max_num_queries
+    register, url, django_assert_max_num_queries
 ):
     first = Client().get(url)
     assert first.status_code == 200
@@ -66,25 +41,25 @@ def test_the_next_visitor_gets_the_same_page_without_it_being_made_again(
     assert second["ETag"] == first["ETag"]
 
 
-def test_a_curators_change_shows_at_once(client, halton_allotments):
+def test_a_curators_change_shows_at_once(client, register):
     assert "Halton allotments" in client.get(LIST).content.decode()
-    halton_allotments.name = "Halton allotments and orchard"
-    halton_allotments.save()
+    register.name = "Halton allotments and orchard"
+    register.save()
     again = client.get(LIST)
     assert again["X-Page-Cache"] == "miss"
     assert "Halton allotments and orchard" in again.content.decode()
 
-    halton_allotments.status = Initiative.Status.ARCHIVED
-    halton_allotments.save()
+    register.status = Initiative.Status.ARCHIVED
+    register.save()
     assert client.get("/initiatives/halton-allotments/").status_code == 404
 
 
-def test_a_visitors_shortlist_is_theirs_alone(halton_allotments):
+def test_a_visitors_shortlist_is_theirs_alone(register):
     anonymous = Client()
     assert "Remove from shortlist" not in anonymous.get(LIST).content.decode()
 
     visitor = Client()
-    visitor.post("/shortlist/add/", {"id": halton_allotments.pk, "next": LIST})
+    visitor.post("/shortlist/add/", {"id": register.pk, "next": LIST})
     own = visitor.get(LIST)
     assert "X-Page-Cache" not in own  # made for them, never kept
     assert "Remove from shortlist" in own.content.decode()
@@ -95,7 +70,7 @@ def test_a_visitors_shortlist_is_theirs_alone(halton_allotments):
     assert "Remove from shortlist" not in after.content.decode()
 
 
-def test_an_error_is_never_kept(client, halton_allotments):
+def test_an_error_is_never_kept(client, register):
     for _ in range(2):
         response = client.get("/initiatives/?cursor=not-a-cursor")
         assert response.status_code == 400
@@ -104,7 +79,7 @@ def test_an_error_is_never_kept(client, halton_allotments):
     assert client.get("/initiatives/no-such-initiative/").status_code == 404
 
 
-def test_a_page_that_says_open_now_is_made_again_the_next_minute(client, halton_allotments, clock):
+def test_a_page_that_says_open_now_is_made_again_the_next_minute(client, register, clock):
     url = "/initiatives/halton-allotments/"
     assert client.get(url)["X-Page-Cache"] == "miss"
     assert client.get(url)["X-Page-Cache"] == "hit"
@@ -113,7 +88,7 @@ def test_a_page_that_says_open_now_is_made_again_the_next_minute(client, halton_
 
 
 @override_settings(PAGE_CACHE=False)
-def test_the_page_cache_can_be_turned_off(client, halton_allotments):
+def test_the_page_cache_can_be_turned_off(client, register):
     client.get(LIST)
     with CaptureQueriesContext(connection) as queries:
         again = client.get(LIST)
@@ -122,7 +97,7 @@ def test_the_page_cache_can_be_turned_off(client, halton_allotments):
     assert "Halton allotments" in again.content.decode()
 
 
-def test_a_cache_that_does_not_answer_makes_the_page(client, halton_allotments, monkeypatch):
+def test_a_cache_that_does_not_answer_makes_the_page(client, register, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 
@@ -134,7 +109,7 @@ def test_a_cache_that_does_not_answer_makes_the_page(client, halton_allotments, 
     assert "Halton allotments" in response.content.decode()
 
 
-def test_a_page_being_made_by_another_worker_is_waited_for(halton_allotments, monkeypatch):
+def test_a_page_being_made_by_another_worker_is_waited_for(register, monkeypatch):
     """A second request for a page another worker is making takes that page when it is
     kept, rather than making it too."""
     first = Client().get(LIST)
@@ -162,7 +137,7 @@ def test_a_page_being_made_by_another_worker_is_waited_for(halton_allotments, mo
     assert response.content == first.content
 
 
-def test_a_change_of_configuration_makes_the_page_again(client, halton_allotments):
+def test_a_change_of_configuration_makes_the_page_again(client, register):
     """A page kept before the map's tile server was set is not served after it."""
     url = "/initiatives/halton-allotments/"
     before = client.get(url)
@@ -174,7 +149,7 @@ def test_a_change_of_configuration_makes_the_page_again(client, halton_allotment
     assert client.get(url)["ETag"] == before["ETag"]
 
 
-def test_an_export_is_made_for_each_request_in_each_workers_own_memory(client, halton_allotments):
+def test_an_export_is_made_for_each_request_in_each_workers_own_memory(client, register):
     """Files are kept only in a cache all workers share (tests/initiatives/test_redis_cache.py):
     in each worker's own memory they would be kept once per worker."""
     url = "/initiatives/export.csv?q=allotments"
@@ -184,7 +159,7 @@ def test_an_export_is_made_for_each_request_in_each_workers_own_memory(client, h
         assert b"Halton allotments" in b"".join(response.streaming_content)
 
 
-def test_an_export_revalidates(client, halton_allotments):
+def test_an_export_revalidates(client, register):
     url = "/initiatives/export.csv?q=allotments"
     first = client.get(url)
     b"".join(first.streaming_content)
