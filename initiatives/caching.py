@@ -49,7 +49,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
@@ -578,9 +578,24 @@ def _packed(response: HttpResponse):
     return (list(response.items()), zlib.compress(response.content, 1))
 
 
-def _unpacked(kept) -> HttpResponse:
+# A kept response larger than this, compressed, is sent a piece at a time as it is
+# uncompressed (a big CSV), never whole in memory.
+STREAM_KEPT_OVER_BYTES = 1024 * 1024
+
+
+def _uncompressed(content: bytes, piece: int = 256 * 1024):
+    uncompress = zlib.decompressobj()
+    for start in range(0, len(content), piece):
+        yield uncompress.decompress(content[start : start + piece])
+    yield uncompress.flush()
+
+
+def _unpacked(kept) -> HttpResponse | StreamingHttpResponse:
     headers, content = kept
-    response = HttpResponse(zlib.decompress(content))
+    if len(content) > STREAM_KEPT_OVER_BYTES:
+        response = StreamingHttpResponse(_uncompressed(content))
+    else:
+        response = HttpResponse(zlib.decompress(content))
     for name, value in headers:
         response[name] = value
     response["X-Page-Cache"] = "hit"

@@ -152,6 +152,17 @@ def test_an_export_kept_in_redis_is_the_same_file_for_the_next_commissioner(
     assert b"".join(changed.streaming_content).count(b"\r\n") == 5
 
 
+def test_a_large_kept_export_is_sent_a_piece_at_a_time(client, redis_cache, monkeypatch):
+    monkeypatch.setattr(caching, "STREAM_KEPT_OVER_BYTES", 10)
+    InitiativeFactory.create_batch(3, role="service_provider")
+    url = "/initiatives/export.csv?role=service_provider"
+    sent = b"".join(client.get(url).streaming_content)
+    again = Client().get(url)
+    assert again["X-Page-Cache"] == "hit"
+    assert again.streaming  # never whole in memory
+    assert b"".join(again.streaming_content) == sent
+
+
 def test_an_export_left_unread_is_not_kept(client, redis_cache):
     InitiativeFactory.create_batch(3, role="service_provider")
     url = "/initiatives/export.csv?role=service_provider"
