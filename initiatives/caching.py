@@ -215,6 +215,21 @@ def _count_wait() -> float:
     return max(COUNT_WAIT_SECONDS, float(getattr(settings, "DB_FIGURES_STATEMENT_TIMEOUT", 0)))
 
 
+def _wait_for(key: str, lock: str, seconds: float):
+    """What another worker is counting or making under `key` while it holds `lock`, once
+    kept; None when it gave up, kept nothing or took longer than `seconds` (then the
+    waiter makes its own)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        value = cache.get(key)
+        if value is not None:
+            return value
+        if cache.get(lock) is None:  # it gave up, or kept nothing: one last look
+            return cache.get(key)
+    return None
+
+
 def cached_once(name: str, params, compute: Callable[[], T]) -> T:
     """As `cached`, but counted by one worker at a time: while one counts (a lock in
     the cache, so every worker sharing it sees it), the others wait for its answer
@@ -234,14 +249,9 @@ def cached_once(name: str, params, compute: Callable[[], T]) -> T:
         logger.warning("The figures cache does not answer; counting afresh", exc_info=True)
         return compute()
     if not counting:
-        deadline = time.monotonic() + _count_wait()
-        while time.monotonic() < deadline:
-            time.sleep(0.02)
-            value = cache.get(key)
-            if value is not None:
-                return value
-            if cache.get(lock) is None:  # the counter gave up: count here
-                break
+        value = _wait_for(key, lock, _count_wait())
+        if value is not None:
+            return value
     try:
         value = compute()
         cache.set(key, value, timeout)
@@ -472,7 +482,7 @@ def kept_page(etag: str, make: Callable[[], HttpResponse]) -> HttpResponse:
         if kept is None:
             making = cache.add(lock, 1, timeout=int(PAGE_WAIT_SECONDS) + 1)
             if not making:
-                kept = _wait_for(key, lock)
+                kept = _wait_for(key, lock, PAGE_WAIT_SECONDS)
     except Exception:
         logger.warning("The page cache does not answer; making the page", exc_info=True)
         return make()
@@ -512,11 +522,7 @@ def _kept_when_sent(response, key: str, lock):
     than FILE_MAX_BYTES is not kept."""
     headers = list(response.items())
     content = response.streaming_content
-    keep = (
-        response.status_code == 200
-        and not response.cookies
-        and "private" not in response.get("Cache-Control", "")
-    )
+    keep = _keepable(response)
 
     def pieces():
         compressor = zlib.compressobj(1) if keep else None
@@ -546,30 +552,20 @@ def _kept_when_sent(response, key: str, lock):
     return pieces()
 
 
-def _wait_for(key: str, lock: str):
-    """The page another worker is making, once kept; None when it gave up or was not
-    keepable (then this request makes its own)."""
-    deadline = time.monotonic() + PAGE_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        time.sleep(0.01)
-        kept = cache.get(key)
-        if kept is not None:
-            return kept
-        if cache.get(lock) is None:
-            return cache.get(key)
-    return None
+def _keepable(response) -> bool:
+    """Whether a response may be kept for others: a plain 200 that sets no cookie and
+    is not private."""
+    return (
+        response.status_code == 200
+        and not response.cookies
+        and "private" not in response.get("Cache-Control", "")
+    )
 
 
 def _packed(response: HttpResponse):
     """What is kept of a response: its headers and compressed content, or None for one
-    that must be made for each request (not a plain 200, streamed, setting cookies,
-    or too large)."""
-    if (
-        response.status_code != 200
-        or response.streaming
-        or response.cookies
-        or "private" in response.get("Cache-Control", "")
-    ):
+    that must be made for each request (not keepable, streamed, or too large)."""
+    if response.streaming or not _keepable(response):
         return None
     if hasattr(response, "render") and not response.is_rendered:
         response.render()

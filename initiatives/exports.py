@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import islice
 from uuid import UUID
 
 from django.contrib import admin
@@ -43,6 +42,7 @@ from .models import (
     VanguardSite,
 )
 from .opening import COMPACT_FORMAT, exceptions, format_compact
+from .services.history import batches
 from .wording import funding_line_in_words, place_reason, reason_for
 
 EXPORT_CHUNK_SIZE = 2000
@@ -728,12 +728,6 @@ def _tag_lists(field_name: str, attributes: tuple, ids: list[int], shared: dict)
     return lists
 
 
-def _chunks(rows: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def export_records(queryset) -> Iterator[ExportRecord]:
     """The queryset's initiatives as ExportRecords, in its order, a chunk at a time: one
     query for the rows (read EXPORT_CHUNK_SIZE at a time) and a fixed number per chunk."""
@@ -753,7 +747,7 @@ def export_records(queryset) -> Iterator[ExportRecord]:
     )
     id_index = names.index("id")
     shared: dict = {}  # tags and vanguards, one instance each for the whole export
-    for chunk in _chunks(rows, EXPORT_CHUNK_SIZE):
+    for chunk in batches(rows, EXPORT_CHUNK_SIZE):
         ids = [row[id_index] for row in chunk]
         tags = {
             attribute: _tag_lists(field_name, fields, ids, shared)

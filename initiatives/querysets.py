@@ -64,10 +64,6 @@ class InitiativeQuerySet(models.QuerySet):
     def ended(self):
         return self.filter(lifecycle=self.model.Lifecycle.ENDED)
 
-    def _areas(self):
-        """The Area manager (the model of the areas served), without importing models."""
-        return self.model.areas.field.related_model.objects
-
     def in_area(self, area):
         """Initiatives serving the area or any area below it, or located there."""
         return self.filter(self._here(area.pk))

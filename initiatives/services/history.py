@@ -9,8 +9,9 @@ bulk for imports, one record per changed row with its tags.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 
 from django.db import models, transaction
 from django.db.models import F, Max
@@ -22,9 +23,12 @@ REASON_MAX = 100
 BASELINE_REASON = "The record as it was before the next change (not recorded until then)"
 
 
-def batches(items: Sequence, size: int = HISTORY_BATCH) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def batches(items: Iterable, size: int = HISTORY_BATCH) -> Iterator[list]:
+    """`items` in lists of at most `size`, in order, read as they come (a streamed
+    queryset's rows are never all in memory)."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 # History -----------------------------------------------------------------------
