@@ -166,7 +166,7 @@ class ListingFacets:
         filterset.is_valid()  # invalid params are dropped from cleaned_data, the rest apply
         self.data = filterset.form.cleaned_data
         self._tree = area_tree
-        self._bases: dict[tuple[str, ...], object] = {}
+        self._bases: dict[tuple[bool, tuple[str, ...]], object] = {}
         self._batches: dict[str | None, dict[str, dict]] = {}
         self.every_area = every_area
         self.reuse_register = reuse_register
@@ -186,28 +186,35 @@ class ListingFacets:
         # Chosen slugs arrive as querysets the form has already evaluated: bool() is free.
         return {name: value for name, value in self.data.items() if name in FILTER_PARAMS and value}
 
-    def _base(self, names: tuple[str, ...]):
+    def _base(self, names: tuple[str, ...], *, current: bool = False):
         """The published records with these filters applied, built once and reused.
 
         Search, area and postcode go first: search may query to decide how to
         match, the area and the postcode look up the places within or above
-        them, so each runs once per page.
+        them, so each runs once per page. `current`: start from the current
+        register, whatever include_ended asks for.
         """
-        if names not in self._bases:
+        key = (current, names)
+        if key not in self._bases:
             if names:
                 name = names[-1]
-                self._bases[names] = self.filterset.filters[name].filter(
-                    self._base(names[:-1]), self.data[name]
+                self._bases[key] = self.filterset.filters[name].filter(
+                    self._base(names[:-1], current=current), self.data[name]
                 )
+            elif current:
+                self._bases[key] = self.filterset.current_queryset.all()
             else:
-                self._bases[names] = self.filterset.queryset.all()
-        return self._bases[names]
+                self._bases[key] = self.filterset.queryset.all()
+        return self._bases[key]
 
     def queryset_without(self, *excluded: str):
-        """The results with every active filter applied except the excluded ones."""
+        """The results with every active filter applied except the excluded ones.
+        Without include_ended, the results are drawn from the current register, as
+        they are when the param is not given."""
         active = [name for name in self.active() if name not in excluded]
         first = tuple(name for name in ("q", "area", "postcode", "place") if name in active)
-        queryset = self._base(first)
+        widened = "include_ended" in excluded and includes_ended(self.data)
+        queryset = self._base(first, current=widened)
         for name in active:
             if name not in first:
                 queryset = self.filterset.filters[name].filter(queryset, self.data[name])

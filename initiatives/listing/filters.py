@@ -194,8 +194,10 @@ class InitiativeFilter(django_filters.FilterSet):
         super().__init__(data, queryset, **kwargs)
         # Ended initiatives stay on the register but leave the results unless asked for.
         # The base queryset narrows, so the results, the counts and the facets agree.
+        # The current register is kept for "how many without include_ended" (facets).
+        self.current_queryset = self.queryset.current()
         if not includes_ended(self.data):
-            self.queryset = self.queryset.current()
+            self.queryset = self.current_queryset
         elif self.data.get("include_ended") == ONLY_ENDED:
             self.queryset = self.queryset.ended()
 

@@ -170,3 +170,23 @@ def test_a_counter_that_never_answers_is_not_waited_for_ever(reg, monkeypatch):
     monkeypatch.setattr(caching, "_count_wait", lambda: 0.2)
     assert cache.add(f"{key}:counting", 1)  # a counter that died holding the lock
     assert register_counts() == fresh_register()
+
+
+@pytest.mark.parametrize("ended", ["1", "only"])
+@pytest.mark.parametrize("others", [{}, {"role": "both"}])
+def test_without_include_ended_the_count_is_the_current_register(reg, extra, ended, others):
+    """"How many without include_ended" counts what the listing shows when the param is
+    dropped: the current register, whether or not the count is reused (it once counted
+    the ended record too, the widened base, when counted afresh)."""
+    params = QueryDict(mutable=True)
+    params.update({"include_ended": ended, **others})
+    expected = InitiativeFilter(
+        QueryDict("&".join(f"{k}={v}" for k, v in others.items())),
+        queryset=Initiative.objects.published(),
+    ).qs.count()
+    for reuse in (True, False):
+        facets = ListingFacets(
+            InitiativeFilter(params, queryset=Initiative.objects.published()),
+            reuse_register=reuse,
+        )
+        assert facets.count_without("include_ended") == expected
