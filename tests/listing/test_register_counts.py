@@ -175,7 +175,7 @@ def test_a_counter_that_never_answers_is_not_waited_for_ever(reg, monkeypatch):
 @pytest.mark.parametrize("ended", ["1", "only"])
 @pytest.mark.parametrize("others", [{}, {"role": "both"}])
 def test_without_include_ended_the_count_is_the_current_register(reg, extra, ended, others):
-    """"How many without include_ended" counts what the listing shows when the param is
+    """ "How many without include_ended" counts what the listing shows when the param is
     dropped: the current register, whether or not the count is reused (it once counted
     the ended record too, the widened base, when counted afresh)."""
     params = QueryDict(mutable=True)
