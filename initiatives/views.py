@@ -173,7 +173,10 @@ def section_page(request, key: str, queryset, notices: list[str], *, area: Area)
     full = key in params
     size = AREA_SECTION_SIZE if full else AREA_SECTION_PREVIEW
     paginator = IdsFirstPaginator(
-        queryset, size, cache_as={"area": area.pk, "section": key, "size": size}
+        queryset,
+        size,
+        cache_as={"area": area.pk, "section": key, "size": size},
+        sort_found=key != "here",
     )
     number = 1
     if full:

@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 
 from ..caching import cached
 from ..models import Initiative
+from ..querysets import TIER_HERE
 
 # Up to this many results, a name-ordered list is sorted after it is found (see
 # IdsFirstPaginator._ordered).
@@ -28,9 +29,15 @@ class IdsFirstPaginator(Paginator):
     and only while they are still published.
     """
 
-    def __init__(self, object_list, per_page, *, cache_as: dict | None = None):
+    def __init__(
+        self, object_list, per_page, *, cache_as: dict | None = None, sort_found: bool = False
+    ):
+        """`sort_found`: in name order, always find the rows, then sort them (see
+        `_ordered`): for the tiers past "here", which PostgreSQL otherwise tests one
+        by one against every record in the name index (minutes at a million)."""
         super().__init__(object_list, per_page)
         self.cache_as = cache_as
+        self.sort_found = sort_found
 
     @cached_property
     def count(self):
@@ -58,12 +65,14 @@ class IdsFirstPaginator(Paginator):
         return page
 
     def _ordered(self):
-        """The list in its order; for a short list in name order, an order the name
-        index cannot give. Walking that index until 20 of a few hundred rows turn up
-        reads most of the register; finding the few hundred through their links and
-        sorting them is quicker. The order is the same: the name, then the id."""
+        """The list in its order; for a short list in name order (or any, with
+        `sort_found`), an order the name index cannot give. Walking that index until 20
+        of a few hundred rows turn up reads most of the register; finding the few
+        hundred through their links and sorting them is quicker. The order is the same:
+        the name, then the id."""
         queryset = self.object_list
-        if self.count <= SHORT_LIST and tuple(queryset.query.order_by) == ("name", "pk"):
+        short = self.sort_found or self.count <= SHORT_LIST
+        if short and tuple(queryset.query.order_by) == ("name", "pk"):
             return queryset.order_by(Concat("name", Value("")), "pk")
         return queryset
 
@@ -129,7 +138,7 @@ class TieredPaginator(Paginator):
         for tier, queryset, count in self.parts:
             low, high = max(bottom - offset, 0), min(top - offset, count)
             if low < high:
-                part = IdsFirstPaginator(queryset, self.per_page)
+                part = IdsFirstPaginator(queryset, self.per_page, sort_found=tier != TIER_HERE)
                 part.count = count
                 found = list(part._ordered().values_list("pk", flat=True)[low:high])
                 ids += found

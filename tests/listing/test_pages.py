@@ -55,3 +55,22 @@ class TestEmptyState:
         assert response.status_code == 200
         assert response.context["suggestion"] is None
         assert "No initiatives found" in text(response)
+
+
+def test_a_tier_sorted_once_found_pages_in_the_same_order(monkeypatch):
+    """The tiers past "here" are found, then sorted (`sort_found`), never walked through
+    the name index: the same rows in the same order (name, then id; equal names too) on
+    every page, whether the list is short or long."""
+    from initiatives.listing import pages
+    from initiatives.models import Initiative
+
+    for n in range(30):
+        InitiativeFactory(name=f"Club {n % 7}")
+    ordered = Initiative.objects.published().order_by("name", "pk")
+    expected = list(ordered.values_list("pk", flat=True))
+    for short_list in (0, 5000):  # a long list, then a short one
+        monkeypatch.setattr(pages, "SHORT_LIST", short_list)
+        for sort_found in (False, True):
+            paginator = pages.IdsFirstPaginator(ordered, 8, sort_found=sort_found)
+            found = [pk for n in paginator.page_range for pk in paginator.page(n, rows=False)]
+            assert found == expected
