@@ -201,6 +201,11 @@ PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
 # "about N" (its estimate, rounded) instead of counting them; 0 (the default): always
 # count. The CSV, the XLSX and the API's total_items always count.
 ESTIMATE_TOTAL_OVER = env_int("DJANGO_ESTIMATE_TOTAL_OVER", 0)
+# Seconds the listing page waits for the counts beside its filters (0: as long as they
+# take). Past it the page goes out without them, saying so, and they are counted in a
+# background thread for the next visitor (with FIGURES_WARM). The number of results and
+# the tiers of a place search are always counted.
+DB_COUNT_BUDGET = env_float("DJANGO_DB_COUNT_BUDGET", 0.25)
 if FIGURES_CACHE == "local":
     CACHES = {
         "default": {

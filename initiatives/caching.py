@@ -33,6 +33,7 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import threading
 import time
 import uuid
@@ -153,6 +154,85 @@ def warm_now() -> None:
 _warmer = _Warmer()
 
 
+# Counting later --------------------------------------------------------------------
+
+# At most this many jobs wait for the background thread; past it a job is dropped (the
+# next visitor to ask hands it in again).
+LATER_QUEUE = 16
+
+
+class _Later:
+    """One daemon thread a process that runs the jobs handed to it, one at a time: the
+    figures a page went out without (`in_background`). A job already waiting under the
+    same key is not queued twice. The thread starts only with settings.FIGURES_WARM
+    (off in tests, which call `run_waiting` to run what is queued, in their thread)."""
+
+    def __init__(self):
+        self.jobs: queue.Queue = queue.Queue(maxsize=LATER_QUEUE)
+        self.waiting: set[str] = set()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def submit(self, key: str, job: Callable[[], object]) -> bool:
+        with self.lock:
+            if key in self.waiting:
+                return False
+            try:
+                self.jobs.put_nowait((key, job))
+            except queue.Full:
+                return False
+            self.waiting.add(key)
+            if settings.FIGURES_WARM and (self.thread is None or not self.thread.is_alive()):
+                self.thread = threading.Thread(target=self._run, name="figures-later", daemon=True)
+                self.thread.start()
+        return True
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        while True:
+            self.run_one(self.jobs.get())
+            if self.jobs.empty():
+                connections.close_all()  # this thread's own connections only
+
+    def run_one(self, item) -> None:
+        key, job = item
+        try:
+            job()
+        except Exception:
+            logger.warning("Could not count %s in the background", key, exc_info=True)
+        finally:
+            with self.lock:
+                self.waiting.discard(key)
+
+    def run_waiting(self) -> int:
+        """Run every job waiting, in this thread; how many ran."""
+        ran = 0
+        while True:
+            try:
+                item = self.jobs.get_nowait()
+            except queue.Empty:
+                return ran
+            self.run_one(item)
+            ran += 1
+
+
+_later = _Later()
+
+
+def in_background(name: str, params, job: Callable[[], object]) -> bool:
+    """Hand `job` (which keeps a figure in the cache) to this process's background
+    thread, once per figure (`name`, `params`) and register version; False when it is
+    already waiting or too many are. For figures a page went out without, so that the
+    next visitor finds them."""
+    return _later.submit(cache_key(name, params), job)
+
+
+def run_waiting() -> int:
+    """Run the background jobs waiting, in this thread (for tests and commands)."""
+    return _later.run_waiting()
+
+
 def _bump() -> None:
     try:
         cache.set(VERSION_KEY, _new_version(), timeout=None)
@@ -174,8 +254,11 @@ def cache_key(name: str, params) -> str:
     return f"figures:{name}:{version()}:{digest}"
 
 
-def cached(name: str, params, compute: Callable[[], T]) -> T:
-    """`compute()`'s value for these params, from the cache when it holds one."""
+def cached(
+    name: str, params, compute: Callable[[], T], *, keep: Callable[[T], bool] | None = None
+) -> T:
+    """`compute()`'s value for these params, from the cache when it holds one; a value
+    for which `keep` says False (one counted only in part) is used but not kept."""
     timeout = settings.FIGURES_CACHE_SECONDS
     if timeout <= 0:
         return compute()
@@ -187,6 +270,8 @@ def cached(name: str, params, compute: Callable[[], T]) -> T:
         return compute()
     if value is None:
         value = compute()
+        if keep is not None and not keep(value):
+            return value
         try:
             cache.set(key, value, timeout)
         except Exception:
@@ -444,6 +529,10 @@ def revalidated(view=None, *, by_minute: bool = False):
         )
         if response is None:
             response = kept_page(etag, lambda: view(request, *args, **kwargs))
+            if getattr(response, "incomplete", False):
+                # Without validators: the next request gets the page made afresh.
+                patch_cache_control(response, no_cache=True)
+                return response
             if response.status_code != 200 or response.cookies:
                 patch_cache_control(response, private=True, no_cache=True)
                 return response
@@ -552,11 +641,19 @@ def _kept_when_sent(response, key: str, lock):
     return pieces()
 
 
+def incomplete(response):
+    """Mark a page made without some of its figures (counted later for the next
+    visitor): it is not kept, and carries no ETag to revalidate it by."""
+    response.incomplete = True
+    return response
+
+
 def _keepable(response) -> bool:
-    """Whether a response may be kept for others: a plain 200 that sets no cookie and
-    is not private."""
+    """Whether a response may be kept for others: a plain 200 that sets no cookie, is
+    not private and is complete."""
     return (
-        response.status_code == 200
+        not getattr(response, "incomplete", False)
+        and response.status_code == 200
         and not response.cookies
         and "private" not in response.get("Cache-Control", "")
     )

@@ -4,13 +4,14 @@ Each view turns its request into a call on the domain (`listing.Listing`,
 `listing.areas.AreaSections`, the querysets) and renders what comes back.
 """
 
+from django.conf import settings
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
-from .caching import revalidated
+from .caching import incomplete, revalidated
 from .http import not_found
 from .listing import Listing
 from .listing.areas import AREA_SECTIONS, AreaSections, find_areas, index_entries, served_counts
@@ -60,7 +61,7 @@ def initiative_list(request):
     moved = postcode_in_search(params) or place_in_search(params)
     if moved is not None:
         return HttpResponseRedirect(listing_url(moved))
-    listing = Listing(params, notices=notices)
+    listing = Listing(params, notices=notices, budget=settings.DB_COUNT_BUDGET)
     context = listing_context(listing)
     context["place_search"] = found = place_search(listing, context["count"])
     if found and not context["area_matches"]:
@@ -70,7 +71,10 @@ def initiative_list(request):
     context.update(map_context(context["page"].object_list))
     # A page link this site did not make (edited or cut short) is the asker's error.
     status = 400 if listing.bad_cursor else 200
-    return render(request, "initiatives/list.html", context, status=status)
+    response = render(request, "initiatives/list.html", context, status=status)
+    if listing.facets.deferred:
+        incomplete(response)  # counted for the next visitor: this one is not kept
+    return response
 
 
 def funding_lines(organisation) -> list[dict]:

@@ -46,13 +46,14 @@ class Listing:
     """Published initiatives for one set of tidied params (see params.normalise_params).
 
     Invalid params are left out and said in `notices`; the valid ones still apply.
+    `budget`: seconds the facet counts may take (see facets.ListingFacets; 0: no limit).
     """
 
-    def __init__(self, params: QueryDict, *, notices: list[str] | None = None):
+    def __init__(self, params: QueryDict, *, notices: list[str] | None = None, budget: float = 0):
         self.params = params
         self.notices = list(notices or [])
         self.filterset = InitiativeFilter(params, queryset=Initiative.objects.published())
-        self.facets = ListingFacets(self.filterset, tiers=True)
+        self.facets = ListingFacets(self.filterset, tiers=True, budget=budget)
         self.data = self.facets.data
         self.tree = self.facets.tree
         # Links keep only what was understood.

@@ -9,6 +9,7 @@ not grow with the number of options.
 # filters' values stay parameters.
 
 import sqlite3
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +32,7 @@ from ..models import (
     Topic,
     VanguardSite,
 )
+from ..services.budget import OverBudget, time_budget
 from ..services.locking import statement_time_limit
 from .filters import InitiativeFilter, includes_ended
 from .params import FILTER_PARAMS
@@ -110,6 +112,11 @@ class Facet:
         return [o for o in self.options if o.selected]
 
 
+def _count(counts: dict | None, key) -> int | None:
+    """An option's count (0 when none was found), or None when the facet was not counted."""
+    return None if counts is None else counts.get(key, 0)
+
+
 def materialized_keyword(connection) -> str:
     """ "MATERIALIZED " for a CTE that must run once (SQLite before 3.35 knows no such word)."""
     if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
@@ -151,7 +158,10 @@ class ListingFacets:
 
     `every_area`: count the area facet for every area, not only the candidates shown
     (for `register_counts`). `reuse_register`: counts with no filter left to apply come
-    from `register_counts` (off only to check them against a fresh count)."""
+    from `register_counts` (off only to check them against a fresh count). `budget`:
+    seconds the counts of a listing without tiers may take together (0: no limit);
+    past them the facets go without counts (None) and `deferred` is set, and the
+    results are counted on their own when their number is asked for."""
 
     def __init__(
         self,
@@ -161,6 +171,7 @@ class ListingFacets:
         every_area: bool = False,
         reuse_register: bool = True,
         tiers: bool = False,
+        budget: float = 0,
     ):
         self.filterset = filterset
         filterset.is_valid()  # invalid params are dropped from cleaned_data, the rest apply
@@ -171,6 +182,10 @@ class ListingFacets:
         self.every_area = every_area
         self.reuse_register = reuse_register
         self.tiers = tiers
+        self.budget = budget
+        self._deadline: float | None = None
+        # Whether some counts were left out for taking longer than the budget.
+        self.deferred = False
 
     @property
     def tree(self) -> AreaTree:
@@ -228,13 +243,19 @@ class ListingFacets:
         """How many results there would be without one filter."""
         excluded = name if name in self.active() else None
         batch = self._counts(excluded)
+        if batch is None:  # over the budget: the results alone
+            return self.queryset_without(*([excluded] if excluded else [])).count()
         if TOTAL not in batch:  # the closure's count leaves it out: asked only on an empty page
             batch[TOTAL] = self.queryset_without(*([excluded] if excluded else [])).count()
         return batch[TOTAL]
 
     def total(self) -> int:
-        """How many results there are (the count in the same statement as the facets)."""
-        return self._counts(None)[TOTAL]
+        """How many results there are (the count in the same statement as the facets, or
+        on its own when those went over the budget)."""
+        batch = self._counts(None)
+        if batch is None:
+            return self.queryset_without().count()
+        return batch[TOTAL]
 
     @cached_property
     def tiering(self):
@@ -265,10 +286,11 @@ class ListingFacets:
             return tiering
         return None
 
-    def _counts(self, excluded: str | None) -> dict[str, dict]:
+    def _counts(self, excluded: str | None) -> dict[str, dict] | None:
         """Counts per facet over the results without the `excluded` filter (None: with
         every filter), and the TOTAL of those results: with `excluded`, only its own
-        facet; with None, every facet not chosen."""
+        facet; with None, every facet not chosen. None when they took longer than the
+        budget (never for counts that include the tiers, which the pages need)."""
         if excluded not in self._batches:
             active = self.active()
             tiers = self._tiers_in(excluded)
@@ -277,7 +299,11 @@ class ListingFacets:
                 # No filter left: the whole register's counts, counted once per version.
                 # Beside one filter only when already counted (by the warmer or the
                 # listing with no filter): counting one facet alone is quicker than all.
-                counted = register_counts() if excluded is None else peek("register-counts", {})
+                counted = (
+                    register_counts()
+                    if excluded is None and not self.budget
+                    else peek("register-counts", {})
+                )
                 if counted is not None:
                     self._batches[excluded] = counted
                     return counted
@@ -294,11 +320,30 @@ class ListingFacets:
                 # Beside an area alone the results without it are the whole current
                 # register: its closure rows are counted as they are, leaving out the
                 # few drafts and ended ones, rather than listing every id first.
-                batch = self._closure_batch(queryset, tiers)
+                batch = self._within_budget(lambda: self._closure_batch(queryset, tiers), tiers)
             else:
-                batch = self._count_batch(queryset, names, tiers=tiers)
+                batch = self._within_budget(
+                    lambda: self._count_batch(queryset, names, tiers=tiers), tiers
+                )
             self._batches[excluded] = batch
         return self._batches[excluded]
+
+    def _within_budget(self, count, tiers):
+        """`count()`, within what is left of the budget (from the first count), or None
+        when it ran out. Counts with tiers always run to the end."""
+        if not self.budget or tiers is not None:
+            return count()
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + self.budget
+        left = self._deadline - now
+        if left > 0:
+            try:
+                with time_budget(left, using=self.filterset.queryset.db):
+                    return count()
+            except OverBudget:
+                pass
+        return None
 
     def _count_batch(self, queryset, names: list[str], *, tiers=None) -> dict[str, dict]:
         """The TOTAL and each named facet's counts over `queryset`, in one statement,
@@ -435,9 +480,14 @@ class ListingFacets:
             return ""
         return join + f" WHERE c.area_id IN ({', '.join(map(str, candidates))}) GROUP BY c.area_id"
 
-    def _grouped(self, name: str) -> dict:
-        """Results per option of one facet, given every other filter."""
-        return self._counts(name if name in self.active() else None)[name]
+    def _grouped(self, name: str) -> dict | None:
+        """Results per option of one facet, given every other filter (None: over the
+        budget, not counted)."""
+        batch = self._counts(name if name in self.active() else None)
+        if batch is None:
+            self.deferred = True  # a facet shown without its counts
+            return None
+        return batch[name]
 
     # Facets ------------------------------------------------------------------
 
@@ -449,7 +499,7 @@ class ListingFacets:
             legend=legend,
             options=[
                 Option(
-                    value=value, label=label, count=counts.get(value, 0), selected=value == chosen
+                    value=value, label=label, count=_count(counts, value), selected=value == chosen
                 )
                 for value, label in choices
             ],
@@ -476,7 +526,7 @@ class ListingFacets:
                 Option(
                     value=site.slug,
                     label=site.name,
-                    count=counts.get(site.pk, 0),
+                    count=_count(counts, site.pk),
                     selected=chosen is not None and chosen.pk == site.pk,
                 )
                 for site in VanguardSite.objects.only("pk", "name", "slug").order_by("name")
@@ -495,7 +545,7 @@ class ListingFacets:
                 Option(
                     value=item.slug,
                     label=item.name,
-                    count=counts.get(item.pk, 0),
+                    count=_count(counts, item.pk),
                     selected=item.pk in chosen,
                     rare=getattr(item, "is_rare", False),
                 )
@@ -526,10 +576,10 @@ class ListingFacets:
         unique = {area.pk: area for area in candidates}
         return list(unique.values())
 
-    def area_counts(self) -> dict[int, int]:
-        """Results per candidate area (including places within it)."""
+    def area_counts(self) -> dict[int, int | None]:
+        """Results per candidate area (including places within it; None: not counted)."""
         counts = self._grouped("area")
-        return {area.pk: counts.get(area.pk, 0) for area in self.area_candidates()}
+        return {area.pk: _count(counts, area.pk) for area in self.area_candidates()}
 
     def area(self) -> Facet:
         counts = self.area_counts()
@@ -556,7 +606,7 @@ class ListingFacets:
             return []
         counts = self.area_counts()
         return [
-            Option(value=child.slug, label=child.name, count=counts.get(child.pk, 0))
+            Option(value=child.slug, label=child.name, count=counts.get(child.pk))
             for child in self.tree.child_areas(chosen.pk)
         ]
 

@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 
 from places.source import ATTRIBUTION
 
-from ..caching import cached, query_params
+from ..caching import cached, in_background, query_params
 from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
 from . import Listing
 from .filters import MAX_QUERY_LENGTH, includes_ended
@@ -13,10 +13,14 @@ from .links import export_path, page_links, with_page, with_param
 from .notices import active_chips, matching_areas, narrowest_filter
 from .params import COUNTED_PARAMS
 
+FILTERS_PARAMS = COUNTED_PARAMS + ("sort",)
+
 
 def filters_and_html(listing: Listing) -> tuple[dict, str]:
     """The facets and the filters' HTML showing them (kept in the figures cache, per
-    register version and params: see initiatives/caching.py)."""
+    register version and params: see initiatives/caching.py). When their counts took
+    longer than the listing's budget, the facets come without counts, are not kept,
+    and are counted in the background for the next visitor (`count_later`)."""
 
     def filters():
         facets = listing.facets.all()
@@ -36,13 +40,31 @@ def filters_and_html(listing: Listing) -> tuple[dict, str]:
                 "chosen_area": listing.data.get("area"),
                 "include_ended": includes_ended(listing.params),
                 "include_ended_value": listing.params.get("include_ended", ""),
+                "counts_deferred": listing.facets.deferred,
             },
         )
         return facets, html
 
-    return cached(
-        "listing-filters", query_params(listing.params, COUNTED_PARAMS + ("sort",)), filters
+    found = cached(
+        "listing-filters",
+        query_params(listing.params, FILTERS_PARAMS),
+        filters,
+        keep=lambda _value: not listing.facets.deferred,
     )
+    if listing.facets.deferred:
+        count_later(listing.params)
+    return found
+
+
+def count_later(params: QueryDict) -> None:
+    """Count a listing's facets in the background and keep them, with the filters'
+    HTML, for the next visitor to the same params."""
+    params = params.copy()
+
+    def count() -> None:
+        filters_and_html(Listing(params))
+
+    in_background("listing-filters", query_params(params, FILTERS_PARAMS), count)
 
 
 def here_only_label(listing: Listing) -> str:
@@ -114,4 +136,5 @@ def listing_context(listing: Listing) -> dict:
         "export_url": export_path() + (f"?{export_query}" if export_query else ""),
         "xlsx_url": export_path("xlsx") + (f"?{export_query}" if export_query else ""),
         "filtered": bool(active),
+        "counts_deferred": listing.facets.deferred,
     }

@@ -1,0 +1,121 @@
+"""Counts past the budget (settings.DB_COUNT_BUDGET): the listing goes out at once
+without the counts beside its filters, says so, and is neither kept nor given an ETag;
+the number of results and the tiers of a place search are still counted exactly. The
+counts are then counted in the background, and the next visitor gets them, the same as
+a listing with no budget counts them."""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from django.core.cache import cache
+
+from initiatives import caching
+from initiatives.listing import facets
+from initiatives.services.budget import OverBudget
+
+from .support import LIST, facet_counts, text
+
+pytestmark = pytest.mark.django_db
+
+DEFERRED = "still being counted"
+
+
+@pytest.fixture
+def over_budget(monkeypatch, settings):
+    """Every count under the budget runs out of time, as at a million records."""
+    settings.DB_COUNT_BUDGET = 0.25
+    settings.PAGE_CACHE = True
+
+    @contextmanager
+    def out_of_time(seconds, using="default"):
+        raise OverBudget
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(facets, "time_budget", out_of_time)
+    caching.run_waiting()  # nothing left from another test
+    yield
+    caching.run_waiting()
+
+
+def shown_counts(response) -> list[str]:
+    return re.findall(r'<span class="count">(\d+)', text(response))
+
+
+def total(response) -> str:
+    return re.search(r'results__count" role="status">\s*(.*?)</p>', text(response), re.S)[1]
+
+
+def plain(client, settings, url):
+    """The page as it is with no budget, counted afresh."""
+    budget = settings.DB_COUNT_BUDGET
+    settings.DB_COUNT_BUDGET = 0
+    cache.clear()
+    try:
+        return client.get(url)
+    finally:
+        settings.DB_COUNT_BUDGET = budget
+        cache.clear()
+
+
+@pytest.mark.parametrize("url", [LIST, f"{LIST}?role=service_provider", f"{LIST}?q=walking"])
+def test_past_the_budget_the_page_goes_out_without_counts_and_says_so(
+    client, reg, settings, over_budget, url
+):
+    expected = plain(client, settings, url)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert DEFERRED in text(response)
+    assert shown_counts(response) == []  # no count shown that was not counted
+    assert all(count is None for count in facet_counts(response, "topic").values())
+    # Never an invented 0: every option is still offered, none hidden as empty.
+    assert len(response.context["facets"]["topic"].shown_options) == len(
+        response.context["facets"]["topic"].options
+    )
+    # The results and their number are the same as with every count.
+    assert total(response) == total(expected)
+    assert [r.pk for r in response.context["page"]] == [r.pk for r in expected.context["page"]]
+    # Not kept, and nothing to revalidate it by: the next request is made afresh.
+    assert "ETag" not in response.headers
+    assert "no-cache" in response.headers["Cache-Control"]
+    assert client.get(url).headers.get("X-Page-Cache") != "hit"
+
+
+@pytest.mark.parametrize("url", [LIST, f"{LIST}?role=service_provider&topic=peer"])
+def test_the_counts_left_out_are_counted_for_the_next_visitor(
+    client, reg, settings, over_budget, url
+):
+    expected = plain(client, settings, url)
+    assert DEFERRED in text(client.get(url))
+    assert caching.run_waiting() == 1  # the background thread's job, run here
+    response = client.get(url)
+    assert DEFERRED not in text(response)
+    assert response.context["filters_html"] == expected.context["filters_html"]
+    assert shown_counts(response) == shown_counts(expected) != []
+    assert "ETag" in response.headers
+
+
+def test_one_job_however_many_ask_before_it_runs(client, reg, over_budget):
+    for _ in range(3):
+        client.get(f"{LIST}?role=service_provider")
+    client.get(f"{LIST}?role=campaigning")
+    assert caching.run_waiting() == 2
+
+
+@pytest.mark.parametrize("url", [f"{LIST}?area=halton", f"{LIST}?place=Runcorn"])
+def test_a_place_search_keeps_its_tier_counts(client, reg, settings, over_budget, url):
+    expected = plain(client, settings, url)
+    response = client.get(url)
+    assert response.status_code == 200
+    headings = re.findall(r'<h3 class="tiers__heading">(.*?)</h3>', text(response), re.S)
+    assert headings
+    assert headings == re.findall(r'<h3 class="tiers__heading">(.*?)</h3>', text(expected), re.S)
+    assert total(response) == total(expected)
+
+
+def test_with_no_budget_nothing_is_left_out(client, reg, settings, over_budget):
+    settings.DB_COUNT_BUDGET = 0
+    response = client.get(LIST)
+    assert DEFERRED not in text(response)
+    assert shown_counts(response)
+    assert caching.run_waiting() == 0
