@@ -253,9 +253,11 @@ class ListingFacets:
         """How many results there are (the count in the same statement as the facets, or
         on its own when those went over the budget)."""
         batch = self._counts(None)
-        if batch is None:
-            return self.queryset_without().count()
-        return batch[TOTAL]
+        if batch is not None:
+            return batch[TOTAL]
+        if isinstance(self.tiering, ServedPlace):  # an area's tiers share out its results
+            return sum(self.tier_counts().values())
+        return self.queryset_without().count()
 
     @cached_property
     def tiering(self):
@@ -290,7 +292,7 @@ class ListingFacets:
         """Counts per facet over the results without the `excluded` filter (None: with
         every filter), and the TOTAL of those results: with `excluded`, only its own
         facet; with None, every facet not chosen. None when they took longer than the
-        budget (never for counts that include the tiers, which the pages need)."""
+        budget; with the tiers, which the pages need, only the facets are then None."""
         if excluded not in self._batches:
             active = self.active()
             tiers = self._tiers_in(excluded)
@@ -320,18 +322,33 @@ class ListingFacets:
                 # Beside an area alone the results without it are the whole current
                 # register: its closure rows are counted as they are, leaving out the
                 # few drafts and ended ones, rather than listing every id first.
-                batch = self._within_budget(lambda: self._closure_batch(queryset, tiers), tiers)
+                batch = self._within_budget(lambda: self._closure_batch(queryset, tiers))
+                if batch is None and tiers is not None:
+                    batch = self._tiers_only(
+                        self._closure_batch(queryset, tiers, areas=[tiers.area.pk]), ["area"]
+                    )
             else:
-                batch = self._within_budget(
-                    lambda: self._count_batch(queryset, names, tiers=tiers), tiers
-                )
+                batch = self._within_budget(lambda: self._count_batch(queryset, names, tiers=tiers))
+                if batch is None and tiers is not None:
+                    # The area facet of the place alone gives its "here" tier.
+                    here = ["area"] if isinstance(tiers, ServedPlace) else []
+                    areas = [tiers.area.pk] if here else None
+                    batch = self._tiers_only(
+                        self._count_batch(queryset, here, tiers=tiers, areas=areas), names
+                    )
             self._batches[excluded] = batch
         return self._batches[excluded]
 
-    def _within_budget(self, count, tiers):
+    @staticmethod
+    def _tiers_only(batch: dict, names: list[str]) -> dict:
+        """A batch of the tiers (and the TOTAL) counted on their own after the whole
+        batch went over the budget: its facets not counted (None)."""
+        return {**batch, **dict.fromkeys(names)}
+
+    def _within_budget(self, count):
         """`count()`, within what is left of the budget (from the first count), or None
-        when it ran out. Counts with tiers always run to the end."""
-        if not self.budget or tiers is not None:
+        when it ran out (the tiers, which the pages need, are then counted alone)."""
+        if not self.budget:
             return count()
         now = time.monotonic()
         if self._deadline is None:
@@ -345,7 +362,9 @@ class ListingFacets:
                 pass
         return None
 
-    def _count_batch(self, queryset, names: list[str], *, tiers=None) -> dict[str, dict]:
+    def _count_batch(
+        self, queryset, names: list[str], *, tiers=None, areas: list[int] | None = None
+    ) -> dict[str, dict]:
         """The TOTAL and each named facet's counts over `queryset`, in one statement,
         and with `tiers` the results per tier (TIERS).
 
@@ -361,7 +380,7 @@ class ListingFacets:
             queryset.order_by().values("pk", *CTE_COLUMNS.values(), *extra).query.sql_with_params()
         )
         parts = ["SELECT 'total', NULL, COUNT(*) FROM ids"]
-        parts += [part for part in map(self._facet_sql, names) if part]
+        parts += [part for part in (self._facet_sql(name, areas) for name in names) if part]
         params = list(params)
         if tiers == "point":
             parts.append(f"SELECT '{TIERS}', CAST(tier AS TEXT), COUNT(*) FROM ids GROUP BY tier")
@@ -375,7 +394,7 @@ class ListingFacets:
         sql = f"WITH ids ({columns}) AS {materialized}({ids_sql}) " + " UNION ALL ".join(parts)
         return self._run(connection, sql, params, names, tiers)
 
-    def _closure_batch(self, queryset, tiers) -> dict[str, dict]:
+    def _closure_batch(self, queryset, tiers, *, areas: list[int] | None = None) -> dict[str, dict]:
         """The area facet (and with `tiers` the results per tier) over `queryset`, the
         whole current published register: its closure rows for the candidate areas,
         less those of the drafts, archived and ended records (an anti-join with the
@@ -396,7 +415,7 @@ class ListingFacets:
             f" WHERE NOT EXISTS (SELECT 1 FROM hidden h WHERE h.id = c.initiative_id)"
         )
         if not self.every_area:
-            candidates = sorted(int(a.pk) for a in self.area_candidates())
+            candidates = areas or sorted(int(a.pk) for a in self.area_candidates())
             if candidates:
                 parts.append(
                     area + f" AND c.area_id IN ({', '.join(map(str, candidates))})"
@@ -450,8 +469,9 @@ class ListingFacets:
             batch[TIERS] = found
         return batch
 
-    def _facet_sql(self, name: str) -> str:
-        """One facet's `SELECT facet, value, count` over the ids (value as text)."""
+    def _facet_sql(self, name: str, areas: list[int] | None = None) -> str:
+        """One facet's `SELECT facet, value, count` over the ids (value as text); the
+        area facet for the `areas` given, else for the candidates."""
         facet = FACETS[name]
         if facet.kind == "column":
             return (
@@ -475,7 +495,7 @@ class ListingFacets:
         )
         if self.every_area:
             return join + " GROUP BY c.area_id"
-        candidates = sorted(int(area.pk) for area in self.area_candidates())
+        candidates = areas or sorted(int(area.pk) for area in self.area_candidates())
         if not candidates:
             return ""
         return join + f" WHERE c.area_id IN ({', '.join(map(str, candidates))}) GROUP BY c.area_id"
@@ -484,7 +504,7 @@ class ListingFacets:
         """Results per option of one facet, given every other filter (None: over the
         budget, not counted)."""
         batch = self._counts(name if name in self.active() else None)
-        if batch is None:
+        if batch is None or batch[name] is None:
             self.deferred = True  # a facet shown without its counts
             return None
         return batch[name]

@@ -33,10 +33,18 @@ def time_budget(seconds: float, using: str = "default"):
     Inside its own transaction (a savepoint within another), undone on OverBudget."""
     connection = connections[using]
     if connection.vendor == "postgresql":
+        # At least a millisecond: a limit of 0 would be no limit at all.
+        milliseconds = str(max(round(seconds * 1000), 1))
         try:
-            # At least a millisecond: a limit of 0 would be no limit at all.
-            with statement_time_limit(max(seconds, 0.001), using=using):
-                yield
+            if connection.in_atomic_block:  # set, then put back, within the transaction
+                with statement_time_limit(int(milliseconds) / 1000, using=using):
+                    yield
+            else:  # a transaction of its own: the limit ends with it (one statement more)
+                with transaction.atomic(using=using), connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT set_config('statement_timeout', %s, true)", [milliseconds]
+                    )
+                    yield
         except OperationalError as error:
             if database_busy(error) == "statement":
                 raise OverBudget from error

@@ -57,3 +57,17 @@ def test_other_errors_are_not_taken_for_the_budget():
     with pytest.raises(DatabaseError) as raised, time_budget(5), connection.cursor() as cursor:
         cursor.execute("SELECT * FROM no_such_table_here")
     assert not isinstance(raised.value, OverBudget)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_limit_ends_with_the_budget():
+    """As a page runs it (no transaction around it): stopped, then no limit left."""
+    before = timeout_setting()
+    with pytest.raises(OverBudget), time_budget(0.05), connection.cursor() as cursor:
+        cursor.execute(slow_sql())
+    assert timeout_setting() == before
+    with time_budget(5), connection.cursor() as cursor:
+        cursor.execute("SELECT 41 + 1")
+        assert cursor.fetchone() == (42,)
+    assert timeout_setting() == before
+    assert not connection.in_atomic_block
