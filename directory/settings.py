@@ -205,7 +205,7 @@ ESTIMATE_TOTAL_OVER = env_int("DJANGO_ESTIMATE_TOTAL_OVER", 0)
 # take). Past it the page goes out without them, saying so, and they are counted in a
 # background thread for the next visitor (with FIGURES_WARM). The number of results and
 # the tiers of a place search are always counted.
-DB_COUNT_BUDGET = env_float("DJANGO_DB_COUNT_BUDGET", 0.25)
+DB_COUNT_BUDGET = env_float("DJANGO_DB_COUNT_BUDGET", 0.15)
 if FIGURES_CACHE == "local":
     CACHES = {
         "default": {
