@@ -220,12 +220,46 @@ class _Later:
 _later = _Later()
 
 
+# How long a figure handed to the background counts as on its way (`in_background`),
+# at most: past it, should its worker have gone, a visitor hands it in again.
+LATER_SECONDS = 60
+
+
 def in_background(name: str, params, job: Callable[[], object]) -> bool:
     """Hand `job` (which keeps a figure in the cache) to this process's background
-    thread, once per figure (`name`, `params`) and register version; False when it is
-    already waiting or too many are. For figures a page went out without, so that the
-    next visitor finds them."""
-    return _later.submit(cache_key(name, params), job)
+    thread, once per figure (`name`, `params`) and register version for every worker
+    sharing the cache (`on_its_way` says so meanwhile); False when it is already on its
+    way or too many jobs wait. For figures a page went out without, so that the next
+    visitor finds them."""
+    key = cache_key(name, params)
+    marker = f"{key}:later"
+    try:
+        if not cache.add(marker, 1, timeout=LATER_SECONDS):
+            return False
+    except Exception:  # a shared cache that does not answer: this process alone knows
+        marker = None
+
+    def run() -> None:
+        try:
+            job()
+        finally:
+            if marker is not None:
+                cache.delete(marker)
+
+    if _later.submit(key, run):
+        return True
+    if marker is not None:
+        cache.delete(marker)
+    return False
+
+
+def on_its_way(name: str, params) -> bool:
+    """Whether a figure was handed to the background (`in_background`) and is not kept
+    yet: a page need not spend its time starting to count it again."""
+    try:
+        return cache.get(f"{cache_key(name, params)}:later") is not None
+    except Exception:
+        return False
 
 
 def run_waiting() -> int:

@@ -339,6 +339,11 @@ class ListingFacets:
             self._batches[excluded] = batch
         return self._batches[excluded]
 
+    def spend_budget(self) -> None:
+        """Leave no time for the counts the budget covers (they are being counted)."""
+        if self.budget:
+            self._deadline = time.monotonic()
+
     @staticmethod
     def _tiers_only(batch: dict, names: list[str]) -> dict:
         """A batch of the tiers (and the TOTAL) counted on their own after the whole

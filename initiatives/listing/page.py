@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 
 from places.source import ATTRIBUTION
 
-from ..caching import cached, in_background, query_params
+from ..caching import cached, in_background, on_its_way, query_params
 from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
 from . import Listing
 from .filters import MAX_QUERY_LENGTH, includes_ended
@@ -45,9 +45,12 @@ def filters_and_html(listing: Listing) -> tuple[dict, str]:
         )
         return facets, html
 
+    key = query_params(listing.params, FILTERS_PARAMS)
+    if listing.facets.budget and on_its_way("listing-filters", key):
+        listing.facets.spend_budget()  # being counted: no time spent starting again
     found = cached(
         "listing-filters",
-        query_params(listing.params, FILTERS_PARAMS),
+        key,
         filters,
         keep=lambda _value: not listing.facets.deferred,
     )

@@ -27,14 +27,17 @@ def over_budget(monkeypatch, settings):
     settings.DB_COUNT_BUDGET = 0.25
     settings.PAGE_CACHE = True
 
+    calls = []
+
     @contextmanager
     def out_of_time(seconds, using="default"):
+        calls.append(seconds)
         raise OverBudget
         yield  # pragma: no cover
 
     monkeypatch.setattr(facets, "time_budget", out_of_time)
     caching.run_waiting()  # nothing left from another test
-    yield
+    yield calls
     caching.run_waiting()
 
 
@@ -128,3 +131,26 @@ def test_with_no_budget_nothing_is_left_out(client, reg, settings, over_budget):
     assert DEFERRED not in text(response)
     assert shown_counts(response)
     assert caching.run_waiting() == 0
+
+
+def test_while_they_are_on_their_way_no_time_is_spent_counting_again(client, reg, over_budget):
+    url = f"{LIST}?role=service_provider"
+    client.get(url)
+    assert over_budget  # the first visitor tried, within the budget
+    over_budget.clear()
+    response = client.get(url)
+    assert DEFERRED in text(response)
+    assert over_budget == []  # the second went straight out without them
+    assert caching.run_waiting() == 1
+    assert DEFERRED not in text(client.get(url))
+
+
+def test_a_job_on_its_way_in_any_worker_is_not_handed_in_twice(db):
+    ran = []
+    assert caching.in_background("figure", {"a": 1}, lambda: ran.append(1))
+    caching._later.waiting.clear()  # as another worker, which shares only the cache
+    assert not caching.in_background("figure", {"a": 1}, lambda: ran.append(2))
+    assert caching.on_its_way("figure", {"a": 1})
+    assert caching.run_waiting() == 1
+    assert ran == [1]
+    assert not caching.on_its_way("figure", {"a": 1})
