@@ -206,6 +206,10 @@ ESTIMATE_TOTAL_OVER = env_int("DJANGO_ESTIMATE_TOTAL_OVER", 0)
 # background thread for the next visitor (with FIGURES_WARM). The number of results and
 # the tiers of a place search are always counted.
 DB_COUNT_BUDGET = env_float("DJANGO_DB_COUNT_BUDGET", 0.15)
+# PostgreSQL: within that budget, counts over more results than this (the planner's
+# estimate) are not started at all, but left for the background at once: they would
+# not finish in time, and the time spent on them would be lost. 0: always start them.
+DB_COUNT_INLINE_ROWS = env_int("DJANGO_DB_COUNT_INLINE_ROWS", 20000)
 if FIGURES_CACHE == "local":
     CACHES = {
         "default": {

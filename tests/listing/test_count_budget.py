@@ -154,3 +154,56 @@ def test_a_job_on_its_way_in_any_worker_is_not_handed_in_twice(db):
     assert caching.run_waiting() == 1
     assert ran == [1]
     assert not caching.on_its_way("figure", {"a": 1})
+
+
+def test_the_next_visitor_counts_nothing(client, reg, over_budget):
+    """The background job keeps the total (and tiers) counted with the facets."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in (f"{LIST}?role=service_provider", f"{LIST}?place=Runcorn"):
+        client.get(url)
+        caching.run_waiting()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert DEFERRED not in text(response)
+        counting = [
+            q["sql"]
+            for q in captured
+            if q["sql"].startswith(("WITH ids", "WITH hidden", 'SELECT COUNT(*) AS "__count"'))
+        ]
+        assert counting == []
+
+
+def test_past_the_rows_counted_inline_postgresql_starts_no_count(
+    client, reg, settings, monkeypatch
+):
+    """A count the planner expects over DB_COUNT_INLINE_ROWS results is left for the
+    background at once (PostgreSQL); SQLite, which gives no estimate, tries it."""
+    from django.db import connection
+
+    settings.DB_COUNT_BUDGET = 5
+    settings.DB_COUNT_INLINE_ROWS = 1
+    started = []
+    real = facets.time_budget
+
+    @contextmanager
+    def watched(seconds, using="default"):
+        started.append(seconds)
+        with real(seconds, using):
+            yield
+
+    monkeypatch.setattr(facets, "time_budget", watched)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    response = client.get(LIST)
+    if connection.vendor == "postgresql":
+        assert DEFERRED in text(response)
+        assert started == []
+    else:
+        assert DEFERRED not in text(response)
+        assert started
+    caching.run_waiting()
+    settings.DB_COUNT_INLINE_ROWS = 0  # always started: within 5 s, counted
+    cache_cleared = client.get(f"{LIST}?role=campaigning")
+    assert DEFERRED not in text(cache_cleared)
