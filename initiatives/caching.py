@@ -262,6 +262,14 @@ def on_its_way(name: str, params) -> bool:
         return False
 
 
+def background_busy() -> bool:
+    """Whether this process's background thread has a job running or waiting: a page
+    then counts its own figures rather than queue more behind it (under load the
+    queue would only grow, and the pages made meanwhile without figures are work
+    done twice)."""
+    return bool(_later.waiting)
+
+
 def run_waiting() -> int:
     """Run the background jobs waiting, in this thread (for tests and commands)."""
     return _later.run_waiting()
@@ -620,8 +628,13 @@ def kept_page(etag: str, make: Callable[[], HttpResponse]) -> HttpResponse:
         else:
             packed = _packed(response)
             if packed is not None:
+                partial = getattr(response, "incomplete", False)
                 try:
-                    cache.set(key, packed, settings.FIGURES_CACHE_SECONDS)
+                    cache.set(
+                        key,
+                        packed,
+                        INCOMPLETE_PAGE_SECONDS if partial else settings.FIGURES_CACHE_SECONDS,
+                    )
                 except Exception:
                     logger.warning("Could not keep a page in the cache", exc_info=True)
     finally:
@@ -675,19 +688,24 @@ def _kept_when_sent(response, key: str, lock):
     return pieces()
 
 
+# A page made without some of its figures is kept only this long: the visitors asking
+# for it meanwhile get it at once, the first after it the page with its figures.
+INCOMPLETE_PAGE_SECONDS = 5
+
+
 def incomplete(response):
     """Mark a page made without some of its figures (counted later for the next
-    visitor): it is not kept, and carries no ETag to revalidate it by."""
+    visitor): it is kept only INCOMPLETE_PAGE_SECONDS, and carries no ETag to
+    revalidate it by, so no browser or CDN keeps it."""
     response.incomplete = True
     return response
 
 
 def _keepable(response) -> bool:
-    """Whether a response may be kept for others: a plain 200 that sets no cookie, is
-    not private and is complete."""
+    """Whether a response may be kept for others: a plain 200 that sets no cookie and
+    is not private."""
     return (
-        not getattr(response, "incomplete", False)
-        and response.status_code == 200
+        response.status_code == 200
         and not response.cookies
         and "private" not in response.get("Cache-Control", "")
     )
@@ -702,7 +720,8 @@ def _packed(response: HttpResponse):
         response.render()
     if len(response.content) > PAGE_MAX_BYTES:
         return None
-    return (list(response.items()), zlib.compress(response.content, 1))
+    packed = (list(response.items()), zlib.compress(response.content, 1))
+    return (*packed, True) if getattr(response, "incomplete", False) else packed
 
 
 # A kept response larger than this, compressed, is sent a piece at a time as it is
@@ -718,7 +737,7 @@ def _uncompressed(content: bytes, piece: int = 256 * 1024):
 
 
 def _unpacked(kept) -> HttpResponse | StreamingHttpResponse:
-    headers, content = kept
+    headers, content, *flags = kept  # (headers, content[, True for an incomplete page])
     if len(content) > STREAM_KEPT_OVER_BYTES:
         response = StreamingHttpResponse(_uncompressed(content))
     else:
@@ -726,4 +745,6 @@ def _unpacked(kept) -> HttpResponse | StreamingHttpResponse:
     for name, value in headers:
         response[name] = value
     response["X-Page-Cache"] = "hit"
+    if flags and flags[0]:
+        incomplete(response)
     return response
