@@ -185,6 +185,7 @@ class ListingFacets:
         self.tiers = tiers
         self.budget = budget
         self._deadline: float | None = None
+        self._estimated = False
         # Whether some counts were left out for taking longer than the budget.
         self.deferred = False
 
@@ -357,10 +358,10 @@ class ListingFacets:
         """`count()`, within what is left of the budget (from the first count), or None
         when it ran out (the tiers, which the pages need, are then counted alone).
 
-        On PostgreSQL, counts over more results than settings.DB_COUNT_INLINE_ROWS, by
-        the planner's estimate, are not started at all: they would go over the budget,
-        and the time spent until then would be lost (a machine under load loses the
-        most: its counts all run slower)."""
+        On PostgreSQL, when the first count of a page would cover more results than
+        settings.DB_COUNT_INLINE_ROWS, by the planner's estimate, no count is started
+        at all: it would go over the budget, and the time spent until then would be
+        lost (a machine under load loses the most: its counts all run slower)."""
         if not self.budget:
             return count()
         now = time.monotonic()
@@ -370,7 +371,8 @@ class ListingFacets:
                 return count()
             self._deadline = now + self.budget
         inline = settings.DB_COUNT_INLINE_ROWS
-        if inline > 0 and self._deadline > now:
+        if inline > 0 and self._deadline > now and not self._estimated:
+            self._estimated = True  # once a page: the first count tells
             expected = planner_estimate(queryset)
             if expected is not None and expected > inline:
                 self.spend_budget()  # and the counts after it: theirs are no fewer

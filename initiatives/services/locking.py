@@ -60,12 +60,13 @@ def statement_time_limit(seconds: float, using: str = "default"):
         if connection.vendor != "postgresql":
             yield
             return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('statement_timeout')")
-            before = cursor.fetchone()[0]
+        with connection.cursor() as cursor:  # what it was, and the new limit, at once
             cursor.execute(
-                "SELECT set_config('statement_timeout', %s, false)", [str(round(seconds * 1000))]
+                "SELECT current_setting('statement_timeout'),"
+                " set_config('statement_timeout', %s, false)",
+                [str(round(seconds * 1000))],
             )
+            before = cursor.fetchone()[0]
         yield
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('statement_timeout', %s, false)", [before])

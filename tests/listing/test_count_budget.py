@@ -230,3 +230,34 @@ def test_past_the_rows_counted_inline_postgresql_starts_no_count(
     settings.DB_COUNT_INLINE_ROWS = 0  # always started: within 5 s, counted
     cache_cleared = client.get(f"{LIST}?role=campaigning")
     assert DEFERRED not in text(cache_cleared)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        LIST,
+        f"{LIST}?role=service_provider&topic=peer&area=cheshire-merseyside",
+        f"{LIST}?q=walking&role=service_provider&topic=peer&funding_dependency=dependent",
+        f"{LIST}?place=Runcorn&topic=peer",
+    ],
+)
+def test_within_the_budget_a_page_stays_within_its_queries(
+    client, reg, settings, django_assert_max_num_queries, url
+):
+    """The budget's own statements are a few per counting statement (its time limit;
+    inside a transaction, as here, a savepoint and the limit put back) and one
+    planner's estimate a page: never one per option or per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.DB_COUNT_BUDGET = 0
+    with CaptureQueriesContext(connection) as unbudgeted:
+        expected = client.get(url)
+    counting = [q for q in unbudgeted if q["sql"].startswith(("WITH ids", "WITH hidden"))]
+    assert counting
+    cache.clear()
+    settings.DB_COUNT_BUDGET = 30
+    with django_assert_max_num_queries(len(unbudgeted) + 4 * len(counting) + 1):
+        response = client.get(url)
+    assert DEFERRED not in text(response)
+    assert shown_counts(response) == shown_counts(expected)
