@@ -156,9 +156,10 @@ _warmer = _Warmer()
 
 # Counting later --------------------------------------------------------------------
 
-# At most this many jobs wait for the background thread; past it a job is dropped (the
-# next visitor to ask hands it in again).
-LATER_QUEUE = 16
+# At most this many jobs wait for (or run in) the background thread; past it a job is
+# dropped (the next visitor to ask hands it in again). Under load the pages then go out
+# without the figures that would have waited: the work is shed, not queued.
+LATER_QUEUE = 4
 
 
 class _Later:
@@ -168,19 +169,16 @@ class _Later:
     (off in tests, which call `run_waiting` to run what is queued, in their thread)."""
 
     def __init__(self):
-        self.jobs: queue.Queue = queue.Queue(maxsize=LATER_QUEUE)
+        self.jobs: queue.Queue = queue.Queue()
         self.waiting: set[str] = set()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
     def submit(self, key: str, job: Callable[[], object]) -> bool:
         with self.lock:
-            if key in self.waiting:
+            if key in self.waiting or len(self.waiting) >= LATER_QUEUE:
                 return False
-            try:
-                self.jobs.put_nowait((key, job))
-            except queue.Full:
-                return False
+            self.jobs.put_nowait((key, job))
             self.waiting.add(key)
             if settings.FIGURES_WARM and (self.thread is None or not self.thread.is_alive()):
                 self.thread = threading.Thread(target=self._run, name="figures-later", daemon=True)
@@ -260,14 +258,6 @@ def on_its_way(name: str, params) -> bool:
         return cache.get(f"{cache_key(name, params)}:later") is not None
     except Exception:
         return False
-
-
-def background_busy() -> bool:
-    """Whether this process's background thread has a job running or waiting: a page
-    then counts its own figures rather than queue more behind it (under load the
-    queue would only grow, and the pages made meanwhile without figures are work
-    done twice)."""
-    return bool(_later.waiting)
 
 
 def run_waiting() -> int:

@@ -20,7 +20,7 @@ from django.db import connections
 from django.http import QueryDict
 
 from ..areas import TIER_HERE, AreaTree, ServedPlace
-from ..caching import background_busy, cached_once, peek
+from ..caching import cached_once, peek
 from ..models import (
     Area,
     Condition,
@@ -366,9 +366,6 @@ class ListingFacets:
             return count()
         now = time.monotonic()
         if self._deadline is None:
-            if background_busy():  # behind already: counted here, as with no budget
-                self.budget = 0
-                return count()
             self._deadline = now + self.budget
         inline = settings.DB_COUNT_INLINE_ROWS
         if inline > 0 and self._deadline > now and not self._estimated:

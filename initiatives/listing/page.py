@@ -1,5 +1,6 @@
 """The HTML listing page's context, from a `Listing`."""
 
+from django.conf import settings
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
@@ -7,6 +8,7 @@ from places.source import ATTRIBUTION
 
 from ..caching import cached, in_background, on_its_way, query_params
 from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
+from ..services.locking import statement_time_limit
 from . import Listing
 from .filters import MAX_QUERY_LENGTH, includes_ended
 from .links import export_path, page_links, with_page, with_param
@@ -65,12 +67,15 @@ def count_later(params: QueryDict) -> None:
     params = params.copy()
 
     def count() -> None:
-        listing = Listing(params)
-        filters_and_html(listing)
-        # The figures counted in the same statement: the next visitor counts nothing.
-        listing.count  # noqa: B018
-        if listing.tiered:
-            listing.tier_counts()
+        # Under the figures' limit, not a page's: at a million records, under load, the
+        # counts a page could not wait for may take longer than a page may.
+        with statement_time_limit(settings.DB_FIGURES_STATEMENT_TIMEOUT):
+            listing = Listing(params)
+            filters_and_html(listing)
+            # The figures counted in the same statement: the next visitor counts nothing.
+            listing.count  # noqa: B018
+            if listing.tiered:
+                listing.tier_counts()
 
     in_background("listing-filters", query_params(params, FILTERS_PARAMS), count)
 
