@@ -160,9 +160,9 @@ class ListingFacets:
     `every_area`: count the area facet for every area, not only the candidates shown
     (for `register_counts`). `reuse_register`: counts with no filter left to apply come
     from `register_counts` (off only to check them against a fresh count). `budget`:
-    seconds the counts of a listing without tiers may take together (0: no limit);
-    past them the facets go without counts (None) and `deferred` is set, and the
-    results are counted on their own when their number is asked for."""
+    seconds the counts of a listing may take together (0: no limit); past them the
+    facets go without counts (None) and `deferred` is set, and the results and the
+    tiers of a place search are counted on their own (see `_within_budget`)."""
 
     def __init__(
         self,
