@@ -561,12 +561,12 @@ def revalidated(view=None, *, by_minute: bool = False):
         )
         if response is None:
             response = kept_page(etag, lambda: view(request, *args, **kwargs))
-            if getattr(response, "incomplete", False):
-                # Without validators: the next request gets the page made afresh.
-                patch_cache_control(response, no_cache=True)
-                return response
             if response.status_code != 200 or response.cookies:
                 patch_cache_control(response, private=True, no_cache=True)
+                return response
+            if getattr(response, "incomplete", False):
+                # Without validators: nobody revalidates it, the next request gets it anew.
+                patch_cache_control(response, no_cache=True)
                 return response
         response.headers.setdefault("ETag", etag)
         response.headers.setdefault("Last-Modified", http_date(last_modified.timestamp()))

@@ -73,7 +73,7 @@ def initiative_list(request):
     status = 400 if listing.bad_cursor else 200
     response = render(request, "initiatives/list.html", context, status=status)
     if listing.facets.deferred:
-        incomplete(response)  # counted for the next visitor: this one is not kept
+        incomplete(response)  # counted for the next visitor: this one is kept only briefly
     return response
 
 

@@ -57,13 +57,13 @@ def filters_and_html(listing: Listing) -> tuple[dict, str]:
         keep=lambda _value: not listing.facets.deferred,
     )
     if listing.facets.deferred:
-        count_later(listing.params)
+        count_later(listing.params, key)
     return found
 
 
-def count_later(params: QueryDict) -> None:
+def count_later(params: QueryDict, key: dict) -> None:
     """Count a listing's facets in the background and keep them, with the filters'
-    HTML, for the next visitor to the same params."""
+    HTML, for the next visitor to the same params (`key`: those that count)."""
     params = params.copy()
 
     def count() -> None:
@@ -77,7 +77,7 @@ def count_later(params: QueryDict) -> None:
             if listing.tiered:
                 listing.tier_counts()
 
-    in_background("listing-filters", query_params(params, FILTERS_PARAMS), count)
+    in_background("listing-filters", key, count)
 
 
 def here_only_label(listing: Listing) -> str:

@@ -34,15 +34,16 @@ def time_budget(seconds: float, using: str = "default"):
     connection = connections[using]
     if connection.vendor == "postgresql":
         # At least a millisecond: a limit of 0 would be no limit at all.
-        milliseconds = str(max(round(seconds * 1000), 1))
+        seconds = max(seconds, 0.001)
         try:
             if connection.in_atomic_block:  # set, then put back, within the transaction
-                with statement_time_limit(int(milliseconds) / 1000, using=using):
+                with statement_time_limit(seconds, using=using):
                     yield
             else:  # a transaction of its own: the limit ends with it (one statement more)
                 with transaction.atomic(using=using), connection.cursor() as cursor:
                     cursor.execute(
-                        "SELECT set_config('statement_timeout', %s, true)", [milliseconds]
+                        "SELECT set_config('statement_timeout', %s, true)",
+                        [str(round(seconds * 1000))],
                     )
                     yield
         except OperationalError as error:

@@ -264,3 +264,13 @@ def test_within_the_budget_a_page_stays_within_its_queries(
         response = client.get(url)
     assert DEFERRED not in text(response)
     assert shown_counts(response) == shown_counts(expected)
+
+
+def test_a_bad_cursor_without_counts_stays_private(client, reg, over_budget):
+    """A 400 (a page link this site did not make) is private whether or not its counts
+    were left out."""
+    response = client.get(f"{LIST}?role=service_provider&cursor=not-ours")
+    assert response.status_code == 400
+    assert DEFERRED in text(response)
+    assert "private" in response.headers["Cache-Control"]
+    assert "ETag" not in response.headers
