@@ -26,6 +26,7 @@ run: install
 	@mkdir -p var
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py load_seeds --if-empty
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py sync_tallies --if-unbuilt
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py import_postcodes --demo
 	@# A jobs worker beside the server (big imports, bulk actions over a whole filter),
 	@# stopped with it.

@@ -67,6 +67,28 @@ class InitiativesConfig(AppConfig):
         # ... and the district an initiative is located in ("here" for it and above).
         post_init.connect(closure.on_initiative_loaded, sender=models.Initiative, dispatch_uid=uid)
         post_save.connect(closure.on_initiative_saved, sender=models.Initiative, dispatch_uid=uid)
+        # The facet tally follows what an initiative's keys are made of (its areas come
+        # with the closure's syncs, above).
+        from .services import tally
+
+        uid = "facet-tally"
+        post_init.connect(tally.on_initiative_loaded, sender=models.Initiative, dispatch_uid=uid)
+        post_save.connect(tally.on_initiative_saved, sender=models.Initiative, dispatch_uid=uid)
+        post_delete.connect(tally.on_initiative_deleted, sender=models.Initiative, dispatch_uid=uid)
+        for link in (
+            models.Initiative.topics.through,
+            models.Initiative.population_groups.through,
+            models.Initiative.conditions.through,
+        ):
+            m2m_changed.connect(tally.on_links_changed, sender=link, dispatch_uid=uid)
+        for value in (models.Topic, models.PopulationGroup, models.Condition, models.VanguardSite):
+            pre_delete.connect(tally.on_value_pre_delete, sender=value, dispatch_uid=uid)
+            post_delete.connect(tally.on_value_deleted, sender=value, dispatch_uid=uid)
+        post_init.connect(
+            tally.on_organisation_loaded, sender=models.Organisation, dispatch_uid=uid
+        )
+        post_save.connect(tally.on_organisation_saved, sender=models.Organisation, dispatch_uid=uid)
+        models.funding_recomputed.connect(tally.on_funding_recomputed, dispatch_uid=uid)
         # Records saved before the postcode directory was imported get their location.
         postcodes_imported.connect(on_postcodes_imported, dispatch_uid="initiatives-locate")
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, router, transaction
 from django.db.models import Max, Q, Sum
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -41,6 +42,9 @@ YEAR_VALIDATORS = [MinValueValidator(1900), MaxValueValidator(2100)]
 # year may add up to a little over 100: half a tenth for each (KeyRing's three lines for
 # 2020-21 are 94.5 + 1.6 + 4.0 = 100.1 of one total).
 SHARE_ROUNDING = Decimal("0.05")
+# Sent once an organisation's funding figures were copied onto its initiatives in bulk
+# (no save signals): `organisation`. The facet tally follows (services.tally).
+funding_recomputed = Signal()
 
 
 def share_total_too_high(total: Decimal, lines: int) -> bool:
@@ -455,6 +459,7 @@ class Organisation(Timestamped):
                 largest_funder_share=figures["largest_funder_share"],
                 nhs_share=figures["nhs_share"],
             )
+            funding_recomputed.send(sender=Organisation, organisation=self)
 
 
 class FundingLine(models.Model):
@@ -1136,6 +1141,46 @@ class InitiativeAreaClosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative_id} in {self.area_id}"
+
+
+class FacetPairCount(models.Model):
+    """How many published, current initiatives carry two facet values at once: `a` and
+    `b` are keys such as "role:service_provider", "topic:12", "area:345" (the area
+    facet's areas: the closure's), with `a <= b`. A key paired with itself is how many
+    carry it, and the key "*" (which every counted initiative carries) paired with a
+    key is the same; "*" with itself is how many are counted at all.
+
+    Derived, never edited: `initiatives.services.tally` keeps it in step with the
+    initiatives on every write, in the same transaction, from each initiative's keys
+    as last counted (`InitiativeFacetKeys`). With it, a listing with one filter (or
+    none) has every facet's counts from one indexed read, at any size of register.
+    """
+
+    a = models.CharField(max_length=80)
+    b = models.CharField(max_length=80)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index for "every pair starting with this key".
+            models.UniqueConstraint(fields=["a", "b"], name="facet_pair_unique")
+        ]
+        indexes = [models.Index(fields=["b", "a"], name="facet_pair_by_b")]
+
+    def __str__(self) -> str:
+        return f"{self.a} & {self.b}: {self.n}"
+
+
+class InitiativeFacetKeys(models.Model):
+    """The facet keys an initiative was last counted under in `FacetPairCount` (none:
+    no row), so that a change takes away exactly what it had added. No foreign key:
+    the row outlives a deleted initiative until the tally takes its counts away."""
+
+    initiative_id = models.BigIntegerField(primary_key=True)
+    keys = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.initiative_id}: {self.keys}"
 
 
 class Suggestion(models.Model):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ..models import Initiative, mark_read_under_lock
 from ..services import batches, history_baseline, rows_lock
+from ..services.tally import tally_deferred
 
 
 @dataclass
@@ -85,7 +86,8 @@ def apply_action(
     all in one transaction. `progress(done, total)` is told of each record done."""
     selected = sorted(queryset.order_by().values_list("pk", flat=True))
     outcome = BulkOutcome(selected=len(selected))
-    with transaction.atomic():
+    # The facet tally follows the records saved: once, at the end, not once each.
+    with transaction.atomic(), tally_deferred():
         locked = sorted(rows_lock(model=Initiative, pks=selected))
         wanted = []
         for chunk in batches(locked):

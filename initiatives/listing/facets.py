@@ -34,6 +34,8 @@ from ..models import (
 )
 from ..services.budget import OverBudget, time_budget
 from ..services.locking import statement_time_limit
+from ..services.tally import counts_given
+from ..services.tally import key as tally_key
 from .filters import InitiativeFilter, includes_ended
 from .pages import planner_estimate
 from .params import FILTER_PARAMS
@@ -44,6 +46,11 @@ TOTAL = "__total__"
 TIERS = "__tiers__"
 # Filters that narrow nothing on their own (read by other filters).
 NO_OP_FILTERS = ("here_only", "as_typed")
+# Filters whose one value the facet tally (services.tally) has every count beside.
+TALLIED = (
+    *("role", "vanguard", "funding_dependency", "legal_form"),
+    *("topic", "population", "condition"),
+)
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,9 @@ def register_counts() -> dict[str, dict]:
             InitiativeFilter(QueryDict(), queryset=Initiative.objects.published()),
             every_area=True,
         )
+        tallied = facets._tallied(None, [], None)
+        if tallied is not None:
+            return tallied
         with statement_time_limit(settings.DB_FIGURES_STATEMENT_TIMEOUT):
             batch = facets._count_batch(facets.queryset_without(), list(FACETS))
         return {name: dict(value) if name != TOTAL else value for name, value in batch.items()}
@@ -299,6 +309,10 @@ class ListingFacets:
             active = self.active()
             tiers = self._tiers_in(excluded)
             others = [name for name in active if name != excluded]
+            tallied = self._tallied(excluded, others, tiers)
+            if tallied is not None:
+                self._batches[excluded] = tallied
+                return tallied
             if self.reuse_register and tiers is None and not others:
                 # No filter left: the whole register's counts, counted once per version.
                 # Beside one filter only when already counted (by the warmer or the
@@ -342,6 +356,47 @@ class ListingFacets:
                     )
             self._batches[excluded] = batch
         return self._batches[excluded]
+
+    def _tallied(self, excluded: str | None, others: list[str], tiers) -> dict | None:
+        """The batch from the facet tally, when what is left to apply is no filter or one
+        value of one tallied filter, over the current register (None: it is not, or
+        the tally is not built; the counts are then counted). Off with
+        `reuse_register=False`, which checks the reused counts against fresh ones."""
+        if not self.reuse_register or tiers is not None:
+            return None
+        if includes_ended(self.data) and excluded != "include_ended":
+            return None
+        narrowing = [name for name in others if name not in NO_OP_FILTERS]
+        given = None
+        if narrowing:
+            if len(narrowing) > 1 or narrowing[0] not in TALLIED:
+                return None
+            name = narrowing[0]
+            value = self.data[name]
+            if name in ("topic", "population", "condition"):
+                chosen = list(value)
+                if len(chosen) != 1:
+                    return None
+                value = chosen[0].pk
+            elif name == "vanguard":
+                value = value.pk
+            given = tally_key(name, value)
+        found = counts_given(given, using=self.filterset.queryset.db)
+        if found is None:
+            return None
+        counts, total = found
+        batch: dict = {
+            name: {facet.value(value): n for value, n in counts.get(name, {}).items()}
+            for name, facet in FACETS.items()
+        }
+        for name, facet in FACETS.items():
+            if facet.kind == "column":
+                # One value each, or none (no vanguard site): the rest, as a GROUP BY has.
+                missing = total - sum(batch[name].values())
+                if missing > 0:
+                    batch[name][None] = missing
+        batch[TOTAL] = total
+        return batch
 
     def spend_budget(self) -> None:
         """Leave no time for the counts the budget covers (they are being counted)."""

@@ -37,6 +37,7 @@ from initiatives.models import (
     VanguardSite,
 )
 from initiatives.services.closure import ancestors_by_area, closure_rows
+from initiatives.services.tally import tally_deferred, tally_sync
 
 from .generation_bulk import bulk_load, write_staged
 from .generation_records import GeneratedInitiative, Generator
@@ -232,6 +233,9 @@ def generate(*, count: int, seed: int, progress=None, bulk_from: int | None = No
                 _write_batch(rows, counts, ancestors)
                 if progress:
                     progress(last)
+    # The batches wrote their rows in bulk (no signals): the facet tally counts them
+    # once, from the rows as written.
+    tally_sync()
     bump_version()
     return counts
 
@@ -261,7 +265,11 @@ def delete_generated() -> Counter:
     try:
         # Synthetic records leave no history behind: recording each deletion would add
         # a history row per record and make --replace many times slower.
-        with override_settings(SIMPLE_HISTORY_ENABLED=False), transaction.atomic():
+        with (
+            override_settings(SIMPLE_HISTORY_ENABLED=False),
+            transaction.atomic(),
+            tally_deferred(),
+        ):
             for model in (Initiative, Organisation, VanguardSite):
                 _delete_in_chunks(model.objects.filter(**generated), counts)
             # Districts before the ICBs and nation above them (parents are protected).

@@ -36,6 +36,7 @@ from initiatives.services import (
     when_in_words,
 )
 from initiatives.services.closure import closure_sync
+from initiatives.services.tally import tally_deferred
 
 from .import_rows import (
     HEADER_BY_NAME,
@@ -600,7 +601,9 @@ def import_initiatives(
     try:
         with transaction.atomic():
             lock_what_changes(plan)
-            written = _write(plan, user=user, filename=filename, progress=progress)
+            # Each saved record and its links would sync the facet tally: once, at the end.
+            with tally_deferred():
+                written = _write(plan, user=user, filename=filename, progress=progress)
             bump_version()
             return written
     except IntegrityError as exc:

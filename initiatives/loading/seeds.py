@@ -33,6 +33,7 @@ from initiatives.models import (
     share_total_too_high,
 )
 from initiatives.services.closure import closure_deferred, closure_sync
+from initiatives.services.tally import tally_deferred
 from initiatives.validators import PUBLIC_TEXT_FIELDS, note_to_self_warning
 
 from .problems import Problem, SeedError, Tally
@@ -93,7 +94,7 @@ class SeedLoader:
     def load(self) -> dict[str, Tally]:
         # Links are written in bulk (no signals) and areas one by one: the area closure
         # is brought up to date once, at the end, when areas or initiatives changed.
-        with transaction.atomic(), closure_deferred():
+        with transaction.atomic(), tally_deferred(), closure_deferred():
             self.load_areas()
             self.load_named("conditions", Condition, CONDITION_COLUMNS)
             self.load_named("topics", Topic, NAME_COLUMNS)

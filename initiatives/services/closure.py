@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from django.db import connections, router
 
 from ..models import Area, Initiative, InitiativeAreaClosure
+from .tally import tally_sync
 
 # Ids per statement when a sync is scoped to some initiatives.
 CHUNK = 500
@@ -100,6 +101,17 @@ def closure_sync(
         for scope in scopes:
             for statement in _statements(pairs, scope):
                 cursor.execute(statement)
+        # The facet tally counts the areas from these rows: it follows them.
+        if initiative_ids is not None:
+            tally_sync(initiative_ids=ids)
+        elif below_areas is not None:
+            cursor.execute(
+                f"SELECT DISTINCT initiative_id FROM {_sources()} s"
+                f" WHERE s.area_id IN ({', '.join(map(str, areas))})"
+            )
+            tally_sync(initiative_ids=[row[0] for row in cursor.fetchall()])
+        else:
+            tally_sync()
 
 
 def _links() -> str:
