@@ -154,6 +154,7 @@ def test_the_register_is_counted_past_a_pages_time_limit(reg, settings):
     from django.db import connection
 
     settings.DB_FIGURES_STATEMENT_TIMEOUT = 60
+    FacetPairCount.objects.filter(a="#").delete()  # counted, not read from the tally
     expected = fresh_register()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
