@@ -31,13 +31,22 @@ from initiatives.models import (
     FundingLine,
     Initiative,
     InitiativeAreaClosure,
+    InitiativeFacetKeys,
     Organisation,
     PopulationGroup,
     Topic,
     VanguardSite,
 )
 from initiatives.services.closure import ancestors_by_area, closure_rows
-from initiatives.services.tally import tally_deferred, tally_sync
+from initiatives.services.tally import (
+    add_counts,
+    is_built,
+    is_counted,
+    own_keys,
+    pairs,
+    tally_deferred,
+    tally_sync,
+)
 
 from .generation_bulk import bulk_load, write_staged
 from .generation_records import GeneratedInitiative, Generator
@@ -159,7 +168,41 @@ def _insert_closure(connection, rows: list[GeneratedInitiative], ancestors, coun
     )
 
 
-def _write_batch(rows: list[GeneratedInitiative], counts: Counter, ancestors) -> None:
+def _tally_batch(connection, rows: list[GeneratedInitiative], ancestors, tally: Counter) -> None:
+    """The batch's facet keys, kept for each counted record as the tally keeps them, and
+    their pairs added to `tally` (written once, at the end: `add_counts`)."""
+    kept = []
+    for row in rows:
+        initiative = row.initiative
+        if not is_counted(initiative.status, initiative.lifecycle):
+            continue
+        keys = own_keys(
+            role=initiative.role,
+            vanguard=initiative.vanguard_id,
+            funding=initiative.funding_dependency,
+            legal_form=row.organisation.legal_form,
+            links={
+                "topic": row.links.topics,
+                "population": row.links.populations,
+                "condition": row.links.conditions,
+            },
+            areas=closure_rows(_closure_sources(row), ancestors),
+        )
+        tally.update(pairs(keys))
+        kept.append((initiative.pk, " ".join(sorted(keys))))
+    if connection.vendor == "postgresql":
+        _copy(connection, InitiativeFacetKeys._meta.db_table, ["initiative_id", "keys"], kept)
+        return
+    InitiativeFacetKeys.objects.bulk_create(
+        [InitiativeFacetKeys(initiative_id=pk, keys=keys) for pk, keys in kept],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _write_batch(
+    rows: list[GeneratedInitiative], counts: Counter, ancestors, tally: Counter | None = None
+) -> None:
+    """Write one batch; with `tally`, count its records into the facet tally too."""
     connection = _connection()
     organisations = [row.organisation for row in rows if row.new_organisation]
     for organisation, pk in zip(
@@ -177,6 +220,8 @@ def _write_batch(rows: list[GeneratedInitiative], counts: Counter, ancestors) ->
         for line in row.lines:
             line.organisation_id = row.organisation.pk
             lines.append(line)
+    if tally is not None:
+        _tally_batch(connection, rows, ancestors, tally)
     _insert(connection, Organisation, organisations)
     _insert(connection, FundingLine, lines, with_pk=False)
     counts["organisations"] += len(organisations)
@@ -221,6 +266,10 @@ def generate(*, count: int, seed: int, progress=None, bulk_from: int | None = No
             loading = bulk_load(connection, ancestors, rebuild=count >= bulk_from)
         else:
             loading = nullcontext()
+        # A built facet tally counts each batch's records as they are written, from the
+        # values in hand (reading a million records back would take minutes); one that
+        # is not built is built once at the end.
+        tally = Counter() if is_built() else None
         # One thread builds the next batch (plain Python, no database) while this one waits
         # for the database to write the current batch. Batches are built in order, so a
         # seed still gives the same records.
@@ -230,12 +279,13 @@ def generate(*, count: int, seed: int, progress=None, bulk_from: int | None = No
                 rows = upcoming.result()
                 if i + 1 < len(ranges):
                     upcoming = builder.submit(generator.batch, *ranges[i + 1])
-                _write_batch(rows, counts, ancestors)
+                _write_batch(rows, counts, ancestors, tally)
                 if progress:
                     progress(last)
-    # The batches wrote their rows in bulk (no signals): the facet tally counts them
-    # once, from the rows as written.
-    tally_sync()
+        if tally is not None:
+            add_counts(tally)
+    if tally is None:
+        tally_sync()
     bump_version()
     return counts
 

@@ -136,6 +136,37 @@ def _scoped(queryset, column: str, scope):
     return queryset.filter(**{f"{column}__in": scope})
 
 
+def is_counted(status: str, lifecycle: str) -> bool:
+    """Whether an initiative with this status and lifecycle is counted (published and
+    current, as `Initiative.objects.published().current()` has it)."""
+    return status == Initiative.Status.PUBLISHED and lifecycle != Initiative.Lifecycle.ENDED
+
+
+def own_keys(*, role, vanguard, funding, legal_form, links=None, areas=()) -> set[str]:
+    """A counted initiative's keys from its own fields, its organisation's legal form,
+    `links` ({facet: ids} for LINKS' facets) and the areas of its closure rows."""
+    found = {EVERY}
+    for facet, value in (
+        ("role", role),
+        ("vanguard", vanguard),
+        ("funding_dependency", funding),
+        ("legal_form", legal_form),
+    ):
+        if value is not None:
+            found.add(key(facet, value))
+    for facet, ids in (links or {}).items():
+        found.update(key(facet, pk) for pk in ids)
+    found.update(key("area", pk) for pk in areas)
+    return found
+
+
+def add_counts(delta: Counter, using: str | None = None) -> None:
+    """Add counts for initiatives written in bulk that were never counted (new ids),
+    whose keys the writer kept itself (`generate_initiatives`, which knows each record's
+    keys as it writes it, so that nothing is read back). Within the writes' transaction."""
+    _apply(delta, using or _database())
+
+
 def current_keys(scope, using: str) -> dict[int, set[str]]:
     """The keys of each published, current initiative in `scope` (a list of ids or a
     range of them); the others carry none and are left out."""
@@ -143,18 +174,10 @@ def current_keys(scope, using: str) -> dict[int, set[str]]:
     rows = _scoped(counted, "pk", scope).values_list(
         "pk", "role", "vanguard_id", "funding_dependency", "organisation__legal_form"
     )
-    keys: dict[int, set[str]] = {}
-    for pk, role, vanguard, funding, legal_form in rows:
-        found = {EVERY}
-        for facet, value in (
-            ("role", role),
-            ("vanguard", vanguard),
-            ("funding_dependency", funding),
-            ("legal_form", legal_form),
-        ):
-            if value is not None:
-                found.add(key(facet, value))
-        keys[pk] = found
+    keys = {
+        pk: own_keys(role=role, vanguard=vanguard, funding=funding, legal_form=legal_form)
+        for pk, role, vanguard, funding, legal_form in rows
+    }
     if not keys:
         return keys
     for facet, name in LINKS.items():
