@@ -168,10 +168,10 @@ def _insert_closure(connection, rows: list[GeneratedInitiative], ancestors, coun
     )
 
 
-def _tally_batch(connection, rows: list[GeneratedInitiative], ancestors, tally: Counter) -> None:
-    """The batch's facet keys, kept for each counted record as the tally keeps them, and
-    their pairs added to `tally` (written once, at the end: `add_counts`)."""
-    kept = []
+def _count_keys(rows: list[GeneratedInitiative], ancestors, tally: Counter) -> None:
+    """Each counted record's facet keys (as the tally keeps them), and their pairs added
+    to `tally` (written once, at the end: `add_counts`). Run by the thread that builds
+    the batches, while this one waits for the database."""
     for row in rows:
         initiative = row.initiative
         if not is_counted(initiative.status, initiative.lifecycle):
@@ -189,7 +189,12 @@ def _tally_batch(connection, rows: list[GeneratedInitiative], ancestors, tally: 
             areas=closure_rows(_closure_sources(row), ancestors),
         )
         tally.update(pairs(keys))
-        kept.append((initiative.pk, " ".join(sorted(keys))))
+        row.keys = " ".join(sorted(keys))
+
+
+def _write_keys(connection, rows: list[GeneratedInitiative]) -> None:
+    """The counted records' keys, kept for the tally (after their ids are given out)."""
+    kept = [(row.initiative.pk, row.keys) for row in rows if row.keys is not None]
     if connection.vendor == "postgresql":
         _copy(connection, InitiativeFacetKeys._meta.db_table, ["initiative_id", "keys"], kept)
         return
@@ -199,10 +204,7 @@ def _tally_batch(connection, rows: list[GeneratedInitiative], ancestors, tally: 
     )
 
 
-def _write_batch(
-    rows: list[GeneratedInitiative], counts: Counter, ancestors, tally: Counter | None = None
-) -> None:
-    """Write one batch; with `tally`, count its records into the facet tally too."""
+def _write_batch(rows: list[GeneratedInitiative], counts: Counter, ancestors) -> None:
     connection = _connection()
     organisations = [row.organisation for row in rows if row.new_organisation]
     for organisation, pk in zip(
@@ -220,8 +222,7 @@ def _write_batch(
         for line in row.lines:
             line.organisation_id = row.organisation.pk
             lines.append(line)
-    if tally is not None:
-        _tally_batch(connection, rows, ancestors, tally)
+    _write_keys(connection, rows)
     _insert(connection, Organisation, organisations)
     _insert(connection, FundingLine, lines, with_pk=False)
     counts["organisations"] += len(organisations)
@@ -270,16 +271,23 @@ def generate(*, count: int, seed: int, progress=None, bulk_from: int | None = No
         # values in hand (reading a million records back would take minutes); one that
         # is not built is built once at the end.
         tally = Counter() if is_built() else None
+
+        def build(first: int, last: int) -> list[GeneratedInitiative]:
+            rows = generator.batch(first, last)
+            if tally is not None:
+                _count_keys(rows, ancestors, tally)
+            return rows
+
         # One thread builds the next batch (plain Python, no database) while this one waits
         # for the database to write the current batch. Batches are built in order, so a
         # seed still gives the same records.
         with loading, ThreadPoolExecutor(max_workers=1) as builder:
-            upcoming = builder.submit(generator.batch, *ranges[0])
+            upcoming = builder.submit(build, *ranges[0])
             for i, (_, last) in enumerate(ranges):
                 rows = upcoming.result()
                 if i + 1 < len(ranges):
-                    upcoming = builder.submit(generator.batch, *ranges[i + 1])
-                _write_batch(rows, counts, ancestors, tally)
+                    upcoming = builder.submit(build, *ranges[i + 1])
+                _write_batch(rows, counts, ancestors)
                 if progress:
                     progress(last)
         if tally is not None:

@@ -196,6 +196,8 @@ class GeneratedInitiative:
     organisation: Organisation
     new_organisation: bool
     lines: list[FundingLine]
+    # Its facet keys as the tally keeps them (None: not counted, or not asked for).
+    keys: str | None = None
 
 
 class Generator:
