@@ -359,9 +359,9 @@ class ListingFacets:
 
     def _tallied(self, excluded: str | None, others: list[str], tiers) -> dict | None:
         """The batch from the facet tally, when what is left to apply is no filter or one
-        value of one tallied filter, over the current register (None: it is not, or
-        the tally is not built; the counts are then counted). Off with
-        `reuse_register=False`, which checks the reused counts against fresh ones."""
+        value of one tallied filter (or an area, here only), over the current register
+        (None: it is not, or the tally is not built; the counts are then counted). Off
+        with `reuse_register=False`, which checks the reused counts against fresh ones."""
         if not self.reuse_register or tiers is not None:
             return None
         if includes_ended(self.data) and excluded != "include_ended":
@@ -369,16 +369,18 @@ class ListingFacets:
         narrowing = [name for name in others if name not in NO_OP_FILTERS]
         given = None
         if narrowing:
-            if len(narrowing) > 1 or narrowing[0] not in TALLIED:
-                return None
             name = narrowing[0]
+            # An area "here only" is its rows in the closure: the tally's area key.
+            here = name == "area" and self.filterset.only_here()
+            if len(narrowing) > 1 or not (name in TALLIED or here):
+                return None
             value = self.data[name]
             if name in ("topic", "population", "condition"):
                 chosen = list(value)
                 if len(chosen) != 1:
                     return None
                 value = chosen[0].pk
-            elif name == "vanguard":
+            elif name in ("vanguard", "area"):
                 value = value.pk
             given = tally_key(name, value)
         found = counts_given(given, using=self.filterset.queryset.db)

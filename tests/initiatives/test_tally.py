@@ -3,11 +3,14 @@ write; the listing reads a filter's counts from it, the same counts a fresh coun
 gives, even past the count budget; while it is not built, the listing counts as
 before; `sync_tallies` builds it, checks it and repairs it."""
 
+import importlib
 import io
 from collections import Counter
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.http import QueryDict
@@ -197,6 +200,9 @@ def listing(world):
         "role=campaigning&topic=walks",
         "topic=arts&include_ended=1",
         "topic=arts&here_only=true",
+        "area=halton&here_only=true",
+        "area=england&here_only=true",
+        "area=halton",
     ],
 )
 def test_a_filters_counts_from_the_tally_equal_a_fresh_count(listing, params):
@@ -248,3 +254,16 @@ def test_the_command_checks_and_repairs_it(listing):
     call_command("sync_tallies", stdout=out)
     assert_tally_in_step()
     assert tally_sync() == 0  # in step: nothing to change
+
+
+def test_the_migration_marks_an_empty_register_built_and_leaves_a_full_one_to_the_command(
+    listing,
+):
+    migration = importlib.import_module("initiatives.migrations.0020_facet_tally")
+    FacetPairCount.objects.all().delete()
+    migration.built_when_empty(apps, SimpleNamespace(connection=connection))
+    assert not is_built()  # initiatives there: `sync_tallies` builds it
+    Initiative.objects.all().delete()
+    InitiativeFacetKeys.objects.all().delete()
+    migration.built_when_empty(apps, SimpleNamespace(connection=connection))
+    assert is_built()
