@@ -148,10 +148,10 @@ def register_counts() -> dict[str, dict]:
             InitiativeFilter(QueryDict(), queryset=Initiative.objects.published()),
             every_area=True,
         )
-        tallied = facets._tallied(None, [], None)
-        if tallied is not None:
-            return tallied
         with statement_time_limit(settings.DB_FIGURES_STATEMENT_TIMEOUT):
+            tallied = facets._tallied(None, [], None)
+            if tallied is not None:
+                return tallied
             batch = facets._count_batch(facets.queryset_without(), list(FACETS))
         return {name: dict(value) if name != TOTAL else value for name, value in batch.items()}
 
