@@ -38,7 +38,7 @@ from ..services.tally import counts_given
 from ..services.tally import key as tally_key
 from .filters import InitiativeFilter, includes_ended
 from .pages import planner_estimate
-from .params import FILTER_PARAMS
+from .params import FILTER_PARAMS, MULTIPLE_PARAMS
 
 # The key under which `ListingFacets._counts` gives the number of results.
 TOTAL = "__total__"
@@ -375,7 +375,7 @@ class ListingFacets:
             if len(narrowing) > 1 or not (name in TALLIED or here):
                 return None
             value = self.data[name]
-            if name in ("topic", "population", "condition"):
+            if name in MULTIPLE_PARAMS:
                 chosen = list(value)
                 if len(chosen) != 1:
                     return None
@@ -387,17 +387,15 @@ class ListingFacets:
         if found is None:
             return None
         counts, total = found
-        batch: dict = {
-            name: {facet.value(value): n for value, n in counts.get(name, {}).items()}
-            for name, facet in FACETS.items()
-        }
+        batch: dict = {TOTAL: total}
         for name, facet in FACETS.items():
+            found = {facet.value(value): n for value, n in counts.get(name, {}).items()}
             if facet.kind == "column":
                 # One value each, or none (no vanguard site): the rest, as a GROUP BY has.
-                missing = total - sum(batch[name].values())
+                missing = total - sum(found.values())
                 if missing > 0:
-                    batch[name][None] = missing
-        batch[TOTAL] = total
+                    found[None] = missing
+            batch[name] = found
         return batch
 
     def spend_budget(self) -> None:

@@ -194,14 +194,12 @@ def _count_keys(rows: list[GeneratedInitiative], ancestors, tally: Counter) -> N
 
 def _write_keys(connection, rows: list[GeneratedInitiative]) -> None:
     """The counted records' keys, kept for the tally (after their ids are given out)."""
-    kept = [(row.initiative.pk, row.keys) for row in rows if row.keys is not None]
-    if connection.vendor == "postgresql":
-        _copy(connection, InitiativeFacetKeys._meta.db_table, ["initiative_id", "keys"], kept)
-        return
-    InitiativeFacetKeys.objects.bulk_create(
-        [InitiativeFacetKeys(initiative_id=pk, keys=keys) for pk, keys in kept],
-        batch_size=BATCH_SIZE,
-    )
+    kept = [
+        InitiativeFacetKeys(initiative_id=row.initiative.pk, keys=row.keys)
+        for row in rows
+        if row.keys is not None
+    ]
+    _insert(connection, InitiativeFacetKeys, kept)
 
 
 def _write_batch(rows: list[GeneratedInitiative], counts: Counter, ancestors) -> None:

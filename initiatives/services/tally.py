@@ -36,7 +36,7 @@ The writes that can change an initiative's keys, and who syncs them:
 - the bulk writers (the CSV import, `load_seeds`, `generate_initiatives`) hold the
   syncs back with `tally_deferred()` and sync once at the end.
 
-`tests/services/test_tally.py` checks the table against a fresh count after every
+`tests/initiatives/test_tally.py` checks the table against a fresh count after every
 kind of write.
 """
 
@@ -410,12 +410,7 @@ def on_links_changed(*, instance, action, reverse, pk_set, model, **_ignored) ->
     """An initiative's topics, population groups or conditions changed (`reverse`: a
     topic's, group's or condition's initiatives did)."""
     if action == "pre_clear" and reverse:
-        field = _link_field(type(instance))
-        instance._tally_initiatives = list(
-            field.remote_field.through.objects.filter(
-                **{field.m2m_reverse_field_name(): instance.pk}
-            ).values_list(field.m2m_field_name() + "_id", flat=True)
-        )
+        instance._tally_initiatives = _carrying(type(instance), instance.pk)
         return
     if action not in ("post_add", "post_remove", "post_clear"):
         return
@@ -427,12 +422,18 @@ def on_links_changed(*, instance, action, reverse, pk_set, model, **_ignored) ->
         tally_sync(initiative_ids=pk_set or [])
 
 
-def _link_field(model):
-    """The Initiative many-to-many field pointing at `model`."""
+def _carrying(model, pk) -> list[int]:
+    """The ids of the initiatives that carry one topic, population group, condition or
+    vanguard site (`model`, `pk`)."""
+    if model is VanguardSite:
+        return list(Initiative.objects.filter(vanguard_id=pk).values_list("pk", flat=True))
     for name in LINKS.values():
         field = Initiative._meta.get_field(name)
         if field.related_model is model:
-            return field
+            links = field.remote_field.through.objects.filter(
+                **{field.m2m_reverse_field_name(): pk}
+            )
+            return list(links.values_list(field.m2m_field_name() + "_id", flat=True))
     raise LookupError(model)
 
 
@@ -446,27 +447,25 @@ def on_organisation_saved(*, instance, created, raw=False, **_ignored) -> None:
         return
     legal_form = instance.__dict__.get("legal_form", _UNKNOWN)
     if legal_form != getattr(instance, "_tally_legal_form", _UNKNOWN) or legal_form is _UNKNOWN:
-        on_funding_recomputed(organisation=instance)
+        _sync_organisation(instance.pk)
     instance._tally_legal_form = legal_form
 
 
 def on_funding_recomputed(*, organisation, **_ignored) -> None:
     """The organisation's band was copied onto its initiatives in bulk."""
-    ids = Initiative.objects.filter(organisation_id=organisation.pk).values_list("pk", flat=True)
+    _sync_organisation(organisation.pk)
+
+
+def _sync_organisation(pk) -> None:
+    """The initiatives of one organisation, whose legal form or band they carry."""
+    ids = Initiative.objects.filter(organisation_id=pk).values_list("pk", flat=True)
     tally_sync(initiative_ids=list(ids))
 
 
 def on_value_pre_delete(*, sender, instance, **_ignored) -> None:
     """A topic, population group, condition or vanguard site about to go: its links (or
     the initiatives' references) go with it unsignalled, so remember whom it carried."""
-    if sender is VanguardSite:
-        ids = Initiative.objects.filter(vanguard_id=instance.pk).values_list("pk", flat=True)
-    else:
-        field = _link_field(sender)
-        ids = field.remote_field.through.objects.filter(
-            **{field.m2m_reverse_field_name(): instance.pk}
-        ).values_list(field.m2m_field_name() + "_id", flat=True)
-    instance._tally_initiatives = list(ids)
+    instance._tally_initiatives = _carrying(sender, instance.pk)
 
 
 def on_value_deleted(*, instance, **_ignored) -> None:

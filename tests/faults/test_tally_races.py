@@ -9,8 +9,8 @@ from initiatives.services import tally
 from tests.factories import AreaFactory, InitiativeFactory, TopicFactory
 from tests.initiatives.tally_support import assert_tally_in_step
 
-from .conftest import FAULTS, Worker, wait_until_blocked_or_done
-from .test_more_races import hold_after
+from .conftest import FAULTS
+from .test_more_races import hold_after, race, start
 
 pytestmark = FAULTS
 
@@ -30,18 +30,15 @@ def test_two_changes_to_one_initiatives_keys_at_once(monkeypatch):
     initiative = InitiativeFactory(areas=[halton])
     hold = hold_after(monkeypatch, tally, "_apply", "first")
 
-    first = Worker(
-        in_transaction(lambda: Initiative.objects.get(pk=initiative.pk).topics.add(arts)), "first"
+    # The first waits with its keys written, its transaction open; the second runs.
+    first = start(
+        hold, in_transaction(lambda: Initiative.objects.get(pk=initiative.pk).topics.add(arts))
     )
-    first.start()
-    hold.wait_until_reached()  # its keys written, its transaction open
-    second = Worker(
+    second = race(
+        hold,
         in_transaction(lambda: Initiative.objects.get(pk=initiative.pk).topics.add(walks)),
         "second",
     )
-    second.start()
-    wait_until_blocked_or_done(second)
-    hold.release.set()
     first.outcome()
     second.outcome()
     assert_tally_in_step()
@@ -63,13 +60,8 @@ def test_two_initiatives_published_at_once_share_their_counts(monkeypatch):
 
         return in_transaction(work)
 
-    first = Worker(publish(drafts[0].pk), "first")
-    first.start()
-    hold.wait_until_reached()
-    second = Worker(publish(drafts[1].pk), "second")
-    second.start()
-    wait_until_blocked_or_done(second)
-    hold.release.set()
+    first = start(hold, publish(drafts[0].pk))
+    second = race(hold, publish(drafts[1].pk), "second")
     first.outcome()
     second.outcome()
     assert_tally_in_step()
