@@ -21,7 +21,7 @@ from django.http import QueryDict
 from ..caching import cached, query_params
 from ..models import Area, Initiative
 from ..querysets import DEFAULT_DISTANCE_KM, TIER_COVERING, TIER_HERE, TIER_NATION
-from ..search import suggest_correction
+from ..search import name_tier, suggest_correction
 from ..wording import SERVING_FIELDS, place_reason
 from .facets import ListingFacets
 from .filters import SORT_CHOICES, InitiativeFilter
@@ -232,7 +232,9 @@ class Listing:
         if self.area_place is not None:
             paginator = TieredPaginator(self.tier_parts(), PER_PAGE)
         else:
-            paginator = IdsFirstPaginator(self.results(), PER_PAGE)
+            results = self.results()
+            first = name_tier(results, self.q) if self.q and self.place is None else None
+            paginator = IdsFirstPaginator(results, PER_PAGE, first_part=first)
             paginator.count = self.count
             if self.place is None:
                 self.keyset = keyset_order(paginator.object_list)

@@ -30,14 +30,25 @@ class IdsFirstPaginator(Paginator):
     """
 
     def __init__(
-        self, object_list, per_page, *, cache_as: dict | None = None, sort_found: bool = False
+        self,
+        object_list,
+        per_page,
+        *,
+        cache_as: dict | None = None,
+        sort_found: bool = False,
+        first_part=None,
     ):
         """`sort_found`: in name order, always find the rows, then sort them (see
         `_ordered`): for the tiers past "here", which PostgreSQL otherwise tests one
-        by one against every record in the name index (minutes at a million)."""
+        by one against every record in the name index (minutes at a million).
+
+        `first_part`: some of the list, in the same order, that comes before the rest
+        of it (a search's name matches: search.name_tier). A page it fills is read
+        from it alone; any other page from the whole list."""
         super().__init__(object_list, per_page)
         self.cache_as = cache_as
         self.sort_found = sort_found
+        self.first_part = first_part
 
     @cached_property
     def count(self):
@@ -53,6 +64,10 @@ class IdsFirstPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
 
         def page_ids():
+            if self.first_part is not None:
+                ids = list(self.first_part.values_list("pk", flat=True)[bottom:top])
+                if len(ids) == top - bottom:
+                    return ids
             return list(self._ordered().values_list("pk", flat=True)[bottom:top])
 
         if self.cache_as is None:

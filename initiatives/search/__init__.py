@@ -37,7 +37,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Collate, Lower
 
 from . import postgres, sqlite
-from .expressions import exact_name, ranked
+from .expressions import RANKED_ORDER, exact_name, ranked
 from .fallback import icontains_search
 from .fuzzy import correct_query, correctable_words
 from .query import ParsedQuery, clean_query, parse_query
@@ -48,6 +48,7 @@ __all__ = [
     "add_sqlite_functions",
     "clean_query",
     "name_order",
+    "name_tier",
     "parse_query",
     "rebuild_search_index",
     "search_initiatives",
@@ -118,6 +119,25 @@ def suggest_correction(queryset, q: str) -> str | None:
     if corrected is None or not backend.has_rows(backend.matches(queryset, corrected, text)[0]):
         return None
     return corrected.websearch()
+
+
+def name_tier(queryset, q: str):
+    """The first part of a relevance-ordered search for `q` (the records holding a
+    one-word query in their name, which rank above every other match), as a queryset in
+    the same order; None where the backend cannot tell it (not PostgreSQL, no words) or
+    the queryset is not in relevance order.
+
+    A page wholly inside the tier is that page of the whole answer: the tier reads a few
+    of the matches through the name's index instead of ranking every match. A page the
+    tier does not fill must be read from the whole answer.
+    """
+    text = clean_query(q)
+    parsed = parse_query(text)
+    if not parsed or tuple(queryset.query.order_by) != RANKED_ORDER:
+        return None
+    if _backend(queryset) is not postgres:
+        return None
+    return postgres.name_tier(queryset, parsed, text)
 
 
 def _search(queryset, parsed: ParsedQuery, text: str, backend, *, correct: bool = True):

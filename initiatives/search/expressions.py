@@ -48,10 +48,14 @@ def exact_name(text: str):
     return Q(name__iexact=text)
 
 
+# The relevance order every backend's matches come in.
+RANKED_ORDER = ("-search_exact", "-search_rank", "name", "pk")
+
+
 def ranked(queryset, rank, text: str):
     """The matches annotated with `search_exact` and `search_rank`, in relevance order."""
     flagged = queryset.annotate(
         search_exact=Case(When(exact_name(text), then=Value(1)), default=Value(0)),
         search_rank=rank,
     )
-    return flagged.order_by("-search_exact", "-search_rank", "name", "pk")
+    return flagged.order_by(*RANKED_ORDER)

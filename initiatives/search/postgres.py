@@ -34,6 +34,33 @@ def matches(queryset, parsed: ParsedQuery, text: str):
     return found, Coalesce(rank, 0.0)
 
 
+# The name's own document, as the row trigger weights it 'A' in ``search_vector``; GIN-
+# indexed (migration 0021_search_name_index), so the records holding a word in their
+# name are found without reading the others.
+NAME_DOCUMENT = "to_tsvector('english'::regconfig, ({row}.name)::text)"
+
+
+def name_tier(queryset, parsed: ParsedQuery, text: str):
+    """Of `queryset` (the matches of `parsed`, in relevance order), those that come first
+    for a query of one word: the records holding the word in their name, and any named
+    exactly as the query. Empty for any other query (two words, a phrase, a negation).
+
+    For a tsquery of one lexeme, ts_rank (default weights 0.1, 0.2, 0.4, 1.0 for D to A,
+    no normalisation) gives a document holding the lexeme with weight A (its name) at
+    least 1.0 / 1.645 = 0.61, and one without at most (0.4 + 0.2 + 0.4 * 0.395) / 1.645
+    = 0.46: the largest weight counts whole, every other occurrence by 1/n^2, and
+    occurrences before the first of the largest weight weigh less than it. So every
+    name match ranks above every other match, and the first rows of this tier, when
+    it has that many, are the first rows of the whole answer (tests/search compares
+    the two on random documents).
+    """
+    tsquery, params = parsed.tsquery()
+    in_name = row_condition(
+        f"numnode({tsquery}) = 1 AND {NAME_DOCUMENT} @@ {tsquery}", params + params
+    )
+    return queryset.filter(Q(in_name) | exact_name(text))
+
+
 def vocabulary(connection, words: list[str]) -> set[str]:
     """Known words closest to each of `words`, by word and by strict word similarity.
 
