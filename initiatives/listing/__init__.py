@@ -229,12 +229,16 @@ class Listing:
 
     def page(self):
         """The asked-for page (or the nearest one, with a notice), each row with its reason."""
+
+        # A one-word search: the records holding the word in their name come first.
+        def first_part(queryset):
+            return name_tier(queryset, self.q) if self.q and self.place is None else None
+
         if self.area_place is not None:
-            paginator = TieredPaginator(self.tier_parts(), PER_PAGE)
+            paginator = TieredPaginator(self.tier_parts(), PER_PAGE, first_part=first_part)
         else:
             results = self.results()
-            first = name_tier(results, self.q) if self.q and self.place is None else None
-            paginator = IdsFirstPaginator(results, PER_PAGE, first_part=first)
+            paginator = IdsFirstPaginator(results, PER_PAGE, first_part=first_part(results))
             paginator.count = self.count
             if self.place is None:
                 self.keyset = keyset_order(paginator.object_list)

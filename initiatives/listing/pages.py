@@ -63,21 +63,25 @@ class IdsFirstPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
 
-        def page_ids():
-            if self.first_part is not None:
-                ids = list(self.first_part.values_list("pk", flat=True)[bottom:top])
-                if len(ids) == top - bottom:
-                    return ids
-            return list(self._ordered().values_list("pk", flat=True)[bottom:top])
-
         if self.cache_as is None:
-            ids = page_ids()
+            ids = self.ids(bottom, top)
         else:
-            ids = cached("page-ids", {**self.cache_as, "rows": [bottom, top]}, page_ids)
+            ids = cached(
+                "page-ids", {**self.cache_as, "rows": [bottom, top]}, lambda: self.ids(bottom, top)
+            )
         page = self._get_page(ids, number, self)
         if rows:
             fill_pages([page])
         return page
+
+    def ids(self, bottom: int, top: int) -> list[int]:
+        """The ids of the list's rows from `bottom` up to `top`, in order: from the first
+        part alone when it holds all of them."""
+        if self.first_part is not None:
+            ids = list(self.first_part.values_list("pk", flat=True)[bottom:top])
+            if len(ids) == top - bottom:
+                return ids
+        return list(self._ordered().values_list("pk", flat=True)[bottom:top])
 
     def _ordered(self):
         """The list in its order; for a short list in name order (or any, with
@@ -134,10 +138,13 @@ class TieredPaginator(Paginator):
     each with its count known: a page takes the ids it needs from each list in turn,
     so no row's tier has to be computed to order the whole answer."""
 
-    def __init__(self, parts: list[tuple[int, object, int]], per_page: int):
-        """`parts`: (tier, ordered queryset, its count), in the order they are shown."""
+    def __init__(self, parts: list[tuple[int, object, int]], per_page: int, *, first_part=None):
+        """`parts`: (tier, ordered queryset, its count), in the order they are shown.
+        `first_part`: given a part's queryset, the queryset of rows that come first in it
+        (or None): see IdsFirstPaginator."""
         super().__init__([], per_page)
         self.parts = parts
+        self.first_part = first_part
 
     @cached_property
     def count(self):
@@ -153,9 +160,12 @@ class TieredPaginator(Paginator):
         for tier, queryset, count in self.parts:
             low, high = max(bottom - offset, 0), min(top - offset, count)
             if low < high:
-                part = IdsFirstPaginator(queryset, self.per_page, sort_found=tier != TIER_HERE)
+                first = self.first_part(queryset) if self.first_part else None
+                part = IdsFirstPaginator(
+                    queryset, self.per_page, sort_found=tier != TIER_HERE, first_part=first
+                )
                 part.count = count
-                found = list(part._ordered().values_list("pk", flat=True)[low:high])
+                found = part.ids(low, high)
                 ids += found
                 tier_of.update(dict.fromkeys(found, tier))
             offset += count

@@ -13,7 +13,7 @@ from initiatives.listing import PER_PAGE, Listing
 from initiatives.listing.pages import IdsFirstPaginator
 from initiatives.models import Initiative
 
-from ..factories import InitiativeFactory, TopicFactory
+from ..factories import AreaFactory, InitiativeFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,40 @@ def test_a_page_of_a_one_word_search_is_the_same_page_of_the_whole_answer(walkin
         assert len(ranked_ids) == 1 and "to_tsvector('english'::regconfig" in ranked_ids[0]
     else:  # past the name matches: read from the whole answer after trying the tier
         assert len(ranked_ids) == 2
+
+
+def without_the_tier(monkeypatch, params: str) -> list[int]:
+    """The ids on the page for these params with every match ranked (no tier)."""
+    with monkeypatch.context() as patched:
+        patched.setattr("initiatives.listing.name_tier", lambda queryset, q: None)
+        page = Listing(QueryDict(params)).page()
+    return [row.pk for row in page.object_list]
+
+
+@pytest.mark.parametrize("page", [1, 2, 3])
+def test_an_areas_tiers_each_read_their_name_matches_first(monkeypatch, page):
+    """In an area's listing each tier (here, covering, the whole UK) is ranked on its
+    own: a tier's name matches come first within it."""
+    only_postgresql()
+    region = AreaFactory(name="North Shire", kind="region")
+    district = AreaFactory(name="Lowtown", parent=region)
+    for n in range(PER_PAGE + 4):  # here: name matches fill page 1
+        record = InitiativeFactory(name=f"Lowtown Walking Club {n}", summary="Walks.")
+        record.areas.add(district)
+    for n in range(6):  # here, matching elsewhere, ranked high
+        record = InitiativeFactory(name=f"Lowtown Club {n}", summary="Walking, walking, walking.")
+        record.areas.add(district)
+    for n in range(PER_PAGE):  # covering
+        record = InitiativeFactory(
+            name=f"Shire {'Walking' if n % 2 else 'Rambling'} {n}", summary="Walking."
+        )
+        record.areas.add(region)
+    params = f"q=walking&area={district.slug}&page={page}"
+    ids, sql = listed(params)
+    assert ids == without_the_tier(monkeypatch, params)
+    assert len(ids) == min(PER_PAGE, PER_PAGE + 4 + 6 + PER_PAGE - (page - 1) * PER_PAGE)
+    if page == 1:
+        assert any("to_tsvector('english'::regconfig" in query for query in sql)
 
 
 def test_a_filtered_one_word_search_keeps_its_filter_in_the_tier(walking):
