@@ -35,8 +35,9 @@ def matches(queryset, parsed: ParsedQuery, text: str):
 
 
 # The name's own document, as the row trigger weights it 'A' in ``search_vector``; GIN-
-# indexed (migration 0021_search_name_index), so the records holding a word in their
-# name are found without reading the others.
+# indexed for published records (migration 0021_search_name_index, as is the document
+# itself), so the published records holding a word in their name are found without
+# reading the others.
 NAME_DOCUMENT = "to_tsvector('english'::regconfig, ({row}.name)::text)"
 
 
