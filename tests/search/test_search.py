@@ -409,8 +409,9 @@ def test_postgresql_search_indexes_cover_the_published_register(register):
         )
         indexes = dict(cursor.fetchall())
     assert "USING gin (search_vector) WHERE" in indexes["initiatives_search_vector_idx"]
-    assert "to_tsvector('english'::regconfig, (name)::text)" in (
-        indexes["initiatives_name_document_idx"]
+    assert (
+        "to_tsvector('english'::regconfig, (name)::text)"
+        in (indexes["initiatives_name_document_idx"])
     )
     for definition in indexes.values():
         assert definition.endswith("WHERE ((status)::text = 'published'::text)")
