@@ -222,10 +222,11 @@ class InitiativeQuerySet(models.QuerySet):
 
         here = [models.When(distance_m__lte=near_m, then=models.Value(TIER_HERE))] if near_m else []
         if place is None:
+            # With no "here" either, every row's tier is one constant (a Value: the
+            # listing's order leaves it out, as PostgreSQL refuses a constant there).
+            nation = models.Value(TIER_NATION, output_field=models.IntegerField())
             return {
-                "tier": models.Case(
-                    *here, default=models.Value(TIER_NATION), output_field=models.IntegerField()
-                ),
+                "tier": models.Case(*here, default=nation) if here else nation,
                 "served_area": models.Value(None, output_field=models.CharField()),
                 "served_within": models.Value(False),
                 "located_here": models.Value(False),

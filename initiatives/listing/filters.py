@@ -11,7 +11,7 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Value
 
 from places.forms import GazetteerField, PlaceField
 
@@ -306,9 +306,19 @@ class InitiativeFilter(django_filters.FilterSet):
         the words (when searching), then by name without regard to case or accents.
         Another order asked for applies within each tier."""
         # Words that left nothing to search by (only punctuation) leave no rank.
-        ranked = searching and "search_rank" in queryset.query.annotations
+        annotations = queryset.query.annotations
+        ranked = searching and "search_rank" in annotations
         relevance = ["-search_exact", "-search_rank"] if ranked else []
         name = [name_order(queryset.db), "pk"]
+        # Near a point with no location and in no known area, every row has the same
+        # tier and no distance: constants, which PostgreSQL refuses in ORDER BY (and
+        # reads a bare number there as a column's position).
+        tier = [] if isinstance(annotations.get("tier"), Value) else ["tier"]
+        distance = (
+            []
+            if isinstance(annotations.get("distance_m"), Value)
+            else [F("distance_m").asc(nulls_last=True)]
+        )
         if sort == "name":
             within = name
         elif sort == "-last_verified_on":
@@ -316,8 +326,8 @@ class InitiativeFilter(django_filters.FilterSet):
         elif sort == "relevance" and ranked:
             within = [*relevance, *name]
         else:
-            within = [F("distance_m").asc(nulls_last=True), *relevance, *name]
-        return queryset.order_by("tier", *within)
+            within = [*distance, *relevance, *name]
+        return queryset.order_by(*tier, *within)
 
     def sort_queryset_within_tier(self, queryset, sort: str, searching: bool):
         if sort == "-last_verified_on":

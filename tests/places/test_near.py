@@ -122,6 +122,38 @@ def test_serving_point_for_a_postcode_without_location_or_known_area(halton_area
     ]
 
 
+@pytest.mark.parametrize("words", ["", "national"])
+def test_the_listing_near_a_postcode_without_location_or_known_area(client, halton_areas, words):
+    """Only what serves the whole UK can be said to serve it, and the page says so: each
+    row's tier is then one constant, which PostgreSQL read as a column's position in the
+    ORDER BY of the page's ids (a 500: "ORDER BY position 3 is not in select list")."""
+    PostcodeFactory(
+        postcode="GY1 1AA",
+        local_authority_code="L99999999",
+        easting=None,
+        northing=None,
+        latitude=None,
+        longitude=None,
+    )
+    placed("National", None, None, national=True)
+    placed("Nearby", E, N)
+    params = {"postcode": "GY1 1AA", **({"q": words} if words else {})}
+    response = client.get("/initiatives/", params)
+    assert response.status_code == 200
+    names = [row.name for row in response.context["page"].object_list]
+    assert names == ["National"]
+    assert "Serves the whole UK" in response.content.decode()
+    assert " km away" not in response.content.decode()
+    # The export and the API read the same order.
+    export = client.get("/initiatives/export.csv", params)
+    assert export.status_code == 200
+    assert "National" in b"".join(export.streaming_content).decode()
+    assert "Nearby" not in b"".join(client.get("/initiatives/export.csv", params)).decode()
+    api = client.get("/api/v1/services", {"postcode": "GY1 1AA"})
+    assert api.status_code == 200
+    assert [row["name"] for row in api.json()["contents"]] == ["National"]
+
+
 def test_serving_point_for_a_sector_centre(halton_areas):
     sector = PostcodeFactory(postcode="WA7 1", kind=Postcode.Kind.SECTOR, easting=E, northing=N)
     placed("Local", None, None, areas=[halton_areas["halton"]])
