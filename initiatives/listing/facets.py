@@ -347,13 +347,10 @@ class ListingFacets:
                 batch = self._within_budget(
                     lambda: self._count_batch(queryset, names, tiers=tiers), queryset
                 )
-                if batch is None and tiers is not None:
-                    # The area facet of the place alone gives its "here" tier.
-                    here = ["area"] if isinstance(tiers, ServedPlace) else []
-                    areas = [tiers.area.pk] if here else None
-                    batch = self._tiers_only(
-                        self._count_batch(queryset, here, tiers=tiers, areas=areas), names
-                    )
+                if batch is None and isinstance(tiers, ServedPlace):
+                    batch = self._tiers_only(self._tier_batch(queryset, tiers), names)
+                elif batch is None and tiers is not None:  # near a point: every filter
+                    batch = self._tiers_only(self._count_batch(queryset, [], tiers=tiers), names)
             self._batches[excluded] = batch
         return self._batches[excluded]
 
@@ -507,6 +504,30 @@ class ListingFacets:
         sql = f"WITH hidden (id) AS {materialized}({hidden_sql}) " + " UNION ALL ".join(parts)
         return self._run(
             connection, sql, [*hidden_params, *params], ["area"], tiers, with_total=False
+        )
+
+    def _tier_batch(self, queryset, place) -> dict[str, dict]:
+        """The results per tier of an area served in tiers, with its "here" tier as the
+        area facet's count of the place: each tier counted on its own through its
+        indexes (`in_tier`: the place's rows in the closure, the links to the areas
+        covering it, its nation's), for when the whole batch went over the budget.
+        Finding every result without the area first, to count the few in the place
+        (for a common word, most of the register), took 0.2 s at 100,000 records."""
+        connection = connections[queryset.db]
+        parts, params = [], []
+        for tier in place.tier_headings():
+            try:
+                ids = queryset.in_tier(place, tier).order_by().values("pk")
+                sql, tier_params = ids.query.sql_with_params()
+            except EmptyResultSet:
+                continue
+            facet, value = ("area", place.area.pk) if tier == TIER_HERE else (TIERS, tier)
+            parts.append(f"SELECT '{facet}', '{value}', COUNT(*) FROM ({sql}) t")
+            params += tier_params
+        if not parts:
+            return {"area": {}, TIERS: {}}
+        return self._run(
+            connection, " UNION ALL ".join(parts), params, ["area"], place, with_total=False
         )
 
     @staticmethod

@@ -148,6 +148,10 @@ def test_past_what_the_background_takes_the_work_is_shed(client, reg, over_budge
     [
         f"{LIST}?area=halton",
         f"{LIST}?area=cheshire-merseyside&role=service_provider",
+        # Words: each tier counted on its own (facets._tier_batch).
+        f"{LIST}?area=halton&q=support",
+        f"{LIST}?area=cheshire-merseyside&q=support",
+        f"{LIST}?area=wales&q=support",
         f"{LIST}?place=Runcorn",
         f"{LIST}?place=Runcorn&topic=peer",
     ],
