@@ -199,6 +199,21 @@ class InitiativeQuerySet(models.QuerySet):
             parts.append(near.order_by().values("pk"))
         return parts[0].union(*parts[1:])
 
+    def _here_ids(self, place, near=None):
+        """Ids of the initiatives "here" for a point: the place's rows in the area closure
+        and those `near` it (a queryset), as one UNION; None when neither is known."""
+        parts = []
+        if place is not None:
+            closure = self.model._meta.get_field("area_closure").related_model
+            parts.append(
+                closure.objects.filter(area_id=place.area.pk).order_by().values("initiative_id")
+            )
+        if near is not None:
+            parts.append(near.order_by().values("pk"))
+        if not parts:
+            return None
+        return parts[0].union(*parts[1:])
+
     @staticmethod
     def _tiered(queryset, place, *, near_m: float | None = None):
         """`queryset` with the annotations `serving` adds; with `near_m`, an initiative
@@ -275,7 +290,14 @@ class InitiativeQuerySet(models.QuerySet):
             "nations_linked": Coalesce(models.Subquery(nation_links[:1]), models.Value(0)),
         }
 
-    def serving_point(self, postcode, distance_km: float = DEFAULT_DISTANCE_KM, *, place=None):
+    def serving_point(
+        self,
+        postcode,
+        distance_km: float = DEFAULT_DISTANCE_KM,
+        *,
+        place=None,
+        first_tier: bool = False,
+    ):
         """Initiatives that serve a postcode, in tiers: those serving the area it lies in
         (`place`, an areas.ServedPlace; by default the one of the postcode's local
         authority, when it is recorded), and those located within distance_km, which are "here".
@@ -283,6 +305,11 @@ class InitiativeQuerySet(models.QuerySet):
         `postcode` is a places.models.Postcode. Rows carry `tier`, `served_area` and
         `nations_linked` as `serving` gives them, and `distance_m` (None where either end
         has no location).
+
+        `first_tier`: only those "here" (the place's rows in the area closure and those
+        located within the distance), found through those two indexes alone: the first
+        rows of the whole answer, which the UK-wide records (a twentieth of a register
+        generated for benchmarks) would otherwise make the database tier one by one.
         """
         if place is None:
             Area = self.model.areas.field.related_model
@@ -299,7 +326,11 @@ class InitiativeQuerySet(models.QuerySet):
         else:
             distance = models.Value(None, output_field=models.FloatField())
         near_m = self._radius_m(distance_km) if located else None
-        queryset = queryset.filter(pk__in=self._serving_ids(place, near))
+        if first_tier:
+            here = self._here_ids(place, near)
+            queryset = queryset.none() if here is None else queryset.filter(pk__in=here)
+        else:
+            queryset = queryset.filter(pk__in=self._serving_ids(place, near))
         return self._tiered(queryset.annotate(distance_m=distance), place, near_m=near_m)
 
     def search(self, q: str, *, correct: bool = True):

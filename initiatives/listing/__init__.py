@@ -230,9 +230,12 @@ class Listing:
     def page(self):
         """The asked-for page (or the nearest one, with a notice), each row with its reason."""
 
-        # A one-word search: the records holding the word in their name come first.
+        # Rows that come first, read on their own when they fill the page: near a point,
+        # the first tier ("here"); else in a one-word search, the name matches.
         def first_part(queryset):
-            return name_tier(queryset, self.q) if self.q and self.place is None else None
+            if self.place is not None:
+                return self.facets.first_tier()
+            return name_tier(queryset, self.q) if self.q else None
 
         if self.area_place is not None:
             paginator = TieredPaginator(self.tier_parts(), PER_PAGE, first_part=first_part)
@@ -307,14 +310,17 @@ class Listing:
     def _add_reasons(self, rows: list) -> None:
         """Why each result of a postcode search is there, with its distance."""
         if rows and not hasattr(rows[0], "tier"):
-            # The page's rows came without the search's annotations: fetch them by id.
-            found = {
-                row["pk"]: row
-                for row in self.results()
-                .order_by()
-                .filter(pk__in=[row.pk for row in rows])
-                .values("pk", *SERVING_FIELDS)
-            }
+            # The page's rows came without the search's annotations: fetch them by id,
+            # from the first tier when they are all there (it reads only that tier).
+            def serving(queryset, ids):
+                found = queryset.order_by().filter(pk__in=ids).values("pk", *SERVING_FIELDS)
+                return {row["pk"]: row for row in found}
+
+            ids = [row.pk for row in rows]
+            first = self.facets.first_tier()
+            found = serving(first, ids) if first is not None else {}
+            if len(found) < len(ids):
+                found = serving(self.results(), ids)
             for row in rows:
                 for name in SERVING_FIELDS:
                     setattr(row, name, found.get(row.pk, {}).get(name))

@@ -251,6 +251,22 @@ class ListingFacets:
         """The listing's records, filtered as the FilterSet filters them, in its order."""
         return self.filterset.sort_queryset(self.queryset_without())
 
+    def first_tier(self):
+        """Near a postcode or in a town, in tiers: the results in the first tier ("here"),
+        in the results' order, found without the others (FilterSet.first_tier); else
+        None. The filters run in the order `queryset_without` runs them."""
+        if self.tiering != "point":
+            return None
+        active = self.active()
+        queryset = self.filterset.queryset.all()
+        first = [name for name in ("q", "area", "postcode", "place") if name in active]
+        for name in [*first, *(name for name in active if name not in first)]:
+            if name in ("postcode", "place"):
+                queryset = self.filterset.first_tier(queryset, name)
+            else:
+                queryset = self.filterset.filters[name].filter(queryset, self.data[name])
+        return self.filterset.sort_queryset(queryset)
+
     def count_without(self, name: str) -> int:
         """How many results there would be without one filter."""
         excluded = name if name in self.active() else None

@@ -258,6 +258,16 @@ class InitiativeFilter(django_filters.FilterSet):
         # value is a places.lookup.Place: the postcode, or the sector or district standing in.
         return self._here_only(queryset.serving_point(value.postcode, self.distance_km_value()))
 
+    def first_tier(self, queryset, name: str):
+        """`queryset` filtered as the `name` filter (postcode or place) filters it, but
+        only its first tier, "here", found through that tier's own indexes (see
+        querysets.serving_point): the first rows of a search near a point."""
+        data = self.cleaned
+        if name == "place" and data.get("postcode") is not None:
+            return queryset  # the postcode is the finer place: it is searched instead
+        point = data["postcode"].postcode if name == "postcode" else data["place"]
+        return queryset.serving_point(point, self.distance_km_value(), first_tier=True)
+
     def _here_only(self, queryset):
         """A search near a point narrowed to its first tier when "here only" is asked for."""
         return queryset.filter(tier=TIER_HERE) if self.only_here() else queryset

@@ -169,3 +169,50 @@ def test_serving_point_for_a_sector_centre(halton_areas):
 def test_near_refuses_a_distance_that_is_not_one(distance_km):
     with pytest.raises(ValueError):
         Initiative.objects.near(E, N, distance_km)
+
+
+def listed_rows(client, params: dict) -> list[tuple[str, str]]:
+    response = client.get("/initiatives/", params)
+    assert response.status_code == 200
+    return [(row.name, row.why_listed) for row in response.context["page"].object_list]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"postcode": "WA7 1AB"},
+        {"postcode": "WA7 1AB", "page": "2"},
+        {"postcode": "WA7 1AB", "page": "3"},
+        {"postcode": "WA7 1AB", "q": "club"},
+        {"postcode": "WA7 1AB", "sort": "name"},
+        {"place": "Runcorn", "page": "2"},
+    ],
+    ids=["page 1", "page 2", "page 3", "words", "by name", "a town"],
+)
+def test_a_page_near_a_point_reads_its_first_tier_first(
+    client, halton_areas, monkeypatch, settings, params
+):
+    """The first tier ("here": the district's records and those within the distance) is
+    read on its own when it fills the page (ListingFacets.first_tier); the page, and
+    why each row is there, are the same as the whole answer's."""
+    from django.core.cache import cache
+
+    from initiatives.listing.facets import ListingFacets
+
+    settings.PAGE_CACHE = False  # each page made afresh
+    PostcodeFactory(postcode="WA7 1AB", easting=E, northing=N)
+    areas = halton_areas
+    for n in range(22):  # here: serving the district (enough to fill a page alone)
+        placed(f"Halton club {n:02d}", None, None, areas=[areas["halton"]])
+    for n in range(12):  # here: based within the distance
+        placed(f"Nearby club {n:02d}", E + 100 * n, N + 50 * n)
+    for n in range(10):  # covering: the ICB
+        placed(f"ICB club {n:02d}", E + 50_000, N, areas=[areas["icb"]])
+    for n in range(8):  # the whole UK
+        placed(f"UK club {n:02d}", None, None, national=True)
+    rows = listed_rows(client, params)
+    assert rows
+    cache.clear()
+    with monkeypatch.context() as patched:
+        patched.setattr(ListingFacets, "first_tier", lambda self: None)
+        assert rows == listed_rows(client, params)
