@@ -23,6 +23,7 @@ from ..models import Area, Initiative
 from ..querysets import DEFAULT_DISTANCE_KM, TIER_COVERING, TIER_HERE, TIER_NATION
 from ..search import name_tier, suggest_correction
 from ..wording import SERVING_FIELDS, place_reason
+from . import pages
 from .facets import ListingFacets
 from .filters import SORT_CHOICES, InitiativeFilter
 from .notices import error_notices, why_listed
@@ -317,7 +318,7 @@ class Listing:
                 return {row["pk"]: row for row in found}
 
             ids = [row.pk for row in rows]
-            first = self.facets.first_tier()
+            first = self.facets.first_tier() if self.count > pages.FIRST_PART_OVER else None
             found = serving(first, ids) if first is not None else {}
             if len(found) < len(ids):
                 found = serving(self.results(), ids)

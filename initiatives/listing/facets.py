@@ -190,6 +190,7 @@ class ListingFacets:
         self._tree = area_tree
         self._bases: dict[tuple[bool, tuple[str, ...]], object] = {}
         self._batches: dict[str | None, dict[str, dict]] = {}
+        self._first_tier = None
         self.every_area = every_area
         self.reuse_register = reuse_register
         self.tiers = tiers
@@ -257,15 +258,18 @@ class ListingFacets:
         None. The filters run in the order `queryset_without` runs them."""
         if self.tiering != "point":
             return None
-        active = self.active()
-        queryset = self.filterset.queryset.all()
-        first = [name for name in ("q", "area", "postcode", "place") if name in active]
-        for name in [*first, *(name for name in active if name not in first)]:
-            if name in ("postcode", "place"):
-                queryset = self.filterset.first_tier(queryset, name)
-            else:
-                queryset = self.filterset.filters[name].filter(queryset, self.data[name])
-        return self.filterset.sort_queryset(queryset)
+        if self._first_tier is None:
+            active = self.active()
+            first = tuple(name for name in ("q", "area", "postcode", "place") if name in active)
+            point = min(first.index(name) for name in ("postcode", "place") if name in first)
+            queryset = self._base(first[:point])  # the search and the area, as found before
+            for name in [*first[point:], *(name for name in active if name not in first)]:
+                if name in ("postcode", "place"):
+                    queryset = self.filterset.first_tier(queryset, name)
+                else:
+                    queryset = self.filterset.filters[name].filter(queryset, self.data[name])
+            self._first_tier = self.filterset.sort_queryset(queryset)
+        return self._first_tier
 
     def count_without(self, name: str) -> int:
         """How many results there would be without one filter."""

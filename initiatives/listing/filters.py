@@ -196,6 +196,8 @@ class InitiativeFilter(django_filters.FilterSet):
         # The base queryset narrows, so the results, the counts and the facets agree.
         # The current register is kept for "how many without include_ended" (facets).
         self.current_queryset = self.queryset.current()
+        # The place of each district a point lies in, looked up once (_district_place).
+        self._district_places: dict[str, object] = {}
         if not includes_ended(self.data):
             self.queryset = self.current_queryset
         elif self.data.get("include_ended") == ONLY_ENDED:
@@ -254,9 +256,25 @@ class InitiativeFilter(django_filters.FilterSet):
         data = self.cleaned
         return data.get("distance_km") or DEFAULT_DISTANCE_KM
 
+    def _district_place(self, point):
+        """The place (areas.ServedPlace) of the district a point lies in, or None: looked
+        up once for the results and their first tier."""
+        code = point.local_authority_code or ""
+        if code not in self._district_places:
+            self._district_places[code] = Area.objects.place_of_district(code)
+        return self._district_places[code]
+
+    def _serving_point(self, queryset, point, *, first_tier: bool = False):
+        return queryset.serving_point(
+            point,
+            self.distance_km_value(),
+            place=self._district_place(point),
+            first_tier=first_tier,
+        )
+
     def filter_postcode(self, queryset, name, value):
         # value is a places.lookup.Place: the postcode, or the sector or district standing in.
-        return self._here_only(queryset.serving_point(value.postcode, self.distance_km_value()))
+        return self._here_only(self._serving_point(queryset, value.postcode))
 
     def first_tier(self, queryset, name: str):
         """`queryset` filtered as the `name` filter (postcode or place) filters it, but
@@ -266,7 +284,7 @@ class InitiativeFilter(django_filters.FilterSet):
         if name == "place" and data.get("postcode") is not None:
             return queryset  # the postcode is the finer place: it is searched instead
         point = data["postcode"].postcode if name == "postcode" else data["place"]
-        return queryset.serving_point(point, self.distance_km_value(), first_tier=True)
+        return self._serving_point(queryset, point, first_tier=True)
 
     def _here_only(self, queryset):
         """A search near a point narrowed to its first tier when "here only" is asked for."""
@@ -277,7 +295,7 @@ class InitiativeFilter(django_filters.FilterSet):
         A postcode given as well is the finer place, so it is searched instead."""
         if self.form.cleaned_data.get("postcode") is not None:
             return queryset
-        return self._here_only(queryset.serving_point(value, self.distance_km_value()))
+        return self._here_only(self._serving_point(queryset, value))
 
     def filter_distance_km(self, queryset, name, value):
         # Read by filter_postcode and filter_place; a distance on its own filters nothing.

@@ -18,6 +18,10 @@ from ..querysets import TIER_HERE
 # Up to this many results, a name-ordered list is sorted after it is found (see
 # IdsFirstPaginator._ordered).
 SHORT_LIST = 5000
+# Past this many results, a page is read from the list's first part when that part
+# fills it (IdsFirstPaginator's `first_part`); a shorter list is read whole, as quickly
+# as its part would be, with no second statement when the part falls short.
+FIRST_PART_OVER = 2000
 
 
 class IdsFirstPaginator(Paginator):
@@ -43,8 +47,9 @@ class IdsFirstPaginator(Paginator):
         by one against every record in the name index (minutes at a million).
 
         `first_part`: some of the list, in the same order, that comes before the rest
-        of it (a search's name matches: search.name_tier). A page it fills is read
-        from it alone; any other page from the whole list."""
+        of it (a search's name matches: search.name_tier). Past FIRST_PART_OVER
+        results, a page it fills is read from it alone; any other page from the whole
+        list."""
         super().__init__(object_list, per_page)
         self.cache_as = cache_as
         self.sort_found = sort_found
@@ -77,7 +82,7 @@ class IdsFirstPaginator(Paginator):
     def ids(self, bottom: int, top: int) -> list[int]:
         """The ids of the list's rows from `bottom` up to `top`, in order: from the first
         part alone when it holds all of them."""
-        if self.first_part is not None:
+        if self.first_part is not None and self.count > FIRST_PART_OVER:
             ids = list(self.first_part.values_list("pk", flat=True)[bottom:top])
             if len(ids) == top - bottom:
                 return ids

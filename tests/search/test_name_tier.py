@@ -17,6 +17,13 @@ from ..factories import AreaFactory, InitiativeFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def any_length(monkeypatch):
+    """The first part is read for lists of any length (a few dozen records here)."""
+    monkeypatch.setattr("initiatives.listing.pages.FIRST_PART_OVER", 0)
+
+
 # The search document as the row trigger builds it (migration 0007_search_schema).
 DOCUMENT = (
     "setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('english', %s), 'B')"
