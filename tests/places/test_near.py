@@ -105,8 +105,10 @@ def test_serving_point_gives_each_initiative_a_reason(halton_areas, django_asser
     assert rows["Local"].served_area == "Halton"
 
 
-def test_serving_point_for_a_postcode_without_location_or_known_area(halton_areas):
-    guernsey = PostcodeFactory(
+def unplaced_postcode() -> Postcode:
+    """A postcode with no location, in no district the register knows (Guernsey), beside
+    a record serving the whole UK and one based near Runcorn."""
+    postcode = PostcodeFactory(
         postcode="GY1 1AA",
         local_authority_code="L99999999",
         easting=None,
@@ -116,6 +118,11 @@ def test_serving_point_for_a_postcode_without_location_or_known_area(halton_area
     )
     placed("National", None, None, national=True)
     placed("Nearby", E, N)
+    return postcode
+
+
+def test_serving_point_for_a_postcode_without_location_or_known_area(halton_areas):
+    guernsey = unplaced_postcode()
     rows = list(Initiative.objects.serving_point(guernsey))
     assert [(i.name, reason_for(i), i.distance_m) for i in rows] == [
         ("National", "Serves the whole UK", None)
@@ -127,16 +134,7 @@ def test_the_listing_near_a_postcode_without_location_or_known_area(client, halt
     """Only what serves the whole UK can be said to serve it, and the page says so: each
     row's tier is then one constant, which PostgreSQL read as a column's position in the
     ORDER BY of the page's ids (a 500: "ORDER BY position 3 is not in select list")."""
-    PostcodeFactory(
-        postcode="GY1 1AA",
-        local_authority_code="L99999999",
-        easting=None,
-        northing=None,
-        latitude=None,
-        longitude=None,
-    )
-    placed("National", None, None, national=True)
-    placed("Nearby", E, N)
+    unplaced_postcode()
     params = {"postcode": "GY1 1AA", **({"q": words} if words else {})}
     response = client.get("/initiatives/", params)
     assert response.status_code == 200
