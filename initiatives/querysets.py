@@ -144,9 +144,12 @@ class InitiativeQuerySet(models.QuerySet):
         lookup on the closure's area index. (A UNION of the links to every area below
         and the located districts, tested against each row, led PostgreSQL into a
         nested loop over 80,000 ids for each row read under a LIMIT.)"""
+        return models.Q(pk__in=self._closure_ids(area_id))
+
+    def _closure_ids(self, area_id: int):
+        """Ids of the initiatives "here" for an area: its rows in the area closure."""
         closure = self.model._meta.get_field("area_closure").related_model
-        rows = closure.objects.filter(area_id=area_id).order_by().values("initiative_id")
-        return models.Q(pk__in=rows)
+        return closure.objects.filter(area_id=area_id).order_by().values("initiative_id")
 
     def _uk_wide_unlinked(self):
         """Ids of the national initiatives tied to no area (the partial index on national):
@@ -202,12 +205,7 @@ class InitiativeQuerySet(models.QuerySet):
     def _here_ids(self, place, near=None):
         """Ids of the initiatives "here" for a point: the place's rows in the area closure
         and those `near` it (a queryset), as one UNION; None when neither is known."""
-        parts = []
-        if place is not None:
-            closure = self.model._meta.get_field("area_closure").related_model
-            parts.append(
-                closure.objects.filter(area_id=place.area.pk).order_by().values("initiative_id")
-            )
+        parts = [self._closure_ids(place.area.pk)] if place is not None else []
         if near is not None:
             parts.append(near.order_by().values("pk"))
         if not parts:
