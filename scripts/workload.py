@@ -27,6 +27,10 @@ district, as commissioners ask). The same seed gives the same URLs.
     python scripts/workload.py bench [--seed S] [--per-kind N] [--repeats R]
         times each kind in Django (django.test.Client): cold (figures cache empty) and
         warm, medians in ms, and the 304 path (If-None-Match)
+    python scripts/workload.py cold [--seed S] [--first N] [--kind K ...]
+        the first N distinct URLs of each kind, each fetched once with the cache
+        emptied before it: total seconds, median, p90 and slowest ms, and the slowest
+        URL (the figure to compare before and after a change: one process, cold)
 
 WEIGHTS is plain data: scripts/loadtest_client.py imports it without Django.
 """
@@ -240,6 +244,36 @@ def bench(seed: int, per_kind: int, repeats: int) -> None:
         )
 
 
+def cold(seed: int, first: int, kinds: list[str]) -> None:
+    """Total, median, p90 and slowest ms of the first `first` distinct URLs per kind,
+    each fetched once with the cache (figures and pages) emptied before it."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    urls = build_urls(seed)
+    client = Client(raise_request_exception=False)
+    print(f"{'kind':<10}{'urls':>5}{'total s':>9}{'median':>8}{'p90':>7}{'max':>7}  slowest")
+    for kind in kinds or list(WEIGHTS):
+        paths = list(dict.fromkeys(urls[kind]))[:first]
+        timed, failed = [], 0
+        for path in paths:
+            cache.clear()
+            started = time.perf_counter()
+            response = client.get(path)
+            b"".join(response) if response.streaming else response.content
+            timed.append((time.perf_counter() - started, path))
+            failed += response.status_code >= 500
+        times = sorted(seconds for seconds, _ in timed)
+        p90 = times[max(0, round(0.9 * len(times)) - 1)]
+        slowest_seconds, slowest = max(timed)
+        print(
+            f"{kind:<10}{len(times):>5}{sum(times):>9.1f}{statistics.median(times) * 1000:>8.0f}"
+            f"{p90 * 1000:>7.0f}{slowest_seconds * 1000:>7.0f}  {slowest}"
+            + (f"  ({failed} failed)" if failed else ""),
+            flush=True,
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="The mixed public workload.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -248,8 +282,12 @@ def main() -> int:
     timing = sub.add_parser("bench", help="time each kind in Django")
     timing.add_argument("--repeats", type=int, default=1)
     for command in (urls, timing):
-        command.add_argument("--seed", type=int, default=1)
         command.add_argument("--per-kind", type=int, default=PER_KIND)
+    first = sub.add_parser("cold", help="total cold time of each kind's first distinct URLs")
+    first.add_argument("--first", type=int, default=40)
+    first.add_argument("--kind", action="append", choices=list(WEIGHTS), default=[])
+    for command in (urls, timing, first):
+        command.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     _setup_django()
     if args.command == "urls":
@@ -257,6 +295,8 @@ def main() -> int:
         with open(args.out, "w") as out:
             json.dump(chosen, out)
         print(", ".join(f"{kind}: {len(set(paths))} distinct" for kind, paths in chosen.items()))
+    elif args.command == "cold":
+        cold(args.seed, args.first, args.kind)
     else:
         bench(args.seed, args.per_kind, args.repeats)
     return 0
