@@ -32,6 +32,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from initiatives.areas import TIER_COVERING, TIER_NATION, AreaTree
+from initiatives.caching import cached_once
 from initiatives.models import (
     Area,
     Condition,
@@ -170,6 +171,18 @@ class Figures:
 
     def role_share(self, role: str) -> Decimal | None:
         return percent(self.by_role[role], self.initiatives)
+
+
+def register_figures() -> Figures:
+    """The whole register's headline figures, from the figures cache: the same beside
+    every scope, so counted once per version (and by the warmer, with the whole
+    register's insights), not again for each area."""
+
+    def count() -> Figures:
+        published = Initiative.objects.published()
+        return Figures.of(published.current(), ended=published.ended())
+
+    return cached_once("insights-register", {}, count)
 
 
 # --- funding dependency ----------------------------------------------------------
@@ -342,36 +355,81 @@ class Conditions:
         return covered[:WELL_COVERED_SHOWN]
 
 
-def condition_figures(scope: Scope, tree: AreaTree) -> Conditions:
-    """Per condition: current initiatives here and in the register (one grouped query), ICBs
-    served; ended ones are left out of every count, as the listing leaves them out."""
-    published = Q(
-        initiative__status=Initiative.Status.PUBLISHED
-    ) & Initiative.objects.current_condition("initiative__")
-    place = tree.place(scope.area.pk) if scope.area is not None else None
-    covering = scope.in_tier(place, TIER_COVERING, "initiative__")
-    nationwide = scope.in_tier(place, TIER_NATION, "initiative__")
-    counts = (
-        Initiative.conditions.through.objects.filter(published)
+@dataclass
+class RegisterConditions:
+    """Per condition id, what does not depend on the scope: current published initiatives
+    in the whole register, and ICBs served. Counted once per version for every scope."""
+
+    register: dict[int, int]
+    icbs: dict[int, int]
+
+
+def condition_counts(parts: dict[str, object]) -> dict[str, dict[int, int]]:
+    """For each named queryset of initiatives, how many of them serve each condition:
+    {name: {condition id: n}}, in one statement (a UNION ALL of one grouped read of the
+    links per queryset, each a semi-join on its initiatives' ids).
+
+    Not one pass with a COUNT(...) FILTER (WHERE initiative_id IN (...)) per part: such
+    a filter is a subplan tested for every link, and once its ids outgrow the planner's
+    memory for a hash (England at a million records: 800,000 of them) it is scanned
+    again for each row, and the statement ran past a minute.
+    """
+    through = Initiative.conditions.through
+    names = list(parts)
+    found: dict[str, dict[int, int]] = {name: {} for name in names}
+    grouped = [
+        through.objects.filter(initiative_id__in=parts[name].order_by().values("pk"))
         .values("condition_id")
-        .annotate(
-            register=Count("initiative_id"),
-            here=Count("initiative_id", filter=scope.contains("initiative__")),
-            covering=Count("initiative_id", filter=covering),
-            nationwide=Count("initiative_id", filter=nationwide),
-        )
+        .annotate(part=Value(index), n=Count("initiative_id"))
+        .values_list("part", "condition_id", "n")
         .order_by()
-    )
-    by_condition = {row["condition_id"]: row for row in counts}
-    icbs = condition_icb_counts()
+        for index, name in enumerate(names)
+    ]
+    if not grouped:
+        return found
+    combined = grouped[0].union(*grouped[1:], all=True) if len(grouped) > 1 else grouped[0]
+    for index, condition_id, n in combined:
+        found[names[index]][condition_id] = n
+    return found
+
+
+def register_conditions() -> RegisterConditions:
+    """The whole register's counts per condition and ICBs served, from the figures cache
+    (counted by one worker at a time after a change, and by the warmer with the whole
+    register's insights), so that an area's insights count only their own."""
+
+    def count() -> RegisterConditions:
+        current = Initiative.objects.published().current()
+        return RegisterConditions(
+            register=condition_counts({"register": current})["register"],
+            icbs=condition_icb_counts(),
+        )
+
+    return cached_once("insights-conditions", {}, count)
+
+
+def condition_figures(scope: Scope, tree: AreaTree) -> Conditions:
+    """Per condition: current initiatives here, covering the area and serving its nation
+    (one statement), in the register and ICBs served (the whole register's, counted once
+    per version); ended ones are left out of every count, as the listing leaves them out."""
+    whole = register_conditions()
+    if scope.is_whole_register:
+        # Nothing covers the whole register: every count is its own.
+        counts = {"here": whole.register}
+    else:
+        parts = {"here": scope.initiatives}
+        if scope.area is not None:
+            place = tree.place(scope.area.pk)
+            parts["covering"] = scope.tier_initiatives(place, TIER_COVERING)
+            parts["nationwide"] = scope.tier_initiatives(place, TIER_NATION)
+        counts = condition_counts(parts)
     conditions = list(Condition.objects.order_by("name"))
     for condition in conditions:
-        row = by_condition.get(condition.pk, {})
-        condition.here = row.get("here", 0)
-        condition.covering = row.get("covering", 0)
-        condition.nationwide = row.get("nationwide", 0)
-        condition.register = row.get("register", 0)
-        condition.icbs = icbs.get(condition.pk, 0)
+        condition.here = counts["here"].get(condition.pk, 0)
+        condition.covering = counts.get("covering", {}).get(condition.pk, 0)
+        condition.nationwide = counts.get("nationwide", {}).get(condition.pk, 0)
+        condition.register = whole.register.get(condition.pk, 0)
+        condition.icbs = whole.icbs.get(condition.pk, 0)
     return Conditions(rows=conditions)
 
 

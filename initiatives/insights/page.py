@@ -15,7 +15,7 @@ from django.conf import settings
 
 from initiatives.areas import AreaTree
 from initiatives.caching import cached_once
-from initiatives.models import Area, Initiative, VanguardSite
+from initiatives.models import Area, VanguardSite
 from initiatives.services.locking import statement_time_limit
 
 from . import charts
@@ -28,6 +28,7 @@ from .figures import (
     condition_figures,
     coverage_figures,
     funding_figures,
+    register_figures,
     vanguard_figures,
 )
 from .scope import Scope
@@ -76,14 +77,13 @@ class Insights:
 
     @cached_property
     def here(self) -> Figures:
+        if self.scope.is_whole_register:
+            return self.register
         return Figures.of(self.scope.initiatives, ended=self.scope.ended)
 
     @cached_property
     def register(self) -> Figures:
-        if self.scope.is_whole_register:
-            return self.here
-        published = Initiative.objects.published()
-        return Figures.of(published.current(), ended=published.ended())
+        return register_figures()
 
     @cached_property
     def tree(self) -> AreaTree:

@@ -60,17 +60,14 @@ class Scope:
         """The published initiatives here that have ended: counted apart."""
         return self.published.ended()
 
-    def in_tier(self, place, tier: int, path: str = "") -> Q:
-        """A condition for rows whose initiative serves `place` (the scope's area, an
+    def tier_initiatives(self, place, tier: int):
+        """The current published initiatives serving `place` (the scope's area, an
         areas.ServedPlace) in `tier` (see InitiativeQuerySet.serving), of the scope's
-        vanguard site if one is chosen; without a place nothing matches."""
-        if place is None:
-            return Q(pk__in=[])
+        vanguard site if one is chosen."""
         queryset = Initiative.objects.published().current().in_tier(place, tier)
         if self.vanguard is not None:
             queryset = queryset.filter(vanguard=self.vanguard)
-        lookup = f"{path}in" if path else "pk__in"
-        return Q(**{lookup: queryset.values("pk")})
+        return queryset
 
     def contains(self, path: str = "") -> Q:
         """A condition for rows whose initiative is here, reached through `path`.
