@@ -39,9 +39,12 @@ from initiatives.models import (
     FundingDependency,
     FundingLine,
     Initiative,
+    InitiativeAreaClosure,
     Organisation,
     VanguardSite,
 )
+from initiatives.services.tally import counts_given
+from initiatives.services.tally import key as tally_key
 
 from .scope import Scope
 
@@ -75,6 +78,30 @@ def whole_percent(value: Decimal | float | None) -> Decimal | None:
     if value is None:
         return None
     return Decimal(str(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+
+# --- the facet tally ---------------------------------------------------------------
+
+# ({facet: {value as text: n}}, total) over a scope's current published initiatives.
+Tallied = tuple[dict[str, dict[str, int]], int]
+
+
+def scope_tally(scope: Scope) -> Tallied | None:
+    """The facet tally's counts over the scope (services.tally): how many of its current
+    published initiatives carry each facet value, among them the areas they are "here"
+    for and the conditions they serve, in one indexed read at any size of register. For
+    the whole register, one area or one vanguard site; None for an area and a vanguard
+    site together (the tally keeps pairs of values, not three) or while the tally is
+    not built: those are counted."""
+    if scope.area is not None and scope.vanguard is not None:
+        return None
+    if scope.area is not None:
+        given = tally_key("area", scope.area.pk)
+    elif scope.vanguard is not None:
+        given = tally_key("vanguard", scope.vanguard.pk)
+    else:
+        given = None
+    return counts_given(given, using=Initiative.objects.db)
 
 
 # --- headline figures ------------------------------------------------------------
@@ -408,24 +435,31 @@ def register_conditions() -> RegisterConditions:
     return cached_once("insights-conditions", {}, count)
 
 
-def condition_figures(scope: Scope, tree: AreaTree) -> Conditions:
-    """Per condition: current initiatives here, covering the area and serving its nation
-    (one statement), in the register and ICBs served (the whole register's, counted once
-    per version); ended ones are left out of every count, as the listing leaves them out."""
+def condition_figures(scope: Scope, tree: AreaTree, tallied: Tallied | None = None) -> Conditions:
+    """Per condition: current initiatives here (from the facet tally when `tallied`
+    holds the scope's counts), covering the area and serving its nation (one statement),
+    in the register and ICBs served (the whole register's, counted once per version);
+    ended ones are left out of every count, as the listing leaves them out."""
     whole = register_conditions()
+    parts = {}
     if scope.is_whole_register:
         # Nothing covers the whole register: every count is its own.
-        counts = {"here": whole.register}
+        here = whole.register
+    elif tallied is not None:
+        here = {int(pk): n for pk, n in tallied[0].get("condition", {}).items()}
     else:
-        parts = {"here": scope.initiatives}
-        if scope.area is not None:
-            place = tree.place(scope.area.pk)
-            parts["covering"] = scope.tier_initiatives(place, TIER_COVERING)
-            parts["nationwide"] = scope.tier_initiatives(place, TIER_NATION)
-        counts = condition_counts(parts)
+        here = None
+        parts["here"] = scope.initiatives
+    if scope.area is not None:
+        place = tree.place(scope.area.pk)
+        parts["covering"] = scope.tier_initiatives(place, TIER_COVERING)
+        parts["nationwide"] = scope.tier_initiatives(place, TIER_NATION)
+    counts = condition_counts(parts)
+    if here is None:
+        here = counts["here"]
     conditions = list(Condition.objects.order_by("name"))
     for condition in conditions:
-        condition.here = counts["here"].get(condition.pk, 0)
+        condition.here = here.get(condition.pk, 0)
         condition.covering = counts.get("covering", {}).get(condition.pk, 0)
         condition.nationwide = counts.get("nationwide", {}).get(condition.pk, 0)
         condition.register = whole.register.get(condition.pk, 0)
@@ -444,23 +478,29 @@ def sub_areas(scope: Scope, tree: AreaTree) -> list[Area]:
     return list(Area.objects.filter(pk__in=child_ids).order_by("name"))
 
 
-def coverage_figures(scope: Scope, tree: AreaTree) -> list[Area]:
-    """Sub-areas with the number of initiatives here that serve each (or an area below it).
+def coverage_figures(scope: Scope, tree: AreaTree, tallied: Tallied | None = None) -> list[Area]:
+    """Sub-areas with the number of initiatives here that are "here" for each: serving it
+    or a place within it, or based there, as the listing of that area counts its first
+    tier (the area closure, services.closure; an area below the scope's lies within it).
 
-    One pass over the initiative-area links: a distinct count per sub-area.
-    """
+    From the facet tally when `tallied` holds the scope's counts; else one indexed
+    GROUP BY of the sub-areas' rows in the closure."""
     areas = sub_areas(scope, tree)
     if not areas:
         return []
-    through = Initiative.areas.through
-    counts = through.objects.filter(scope.contains("initiative__")).aggregate(
-        **{
-            f"area_{area.pk}": Count(
-                "initiative_id", distinct=True, filter=Q(area_id__in=tree.descendant_ids(area.pk))
+    if tallied is not None:
+        counts = {int(pk): n for pk, n in tallied[0].get("area", {}).items()}
+    else:
+        rows = (
+            InitiativeAreaClosure.objects.filter(
+                area_id__in=[area.pk for area in areas],
+                initiative_id__in=scope.initiatives.order_by().values("pk"),
             )
-            for area in areas
-        }
-    )
+            .values("area_id")
+            .annotate(n=Count("initiative_id"))
+            .order_by()
+        )
+        counts = {row["area_id"]: row["n"] for row in rows}
     for area in areas:
-        area.initiatives_here = counts[f"area_{area.pk}"]
+        area.initiatives_here = counts.get(area.pk, 0)
     return areas

@@ -25,10 +25,12 @@ from .figures import (
     Conditions,
     Figures,
     Funding,
+    Tallied,
     condition_figures,
     coverage_figures,
     funding_figures,
     register_figures,
+    scope_tally,
     vanguard_figures,
 )
 from .scope import Scope
@@ -98,12 +100,16 @@ class Insights:
         return vanguard_figures(self.scope, self.tree if self.scope.area else None)
 
     @cached_property
+    def tallied(self) -> Tallied | None:
+        return scope_tally(self.scope)
+
+    @cached_property
     def conditions(self) -> Conditions:
-        return condition_figures(self.scope, self.tree)
+        return condition_figures(self.scope, self.tree, self.tallied)
 
     @cached_property
     def coverage(self) -> list[Area]:
-        return coverage_figures(self.scope, self.tree)
+        return coverage_figures(self.scope, self.tree, self.tallied)
 
     @property
     def areas_with_none(self) -> list[Area]:
@@ -205,7 +211,8 @@ def page_charts(insights: Insights) -> dict[str, str]:
         "coverage": count_chart(
             chart_id="chart-coverage",
             title=f"Initiatives by area: {scope.name}",
-            summary="Number of initiatives here serving each area (or an area within it).",
+            summary="Number of initiatives here serving each area or a place within it, "
+            "or based there.",
             counts=[(area.name, area.initiatives_here) for area in by_count],
         ),
     }

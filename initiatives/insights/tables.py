@@ -352,6 +352,7 @@ def coverage_table(scope: Scope, areas: list[Area]) -> Table:
         rows=rows,
         note=(
             "Counts, not rates: the register holds no population figures for areas yet. "
-            "An initiative serving several of these areas counts in each."
+            "Each area counts what serves it or a place within it, or is based there, "
+            "as its listing does. An initiative serving several of these areas counts in each."
         ),
     )

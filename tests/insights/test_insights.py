@@ -24,6 +24,7 @@ from ..factories import (
     FundingLineFactory,
     InitiativeFactory,
     OrganisationFactory,
+    PostcodeFactory,
     VanguardSiteFactory,
 )
 
@@ -461,6 +462,76 @@ class TestCoverage:
 
     def test_whole_register_by_nation(self, world):
         assert rows_of(Insights(Scope()).table("coverage")) == [["England", "Nation", 5]]
+
+    def test_an_area_counts_what_is_based_there_as_its_listing_does(self, world):
+        """A sub-area's count is its listing's first tier: what serves it or a place
+        within it, or is based there (the figure links to that listing)."""
+        based = InitiativeFactory(name="Based in Halton", areas=[world.b1])
+        based_in_halton(world, based)
+        halton = Initiative.objects.published().current().in_area(world.a1)
+        assert set(halton.values_list("name", flat=True)) == {"One", "Based in Halton"}
+        rows = rows_of(Insights(Scope(area=world.icb_a)).table("coverage"))
+        assert rows[0] == ["Halton", "Local authority", 2]
+
+
+def based_in_halton(world, initiative) -> None:
+    """Give the initiative a postcode in Halton (the district its location lies in)."""
+    world.a1.code = "E06000006"
+    world.a1.save()
+    PostcodeFactory(postcode="WA7 1AB", local_authority_code="E06000006")
+    initiative.postcode = "WA7 1AB"
+    initiative.save()
+    assert initiative.location_district == world.a1
+
+
+class TestTallied:
+    """The counts read from the facet tally (an area's or a vanguard site's conditions
+    here and coverage, one indexed read) equal the same counted from the records."""
+
+    SCOPES = ("whole", "icb_a", "icb_b", "region", "england", "v1", "v2", "icb_a+v1")
+
+    @staticmethod
+    def scope(world, name: str) -> Scope:
+        if name == "whole":
+            return Scope()
+        area, _, vanguard = name.partition("+")
+        if area.startswith("v"):
+            area, vanguard = "", area
+        return Scope(
+            area=getattr(world, area) if area else None,
+            vanguard=getattr(world, vanguard) if vanguard else None,
+        )
+
+    def check(self, world, monkeypatch):
+        for name in self.SCOPES:
+            scope = self.scope(world, name)
+            tallied = every_table(Insights(scope))
+            with monkeypatch.context() as counted:
+                counted.setattr("initiatives.insights.page.scope_tally", lambda scope: None)
+                assert every_table(Insights(scope)) == tallied, name
+
+    def test_the_tally_and_a_fresh_count_agree_after_each_kind_of_change(self, world, monkeypatch):
+        assert Insights(Scope(area=world.icb_a)).tallied is not None
+        assert Insights(Scope(area=world.icb_a, vanguard=world.v1)).tallied is None
+        self.check(world, monkeypatch)
+        added = InitiativeFactory(
+            name="Six",
+            role=CAMP,
+            areas=[world.a2, world.b1],
+            conditions=[world.rare2, world.common],
+            vanguard=world.v1,
+        )
+        self.check(world, monkeypatch)
+        added.areas.set([world.region])
+        added.conditions.remove(world.common)
+        self.check(world, monkeypatch)
+        based_in_halton(world, added)
+        self.check(world, monkeypatch)
+        world.i2.lifecycle = Initiative.Lifecycle.ENDED
+        world.i2.save()
+        world.i4.status = Initiative.Status.ARCHIVED
+        world.i4.save()
+        self.check(world, monkeypatch)
 
 
 # --- the page ----------------------------------------------------------------
