@@ -151,12 +151,15 @@ class InitiativeQuerySet(models.QuerySet):
         closure = self.model._meta.get_field("area_closure").related_model
         return closure.objects.filter(area_id=area_id).order_by().values("initiative_id")
 
-    def _uk_wide_unlinked(self):
-        """Ids of the national initiatives tied to no area (the partial index on national):
-        one part of the UNIONs below."""
+    def _unlinked_uk_wide(self):
+        """Only the national initiatives tied to no area (the partial index on national)."""
         through = self.model.areas.through
         any_link = models.Exists(through.objects.filter(initiative_id=models.OuterRef("pk")))
-        return self.model.objects.filter(national=True).exclude(any_link).order_by().values("pk")
+        return self.filter(national=True).exclude(any_link)
+
+    def _uk_wide_unlinked(self):
+        """Ids of the national initiatives tied to no area: one part of the UNIONs below."""
+        return self.model.objects.all()._unlinked_uk_wide().order_by().values("pk")
 
     def in_tier(self, place, tier: int):
         """The initiatives serving `place` in one tier, as `serving` tiers them, by
@@ -185,13 +188,14 @@ class InitiativeQuerySet(models.QuerySet):
             .exclude(location_district_id__in=sorted(place.within))
         )
 
-    def _serving_ids(self, place, near=None):
+    def _serving_ids(self, place, near=None, *, unlinked: bool = True):
         """Ids of the initiatives serving the place, and of those `near` it (a queryset),
         as one UNION: each part uses its own index (the link table's area index, the
         partial index on national, the grid index), where an OR of them would make the
-        database read every published row."""
+        database read every published row. `unlinked` False: without the UK-wide
+        records tied to no area (None when nothing else is left)."""
         through = self.model.areas.through
-        parts = [self._uk_wide_unlinked()]
+        parts = [self._uk_wide_unlinked()] if unlinked else []
         if place is not None:
             ids = place.within | place.covering_ids | place.nation_ids
             linked = through.objects.filter(area_id__in=sorted(ids)).order_by()
@@ -200,6 +204,8 @@ class InitiativeQuerySet(models.QuerySet):
             parts.append(located.order_by().values("pk"))
         if near is not None:
             parts.append(near.order_by().values("pk"))
+        if not parts:
+            return None
         return parts[0].union(*parts[1:])
 
     def _here_ids(self, place, near=None):
@@ -294,7 +300,7 @@ class InitiativeQuerySet(models.QuerySet):
         distance_km: float = DEFAULT_DISTANCE_KM,
         *,
         place=None,
-        first_tier: bool = False,
+        part: str | None = None,
     ):
         """Initiatives that serve a postcode, in tiers: those serving the area it lies in
         (`place`, an areas.ServedPlace; by default the one of the postcode's local
@@ -304,10 +310,17 @@ class InitiativeQuerySet(models.QuerySet):
         `nations_linked` as `serving` gives them, and `distance_m` (None where either end
         has no location).
 
-        `first_tier`: only those "here" (the place's rows in the area closure and those
-        located within the distance), found through those two indexes alone: the first
-        rows of the whole answer, which the UK-wide records (a twentieth of a register
-        generated for benchmarks) would otherwise make the database tier one by one.
+        `part`, one part of the answer found through its own indexes (None: all of it):
+
+        - "here": only those "here" (the place's rows in the area closure and those
+          located within the distance), through those two indexes alone: the first rows
+          of the whole answer, which the UK-wide records (a twentieth of a register
+          generated for benchmarks) would otherwise make the database tier one by one;
+        - "linked": all but the UK-wide records tied to no area, except those of them
+          located in the place or near the point (which may be "here");
+        - "unlinked": the UK-wide records tied to no area. Those not in "linked" are all
+          in the nation tier, so the tiers can be counted without tiering each of them
+          (`ListingFacets._point_tier_batch`).
         """
         if place is None:
             Area = self.model.areas.field.related_model
@@ -324,11 +337,20 @@ class InitiativeQuerySet(models.QuerySet):
         else:
             distance = models.Value(None, output_field=models.FloatField())
         near_m = self._radius_m(distance_km) if located else None
-        if first_tier:
+        if part == "here":
             here = self._here_ids(place, near)
             queryset = queryset.none() if here is None else queryset.filter(pk__in=here)
-        else:
+        elif part == "linked":
+            linked = self._serving_ids(place, near, unlinked=False)
+            queryset = queryset.none() if linked is None else queryset.filter(pk__in=linked)
+        elif part == "unlinked":
+            # On the rows themselves, not their ids IN a subquery: read from the partial
+            # index alone, where the ids would then be looked up one by one.
+            queryset = queryset._unlinked_uk_wide()
+        elif part is None:
             queryset = queryset.filter(pk__in=self._serving_ids(place, near))
+        else:
+            raise ValueError(f"part must be None, here, linked or unlinked, not {part!r}")
         return self._tiered(queryset.annotate(distance_m=distance), place, near_m=near_m)
 
     def search(self, q: str, *, correct: bool = True):

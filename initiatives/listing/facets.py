@@ -19,7 +19,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.http import QueryDict
 
-from ..areas import TIER_HERE, AreaTree, ServedPlace
+from ..areas import TIER_HERE, TIER_NATION, AreaTree, ServedPlace
 from ..caching import cached_once, peek
 from ..models import (
     Area,
@@ -259,21 +259,27 @@ class ListingFacets:
 
     def first_tier(self):
         """Near a postcode or in a town, in tiers: the results in the first tier ("here"),
-        in the results' order, found without the others (FilterSet.first_tier); else
-        None. The filters run in the order `queryset_without` runs them."""
+        in the results' order, found without the others (FilterSet.point_part); else
+        None."""
         if self.tiering != "point":
             return None
         if self._first_tier is None:
-            first, rest = self._in_order(list(self.active()))
-            point = min(first.index(name) for name in ("postcode", "place") if name in first)
-            queryset = self._base(first[:point])  # the search and the area, as found before
-            for name in [*first[point:], *rest]:
-                if name in ("postcode", "place"):
-                    queryset = self.filterset.first_tier(queryset, name)
-                else:
-                    queryset = self.filterset.filters[name].filter(queryset, self.data[name])
-            self._first_tier = self.filterset.sort_queryset(queryset)
+            self._first_tier = self.filterset.sort_queryset(self.point_part("here"))
         return self._first_tier
+
+    def point_part(self, part: str):
+        """The results near a point, but only one part of them (querysets.serving_point:
+        "here", "linked", "unlinked"). The filters run in the order `queryset_without`
+        runs them, the search and the area as already found."""
+        first, rest = self._in_order(list(self.active()))
+        point = min(first.index(name) for name in ("postcode", "place") if name in first)
+        queryset = self._base(first[:point])
+        for name in [*first[point:], *rest]:
+            if name in ("postcode", "place"):
+                queryset = self.filterset.point_part(queryset, name, part)
+            else:
+                queryset = self.filterset.filters[name].filter(queryset, self.data[name])
+        return queryset
 
     def count_without(self, name: str) -> int:
         """How many results there would be without one filter."""
@@ -374,7 +380,7 @@ class ListingFacets:
                 if batch is None and isinstance(tiers, ServedPlace):
                     batch = self._tiers_only(self._tier_batch(queryset, tiers), names)
                 elif batch is None and tiers is not None:  # near a point: every filter
-                    batch = self._tiers_only(self._count_batch(queryset, [], tiers=tiers), names)
+                    batch = self._tiers_only(self._point_tier_batch(), names)
             self._batches[excluded] = batch
         return self._batches[excluded]
 
@@ -555,6 +561,51 @@ class ListingFacets:
             place,
             with_total=False,
         )
+
+    def _point_tier_batch(self) -> dict[str, dict]:
+        """The TOTAL and the results per tier near a point, for when the whole batch went
+        over the budget, without tiering every UK-wide record one by one: the results
+        "linked" to the place (or near it) are tiered, and those of the UK-wide records
+        tied to no area that are not among them are all in the nation tier, so they are
+        only counted, through the partial index on national. At a million records those
+        are 50,000 of the 52,000 results of a town, and tiering them took 0.7 s."""
+        linked = self.point_part("linked")
+        unlinked = self.point_part("unlinked")
+        connection = connections[linked.db]
+        params: list = []
+        try:
+            linked_sql, linked_params = (
+                linked.order_by().values("pk", "tier").query.sql_with_params()
+            )
+            params += linked_params
+        except EmptyResultSet:
+            linked_sql = None
+        try:
+            unlinked_sql, unlinked_params = unlinked.order_by().values("pk").query.sql_with_params()
+            params += unlinked_params
+        except EmptyResultSet:
+            unlinked_sql = None
+        if linked_sql is None and unlinked_sql is None:
+            return {TOTAL: 0, TIERS: {}}
+        materialized = materialized_keyword(connection)
+        ctes, tiered = [], []
+        if linked_sql is not None:
+            ctes.append(f"ids (id, tier) AS {materialized}({linked_sql})")
+            tiered.append("SELECT tier FROM ids")
+        if unlinked_sql is not None:
+            ctes.append(f"uk (id) AS ({unlinked_sql})")
+            apart = (
+                " WHERE NOT EXISTS (SELECT 1 FROM ids WHERE ids.id = uk.id)"
+                if linked_sql is not None
+                else ""
+            )
+            tiered.append(f"SELECT {TIER_NATION} FROM uk{apart}")
+        ctes.append(f"tiered (tier) AS {materialized}({' UNION ALL '.join(tiered)})")
+        sql = (
+            f"WITH {', '.join(ctes)} SELECT 'total', NULL, COUNT(*) FROM tiered UNION ALL "
+            f"SELECT '{TIERS}', CAST(tier AS TEXT), COUNT(*) FROM tiered GROUP BY tier"
+        )
+        return self._run(connection, sql, params, [], "point")
 
     @staticmethod
     def _tier_sql(queryset, place):

@@ -264,27 +264,25 @@ class InitiativeFilter(django_filters.FilterSet):
             self._district_places[code] = Area.objects.place_of_district(code)
         return self._district_places[code]
 
-    def _serving_point(self, queryset, point, *, first_tier: bool = False):
+    def _serving_point(self, queryset, point, *, part: str | None = None):
         return queryset.serving_point(
-            point,
-            self.distance_km_value(),
-            place=self._district_place(point),
-            first_tier=first_tier,
+            point, self.distance_km_value(), place=self._district_place(point), part=part
         )
 
     def filter_postcode(self, queryset, name, value):
         # value is a places.lookup.Place: the postcode, or the sector or district standing in.
         return self._here_only(self._serving_point(queryset, value.postcode))
 
-    def first_tier(self, queryset, name: str):
+    def point_part(self, queryset, name: str, part: str):
         """`queryset` filtered as the `name` filter (postcode or place) filters it, but
-        only its first tier, "here", found through that tier's own indexes (see
-        querysets.serving_point): the first rows of a search near a point."""
+        only one part of the answer, found through that part's own indexes (see
+        querysets.serving_point): "here", the first rows of a search near a point, or
+        the records "linked" to the place and "unlinked" (the UK-wide ones)."""
         data = self.cleaned
         if name == "place" and data.get("postcode") is not None:
             return queryset  # the postcode is the finer place: it is searched instead
         point = data["postcode"].postcode if name == "postcode" else data["place"]
-        return self._serving_point(queryset, point, first_tier=True)
+        return self._serving_point(queryset, point, part=part)
 
     def _here_only(self, queryset):
         """A search near a point narrowed to its first tier when "here only" is asked for."""
