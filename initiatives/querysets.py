@@ -146,6 +146,15 @@ class InitiativeQuerySet(models.QuerySet):
         nested loop over 80,000 ids for each row read under a LIMIT.)"""
         return models.Q(pk__in=self._closure_ids(area_id))
 
+    def _not_here(self, area_id: int):
+        """A row is not "here" for an area: NOT EXISTS its row in the area closure. (NOT
+        IN the area's ids is a subplan whose rows PostgreSQL guesses at half the
+        register: it then read every published row to find the few linked to the areas
+        covering a district, 0.36 s at a million records where this takes 0.03 s.)"""
+        closure = self.model._meta.get_field("area_closure").related_model
+        rows = closure.objects.filter(initiative_id=models.OuterRef("pk"), area_id=area_id)
+        return ~models.Exists(rows)
+
     def _closure_ids(self, area_id: int):
         """Ids of the initiatives "here" for an area: its rows in the area closure."""
         closure = self.model._meta.get_field("area_closure").related_model
@@ -173,7 +182,7 @@ class InitiativeQuerySet(models.QuerySet):
             if not place.covering:
                 return self.none()
             covering = self.filter(self._linked(place.covering_ids))
-            return covering.exclude(self._here(place.area.pk))
+            return covering.filter(self._not_here(place.area.pk))
         nearer = place.within | place.covering_ids
         # One UNION of two indexed parts (the nation's links; national and tied to no
         # area): an OR of the two would read every published row.
