@@ -1,6 +1,8 @@
 """What serves a place, in tiers (here, covering, nation or UK-wide), on the shared
 sample register: the area page and the postcode search give the same answer."""
 
+import re
+
 import pytest
 
 from initiatives.models import Area, Initiative
@@ -459,3 +461,20 @@ def test_a_place_with_nothing_here_says_so_above_what_covers_it(client, reg, oth
         "Nothing is recorded"
         not in client.get("/initiatives/", {"area": "halton"}).content.decode()
     )
+
+
+def test_the_covering_tier_leaves_here_out_by_not_exists(reg, others):
+    """What covers a place leaves out what is here by NOT EXISTS the row's entry in
+    the area closure: NOT IN the area's ids is a subplan whose
+    rows PostgreSQL guesses at half the register, and it then read every published row
+    (0.36 s for a district's covering tier at a million records, where this is 0.03 s).
+    The same rows either way."""
+    place = Area.objects.tree().place(reg.areas["halton"].pk)
+    published = Initiative.objects.published().current()
+    sql, _ = published.in_tier(place, TIER_COVERING).query.sql_with_params()
+    assert "NOT EXISTS" in sql.upper()
+    assert not re.search(r'NOT \("initiatives_initiative"\."id" IN \(SELECT', sql), sql
+    linked = published.filter(areas__in=[area.pk for area in place.covering]).distinct()
+    here = published.in_tier(place, TIER_HERE)
+    assert set(published.in_tier(place, TIER_COVERING)) == set(linked) - set(here)
+    assert set(published.in_tier(place, TIER_COVERING))
