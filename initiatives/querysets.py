@@ -197,6 +197,31 @@ class InitiativeQuerySet(models.QuerySet):
             .exclude(location_district_id__in=sorted(place.within))
         )
 
+    def in_tier_parts(self, place, tier: int) -> list:
+        """`in_tier` as parts that share no row, whose rows together are its rows, each
+        read through its own indexes: for counting a tier (the sum of the parts' counts).
+        The nation tier is two: what is linked to the nation, and the UK-wide records
+        tied to no area, counted from the partial index on national alone, where as one
+        list each of them was looked up by its id (at a million records 50,000 of
+        them, 0.45 s)."""
+        if tier != TIER_NATION:
+            return [self.in_tier(place, tier)]
+        through = self.model.areas.through
+        within = sorted(place.within)
+        parts = []
+        nations = sorted(place.nation_ids - place.within)
+        if nations:
+            links = through.objects.filter(area_id__in=nations).order_by().values("initiative_id")
+            nearer = place.within | place.covering_ids
+            parts.append(
+                self.filter(pk__in=links)
+                .exclude(self._linked(nearer))
+                .exclude(location_district_id__in=within)
+            )
+        # Tied to no area, so linked to nothing nearer either.
+        parts.append(self._unlinked_uk_wide().exclude(location_district_id__in=within))
+        return parts
+
     def _serving_ids(self, place, near=None, *, unlinked: bool = True):
         """Ids of the initiatives serving the place, and of those `near` it (a queryset),
         as one UNION: each part uses its own index (the link table's area index, the

@@ -161,7 +161,7 @@ def area_list(request):
     return render(request, "initiatives/area_list.html", context)
 
 
-def section_page(request, key: str, queryset, notices: list[str], *, area: Area):
+def section_page(request, key: str, queryset, notices: list[str], *, area: Area, count_parts=None):
     """One section of an area page. At first each section shows its first few results
     (AREA_SECTION_PREVIEW), so that the page stays a few screens long on a phone, with a
     link to show them all; its own page param (`here=1`, `wider=2`) shows it all, a
@@ -181,6 +181,7 @@ def section_page(request, key: str, queryset, notices: list[str], *, area: Area)
         size,
         cache_as={"area": area.pk, "section": key, "size": size},
         sort_found=key != "here",
+        count_parts=count_parts,
     )
     number = 1
     if full:
@@ -226,7 +227,14 @@ def area_detail(request, slug):
     notices: list[str] = []
 
     def page(key, queryset):
-        return section_page(request, key, queryset.order_by("name", "pk"), notices, area=area)
+        return section_page(
+            request,
+            key,
+            queryset.order_by("name", "pk"),
+            notices,
+            area=area,
+            count_parts=served.parts(key),
+        )
 
     sections = [
         {

@@ -453,15 +453,22 @@ def condition_figures(scope: Scope, tree: AreaTree, tallied: Tallied | None = No
     if scope.area is not None:
         place = tree.place(scope.area.pk)
         parts["covering"] = scope.tier_initiatives(place, TIER_COVERING)
-        parts["nationwide"] = scope.tier_initiatives(place, TIER_NATION)
+        # In parts that share no row, each read through its own indexes: their sum.
+        for index, part in enumerate(scope.tier_parts(place, TIER_NATION)):
+            parts[f"nationwide {index}"] = part
     counts = condition_counts(parts)
     if here is None:
         here = counts["here"]
+    nationwide: dict[int, int] = defaultdict(int)
+    for name, found in counts.items():
+        if name.startswith("nationwide "):
+            for pk, n in found.items():
+                nationwide[pk] += n
     conditions = list(Condition.objects.order_by("name"))
     for condition in conditions:
         condition.here = here.get(condition.pk, 0)
         condition.covering = counts.get("covering", {}).get(condition.pk, 0)
-        condition.nationwide = counts.get("nationwide", {}).get(condition.pk, 0)
+        condition.nationwide = nationwide.get(condition.pk, 0)
         condition.register = whole.register.get(condition.pk, 0)
         condition.icbs = whole.icbs.get(condition.pk, 0)
     return Conditions(rows=conditions)

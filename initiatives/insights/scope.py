@@ -64,7 +64,15 @@ class Scope:
         """The current published initiatives serving `place` (the scope's area, an
         areas.ServedPlace) in `tier` (see InitiativeQuerySet.serving), of the scope's
         vanguard site if one is chosen."""
-        queryset = Initiative.objects.published().current().in_tier(place, tier)
+        return self._of_vanguard(Initiative.objects.published().current().in_tier(place, tier))
+
+    def tier_parts(self, place, tier: int) -> list:
+        """`tier_initiatives` in parts that share no row, each read through its own
+        indexes (InitiativeQuerySet.in_tier_parts)."""
+        initiatives = Initiative.objects.published().current()
+        return [self._of_vanguard(part) for part in initiatives.in_tier_parts(place, tier)]
+
+    def _of_vanguard(self, queryset):
         if self.vanguard is not None:
             queryset = queryset.filter(vanguard=self.vanguard)
         return queryset

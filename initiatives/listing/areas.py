@@ -44,6 +44,12 @@ class AreaSections:
     def national(self):
         return self.published.in_tier(self.place, TIER_NATION)
 
+    def parts(self, key: str) -> list:
+        """A section's rows in parts that share none, each counted through its own
+        indexes (InitiativeQuerySet.in_tier_parts)."""
+        tier = {"here": TIER_HERE, "wider": TIER_COVERING, "national": TIER_NATION}[key]
+        return self.published.in_tier_parts(self.place, tier)
+
     def ancestors(self) -> list[Area]:
         """The areas above, nation first."""
         return sorted(

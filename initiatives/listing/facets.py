@@ -609,17 +609,18 @@ class ListingFacets:
 
     @staticmethod
     def _tier_sql(queryset, place):
-        """(tier, (sql, params)) selecting the ids of `queryset` in each tier but "here";
-        a tier that can hold nothing (no area covers a nation) is left out: it counts 0."""
+        """(tier, (sql, params)) selecting the ids of `queryset` in each tier but "here",
+        a tier in parts that share no row (`in_tier_parts`: their counts add up); a part
+        that can hold nothing (no area covers a nation) is left out: it counts 0."""
         parts = []
         for tier in place.tier_headings():
             if tier == TIER_HERE:
                 continue
-            try:
-                ids = queryset.in_tier(place, tier).order_by().values("pk")
-                parts.append((tier, ids.query.sql_with_params()))
-            except EmptyResultSet:
-                continue
+            for part in queryset.in_tier_parts(place, tier):
+                try:
+                    parts.append((tier, part.order_by().values("pk").query.sql_with_params()))
+                except EmptyResultSet:
+                    continue
         return parts
 
     def _run(self, connection, sql, params, names, tiers, *, with_total=True) -> dict[str, dict]:
@@ -632,8 +633,8 @@ class ListingFacets:
             for facet, value, n in cursor.fetchall():
                 if facet == "total":
                     total = n
-                elif facet == TIERS:
-                    found[int(value)] = n
+                elif facet == TIERS:  # a tier counted in parts: their sum
+                    found[int(value)] = found.get(int(value), 0) + n
                 else:
                     counts[facet][FACETS[facet].value(value)] += n
         batch = {**counts, TOTAL: total} if total is not None else dict(counts)

@@ -41,6 +41,7 @@ class IdsFirstPaginator(Paginator):
         cache_as: dict | None = None,
         sort_found: bool = False,
         first_part=None,
+        count_parts=None,
     ):
         """`sort_found`: in name order, always find the rows, then sort them (see
         `_ordered`): for the tiers past "here", which PostgreSQL otherwise tests one
@@ -49,17 +50,27 @@ class IdsFirstPaginator(Paginator):
         `first_part`: some of the list, in the same order, that comes before the rest
         of it (a search's name matches: search.name_tier). Past FIRST_PART_OVER
         results, a page it fills is read from it alone; any other page from the whole
-        list."""
+        list.
+
+        `count_parts`: querysets that share no row and together hold the list's rows,
+        each counted through its own indexes (InitiativeQuerySet.in_tier_parts): the
+        count is their sum."""
         super().__init__(object_list, per_page)
         self.cache_as = cache_as
         self.sort_found = sort_found
         self.first_part = first_part
+        self.count_parts = count_parts
+
+    def _count(self) -> int:
+        if self.count_parts is not None:
+            return sum(part.count() for part in self.count_parts)
+        return self.object_list.count()
 
     @cached_property
     def count(self):
         if self.cache_as is None:
-            return self.object_list.count()
-        return cached("page-count", self.cache_as, self.object_list.count)
+            return self._count()
+        return cached("page-count", self.cache_as, self._count)
 
     def page(self, number, *, rows: bool = True):
         """The page; with `rows=False`, its object_list holds only the ids (for

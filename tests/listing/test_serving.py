@@ -478,3 +478,31 @@ def test_the_covering_tier_leaves_here_out_by_not_exists(reg, others):
     here = published.in_tier(place, TIER_HERE)
     assert set(published.in_tier(place, TIER_COVERING)) == set(linked) - set(here)
     assert set(published.in_tier(place, TIER_COVERING))
+
+
+def test_each_tier_in_parts_holds_its_rows_once(reg, others):
+    """For every area and tier, the parts a tier is counted in (the nation tier: what is
+    linked to the nation, and the UK-wide records tied to no area) share no row, and
+    together hold the tier's rows; as do the area page's counts and the insights'."""
+    InitiativeFactory(name="UK-wide, tied to nothing", national=True, areas=[])
+    InitiativeFactory(
+        name="UK-wide, based in Runcorn", national=True, areas=[], located_in_town="Runcorn"
+    )
+    InitiativeFactory(name="UK-wide, ended", national=True, areas=[], lifecycle="ended")
+    tree = Area.objects.tree()
+    published = Initiative.objects.published().current()
+    for area in Area.objects.all():
+        place = tree.place(area.pk)
+        for tier in (TIER_HERE, TIER_COVERING, TIER_NATION):
+            whole = set(published.in_tier(place, tier).values_list("pk", flat=True))
+            parts = [
+                set(part.values_list("pk", flat=True))
+                for part in published.in_tier_parts(place, tier)
+            ]
+            assert sum(len(part) for part in parts) == len(whole), (area.slug, tier)
+            assert set().union(*parts) == whole, (area.slug, tier)
+    halton = tree.place(reg.areas["halton"].pk)
+    national = set(published.in_tier(halton, TIER_NATION).values_list("name", flat=True))
+    assert "UK-wide, tied to nothing" in national
+    assert "UK-wide, based in Runcorn" not in national  # here: based in Halton
+    assert "UK-wide, ended" not in national
