@@ -821,12 +821,12 @@ class Initiative(Timestamped):
             models.Index(fields=["status", "role"], name="initiative_status_role"),
             models.Index(fields=["easting", "northing"], name="initiative_grid"),
             # Few are national: a postcode search finds them all through this small index,
-            # and counts the current published ones from it alone (PostgreSQL: status and
-            # lifecycle carried in it; at a million records 50,000 of them, 0.07 s where
-            # reading each one's row took 0.4 s).
+            # and counts the current published ones from it alone (PostgreSQL: status,
+            # lifecycle and the district it is based in carried in it; at a million
+            # records 50,000 of them, 0.07 s where reading each one's row took 0.4 s).
             models.Index(
                 fields=["id"],
-                include=["status", "lifecycle"],
+                include=["status", "lifecycle", "location_district"],
                 condition=Q(national=True),
                 name="initiative_national",
             ),

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("national", True)),
                 fields=["id"],
-                include=("status", "lifecycle"),
+                include=("status", "lifecycle", "location_district"),
                 name="initiative_national",
             ),
         ),

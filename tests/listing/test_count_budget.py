@@ -371,7 +371,9 @@ def test_postgresql_counts_the_uk_wide_records_from_their_index_alone(client, re
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'initiative_national'")
         (definition,) = cursor.fetchone()
-    assert definition.endswith('(id) INCLUDE (status, lifecycle) WHERE "national"')
+    assert definition.endswith(
+        '(id) INCLUDE (status, lifecycle, location_district_id) WHERE "national"'
+    )
     unlinked = Initiative.objects.published().current()._unlinked_uk_wide()
     names = set(unlinked.values_list("name", flat=True))
     for name in uk_wide:
