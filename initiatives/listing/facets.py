@@ -366,9 +366,15 @@ class ListingFacets:
                 and not includes_ended(self.data)
             ):
                 # Beside an area alone the results without it are the whole current
-                # register: its closure rows are counted as they are, leaving out the
-                # few drafts and ended ones, rather than listing every id first.
-                batch = self._within_budget(lambda: self._closure_batch(queryset, tiers), queryset)
+                # register: the area facet is the facet tally's (its rows in the area
+                # closure, counted as they are written) and only the tiers are counted;
+                # without the tally its closure rows are counted, leaving out the few
+                # drafts and ended ones, rather than listing every id first.
+                batch = self._tallied_areas(queryset, tiers)
+                if batch is None:
+                    batch = self._within_budget(
+                        lambda: self._closure_batch(queryset, tiers), queryset
+                    )
                 if batch is None and tiers is not None:
                     batch = self._tiers_only(
                         self._closure_batch(queryset, tiers, areas=[tiers.area.pk]), ["area"]
@@ -423,6 +429,42 @@ class ListingFacets:
                 if missing > 0:
                     found[None] = missing
             batch[name] = found
+        return batch
+
+    def _tallied_areas(self, queryset, tiers) -> dict | None:
+        """The area facet over the whole current register from the facet tally (the
+        closure's rows of every current published record, by area: the same as
+        `_closure_batch` counts), with the tiers past "here" counted through their own
+        indexes; None when the tally is not built, or with `reuse_register=False`.
+        At a million records `_closure_batch` first listed the 150,000 drafts, archived
+        and ended records to leave out: 0.3 s."""
+        if not self.reuse_register:
+            return None
+        found = counts_given(None, using=self.filterset.queryset.db)
+        if found is None:
+            return None
+        counts, _total = found
+        areas = {int(pk): n for pk, n in counts.get("area", {}).items()}
+        if not self.every_area:
+            candidates = {int(area.pk) for area in self.area_candidates()}
+            if tiers is not None:
+                candidates.add(int(tiers.area.pk))
+            areas = {pk: n for pk, n in areas.items() if pk in candidates}
+        batch: dict = {"area": defaultdict(int, areas)}
+        if tiers is None:
+            return batch
+        found_tiers = {TIER_HERE: areas.get(int(tiers.area.pk), 0)}
+        parts = self._tier_sql(queryset, tiers)
+        if parts:
+            sql = " UNION ALL ".join(
+                f"SELECT {tier}, COUNT(*) FROM ({part_sql}) t" for tier, (part_sql, _) in parts
+            )
+            params = [param for _tier, (_sql, part_params) in parts for param in part_params]
+            with connections[queryset.db].cursor() as cursor:
+                cursor.execute(sql, params)
+                for tier, n in cursor.fetchall():  # a tier counted in parts: their sum
+                    found_tiers[int(tier)] = found_tiers.get(int(tier), 0) + n
+        batch[TIERS] = found_tiers
         return batch
 
     def spend_budget(self) -> None:
