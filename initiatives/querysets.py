@@ -166,16 +166,23 @@ class InitiativeQuerySet(models.QuerySet):
         any_link = models.Exists(through.objects.filter(initiative_id=models.OuterRef("pk")))
         return self.filter(national=True).exclude(any_link)
 
-    def _uk_wide_unlinked(self):
+    def _unlinked_uk_wide_ids(self):
         """Ids of the national initiatives tied to no area: one part of the UNIONs below."""
         return self.model.objects.all()._unlinked_uk_wide().order_by().values("pk")
+
+    def _nation_link_ids(self, place):
+        """Ids linked to the place's nation (none for a nation itself, which is "here"
+        for what serves it): the nation tier's linked part. None when there is none."""
+        nations = sorted(place.nation_ids - place.within)
+        if not nations:
+            return None
+        through = self.model.areas.through
+        return through.objects.filter(area_id__in=nations).order_by().values("initiative_id")
 
     def in_tier(self, place, tier: int):
         """The initiatives serving `place` in one tier, as `serving` tiers them, by
         EXISTS on the link table's area index (for lists and counts of one tier, where
         computing every row's tier first reads far more)."""
-        through = self.model.areas.through
-
         if tier == TIER_HERE:
             return self.filter(self._here(place.area.pk))
         if tier == TIER_COVERING:
@@ -186,13 +193,12 @@ class InitiativeQuerySet(models.QuerySet):
         nearer = place.within | place.covering_ids
         # One UNION of two indexed parts (the nation's links; national and tied to no
         # area): an OR of the two would read every published row.
-        unlinked = self._uk_wide_unlinked()
-        nations = sorted(place.nation_ids - place.within)
-        if nations:
-            links = through.objects.filter(area_id__in=nations).order_by()
-            unlinked = links.values("initiative_id").union(unlinked)
+        ids = self._unlinked_uk_wide_ids()
+        links = self._nation_link_ids(place)
+        if links is not None:
+            ids = links.union(ids)
         return (
-            self.filter(pk__in=unlinked)
+            self.filter(pk__in=ids)
             .exclude(self._linked(nearer))
             .exclude(location_district_id__in=sorted(place.within))
         )
@@ -206,12 +212,10 @@ class InitiativeQuerySet(models.QuerySet):
         them, 0.45 s)."""
         if tier != TIER_NATION:
             return [self.in_tier(place, tier)]
-        through = self.model.areas.through
         within = sorted(place.within)
         parts = []
-        nations = sorted(place.nation_ids - place.within)
-        if nations:
-            links = through.objects.filter(area_id__in=nations).order_by().values("initiative_id")
+        links = self._nation_link_ids(place)
+        if links is not None:
             nearer = place.within | place.covering_ids
             parts.append(
                 self.filter(pk__in=links)
@@ -229,7 +233,7 @@ class InitiativeQuerySet(models.QuerySet):
         database read every published row. `unlinked` False: without the UK-wide
         records tied to no area (None when nothing else is left)."""
         through = self.model.areas.through
-        parts = [self._uk_wide_unlinked()] if unlinked else []
+        parts = [self._unlinked_uk_wide_ids()] if unlinked else []
         if place is not None:
             ids = place.within | place.covering_ids | place.nation_ids
             linked = through.objects.filter(area_id__in=sorted(ids)).order_by()

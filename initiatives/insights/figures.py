@@ -391,7 +391,7 @@ class RegisterConditions:
     icbs: dict[int, int]
 
 
-def condition_counts(parts: dict[str, object]) -> dict[str, dict[int, int]]:
+def condition_counts(parts: dict) -> dict:
     """For each named queryset of initiatives, how many of them serve each condition:
     {name: {condition id: n}}, in one statement (a UNION ALL of one grouped read of the
     links per queryset, each a semi-join on its initiatives' ids).
@@ -452,23 +452,23 @@ def condition_figures(scope: Scope, tree: AreaTree, tallied: Tallied | None = No
         parts["here"] = scope.initiatives
     if scope.area is not None:
         place = tree.place(scope.area.pk)
-        parts["covering"] = scope.tier_initiatives(place, TIER_COVERING)
-        # In parts that share no row, each read through its own indexes: their sum.
-        for index, part in enumerate(scope.tier_parts(place, TIER_NATION)):
-            parts[f"nationwide {index}"] = part
+        # Each tier in parts that share no row, each read through its own indexes.
+        for tier in (TIER_COVERING, TIER_NATION):
+            for index, part in enumerate(scope.tier_parts(place, tier)):
+                parts[(tier, index)] = part
     counts = condition_counts(parts)
     if here is None:
         here = counts["here"]
-    nationwide: dict[int, int] = defaultdict(int)
+    tiers: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for name, found in counts.items():
-        if name.startswith("nationwide "):
+        if name != "here":  # (tier, part): the parts' sum
             for pk, n in found.items():
-                nationwide[pk] += n
+                tiers[name[0]][pk] += n
     conditions = list(Condition.objects.order_by("name"))
     for condition in conditions:
         condition.here = here.get(condition.pk, 0)
-        condition.covering = counts.get("covering", {}).get(condition.pk, 0)
-        condition.nationwide = nationwide.get(condition.pk, 0)
+        condition.covering = tiers[TIER_COVERING].get(condition.pk, 0)
+        condition.nationwide = tiers[TIER_NATION].get(condition.pk, 0)
         condition.register = whole.register.get(condition.pk, 0)
         condition.icbs = whole.icbs.get(condition.pk, 0)
     return Conditions(rows=conditions)

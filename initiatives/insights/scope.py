@@ -60,22 +60,15 @@ class Scope:
         """The published initiatives here that have ended: counted apart."""
         return self.published.ended()
 
-    def tier_initiatives(self, place, tier: int):
+    def tier_parts(self, place, tier: int) -> list:
         """The current published initiatives serving `place` (the scope's area, an
         areas.ServedPlace) in `tier` (see InitiativeQuerySet.serving), of the scope's
-        vanguard site if one is chosen."""
-        return self._of_vanguard(Initiative.objects.published().current().in_tier(place, tier))
-
-    def tier_parts(self, place, tier: int) -> list:
-        """`tier_initiatives` in parts that share no row, each read through its own
-        indexes (InitiativeQuerySet.in_tier_parts)."""
-        initiatives = Initiative.objects.published().current()
-        return [self._of_vanguard(part) for part in initiatives.in_tier_parts(place, tier)]
-
-    def _of_vanguard(self, queryset):
+        vanguard site if one is chosen: in parts that share no row, each read through
+        its own indexes (InitiativeQuerySet.in_tier_parts)."""
+        parts = Initiative.objects.published().current().in_tier_parts(place, tier)
         if self.vanguard is not None:
-            queryset = queryset.filter(vanguard=self.vanguard)
-        return queryset
+            parts = [part.filter(vanguard=self.vanguard) for part in parts]
+        return parts
 
     def contains(self, path: str = "") -> Q:
         """A condition for rows whose initiative is here, reached through `path`.

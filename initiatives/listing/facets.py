@@ -450,21 +450,24 @@ class ListingFacets:
             if tiers is not None:
                 candidates.add(int(tiers.area.pk))
             areas = {pk: n for pk, n in areas.items() if pk in candidates}
-        batch: dict = {"area": defaultdict(int, areas)}
         if tiers is None:
-            return batch
-        found_tiers = {TIER_HERE: areas.get(int(tiers.area.pk), 0)}
-        parts = self._tier_sql(queryset, tiers)
-        if parts:
-            sql = " UNION ALL ".join(
-                f"SELECT {tier}, COUNT(*) FROM ({part_sql}) t" for tier, (part_sql, _) in parts
+            return {"area": defaultdict(int, areas)}
+        parts, params = self._tier_counts_sql(queryset, tiers)
+        batch = (
+            self._run(
+                connections[queryset.db],
+                " UNION ALL ".join(parts),
+                params,
+                ["area"],
+                tiers,
+                with_total=False,
             )
-            params = [param for _tier, (_sql, part_params) in parts for param in part_params]
-            with connections[queryset.db].cursor() as cursor:
-                cursor.execute(sql, params)
-                for tier, n in cursor.fetchall():  # a tier counted in parts: their sum
-                    found_tiers[int(tier)] = found_tiers.get(int(tier), 0) + n
-        batch[TIERS] = found_tiers
+            if parts
+            else {TIERS: {}}
+        )
+        # The area facet, and "here" (the area's own count), from the tally.
+        batch["area"] = defaultdict(int, areas)
+        batch[TIERS][TIER_HERE] = areas.get(int(tiers.area.pk), 0)
         return batch
 
     def spend_budget(self) -> None:
@@ -569,9 +572,9 @@ class ListingFacets:
         else:
             parts.append(area + " GROUP BY c.area_id")
         if tiers is not None:
-            for tier, (sql, tier_params) in self._tier_sql(queryset, tiers):
-                parts.append(f"SELECT '{TIERS}', '{tier}', COUNT(*) FROM ({sql}) t")
-                params += tier_params
+            tier_parts, tier_params = self._tier_counts_sql(queryset, tiers)
+            parts += tier_parts
+            params += tier_params
         materialized = materialized_keyword(connection)
         sql = f"WITH hidden (id) AS {materialized}({hidden_sql}) " + " UNION ALL ".join(parts)
         return self._run(
@@ -590,11 +593,9 @@ class ListingFacets:
             sql, params = here.query.sql_with_params()
         except EmptyResultSet:  # filters that can match nothing: no tier holds anything
             return {"area": {}, TIERS: {}}
-        parts = [f"SELECT 'area', '{place.area.pk}', COUNT(*) FROM ({sql}) t"]
-        params = list(params)
-        for tier, (sql, tier_params) in self._tier_sql(queryset, place):
-            parts.append(f"SELECT '{TIERS}', '{tier}', COUNT(*) FROM ({sql}) t")
-            params += tier_params
+        tier_parts, tier_params = self._tier_counts_sql(queryset, place)
+        parts = [f"SELECT 'area', '{place.area.pk}', COUNT(*) FROM ({sql}) t", *tier_parts]
+        params = [*params, *tier_params]
         return self._run(
             connections[queryset.db],
             " UNION ALL ".join(parts),
@@ -648,6 +649,15 @@ class ListingFacets:
             f"SELECT '{TIERS}', CAST(tier AS TEXT), COUNT(*) FROM tiered GROUP BY tier"
         )
         return self._run(connection, sql, params, [], "point")
+
+    def _tier_counts_sql(self, queryset, place) -> tuple[list[str], list]:
+        """`SELECT TIERS, tier, COUNT(*)` over each tier of `queryset` past "here" (each
+        part of one: `_run` adds them up), and their params."""
+        parts, params = [], []
+        for tier, (sql, tier_params) in self._tier_sql(queryset, place):
+            parts.append(f"SELECT '{TIERS}', '{tier}', COUNT(*) FROM ({sql}) t")
+            params += tier_params
+        return parts, params
 
     @staticmethod
     def _tier_sql(queryset, place):
