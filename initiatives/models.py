@@ -830,6 +830,15 @@ class Initiative(Timestamped):
                 condition=Q(national=True),
                 name="initiative_national",
             ),
+            # The same records in name order: an area page's national section reads its
+            # page of them from here, where sorting all of their names took 0.5 s at a
+            # million (IdsFirstPaginator's ordered_parts).
+            models.Index(
+                fields=["name", "id"],
+                include=["status", "lifecycle", "location_district"],
+                condition=Q(national=True),
+                name="initiative_national_name",
+            ),
             # Few read like a note to self: the work queue counts them through this one.
             models.Index(
                 fields=["status"],

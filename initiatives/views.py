@@ -161,7 +161,16 @@ def area_list(request):
     return render(request, "initiatives/area_list.html", context)
 
 
-def section_page(request, key: str, queryset, notices: list[str], *, area: Area, count_parts=None):
+def section_page(
+    request,
+    key: str,
+    queryset,
+    notices: list[str],
+    *,
+    area: Area,
+    count_parts=None,
+    ordered_parts=None,
+):
     """One section of an area page. At first each section shows its first few results
     (AREA_SECTION_PREVIEW), so that the page stays a few screens long on a phone, with a
     link to show them all; its own page param (`here=1`, `wider=2`) shows it all, a
@@ -182,6 +191,7 @@ def section_page(request, key: str, queryset, notices: list[str], *, area: Area,
         cache_as={"area": area.pk, "section": key, "size": size},
         sort_found=key != "here",
         count_parts=count_parts,
+        ordered_parts=ordered_parts,
     )
     number = 1
     if full:
@@ -234,6 +244,7 @@ def area_detail(request, slug):
             notices,
             area=area,
             count_parts=served.parts(key),
+            ordered_parts=served.national_in_order() if key == "national" else None,
         )
 
     sections = [

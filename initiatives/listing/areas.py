@@ -9,6 +9,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import connections
+from django.db.models import Value
+from django.db.models.functions import Concat
 
 from ..areas import AreaTree
 from ..caching import cached
@@ -49,6 +51,15 @@ class AreaSections:
         indexes (InitiativeQuerySet.in_tier_parts)."""
         tier = {"here": TIER_HERE, "wider": TIER_COVERING, "national": TIER_NATION}[key]
         return self.published.in_tier_parts(self.place, tier)
+
+    def national_in_order(self) -> list:
+        """The national section's parts, each in name order by its own means: what is
+        linked to the nation found, then sorted (few rows, which the name index would
+        have to be walked far to meet); the UK-wide records tied to no area read in
+        order from the partial index on national, which holds their names."""
+        *linked, unlinked = self.parts("national")  # in_tier_parts: the unlinked ones last
+        by_name = (Concat("name", Value("")), "pk")
+        return [part.order_by(*by_name) for part in linked] + [unlinked.order_by("name", "pk")]
 
     def ancestors(self) -> list[Area]:
         """The areas above, nation first."""

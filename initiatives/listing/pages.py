@@ -42,6 +42,7 @@ class IdsFirstPaginator(Paginator):
         sort_found: bool = False,
         first_part=None,
         count_parts=None,
+        ordered_parts=None,
     ):
         """`sort_found`: in name order, always find the rows, then sort them (see
         `_ordered`): for the tiers past "here", which PostgreSQL otherwise tests one
@@ -54,12 +55,21 @@ class IdsFirstPaginator(Paginator):
 
         `count_parts`: querysets that share no row and together hold the list's rows,
         each counted through its own indexes (InitiativeQuerySet.in_tier_parts): the
-        count is their sum."""
+        count is their sum.
+
+        `ordered_parts`: the same parts, each in the list's order (name, then id) by its
+        own means (an index that holds the order, or sorting the rows found). A page's
+        ids are then the first rows of each part, as many as the page reaches, merged by
+        the database (a UNION ALL of the parts, each LIMITed): a part of 50,000 UK-wide
+        records is read from its index up to the page, where the whole list had all of
+        them sorted by name first. Only where the database orders and limits the parts of
+        a UNION (PostgreSQL); elsewhere the list is read as without them."""
         super().__init__(object_list, per_page)
         self.cache_as = cache_as
         self.sort_found = sort_found
         self.first_part = first_part
         self.count_parts = count_parts
+        self.ordered_parts = ordered_parts
 
     def _count(self) -> int:
         if self.count_parts is not None:
@@ -97,7 +107,21 @@ class IdsFirstPaginator(Paginator):
             ids = list(self.first_part.values_list("pk", flat=True)[bottom:top])
             if len(ids) == top - bottom:
                 return ids
+        if self.ordered_parts and self._merges_parts():
+            return self._merged_ids(bottom, top)
         return list(self._ordered().values_list("pk", flat=True)[bottom:top])
+
+    def _merges_parts(self) -> bool:
+        connection = connections[self.object_list.db]
+        return connection.features.supports_slicing_ordering_in_compound
+
+    def _merged_ids(self, bottom: int, top: int) -> list[int]:
+        """Rows `bottom` to `top` of the ordered parts merged: each part's first `top`
+        rows, the UNION ALL of them in name order, then the page's slice (the parts share
+        no row, so no row before `top` is left out)."""
+        first, *rest = (part.values_list("pk", "name")[:top] for part in self.ordered_parts)
+        merged = first.union(*rest, all=True).order_by("name", "pk") if rest else first
+        return [pk for pk, _name in merged[bottom:top]]
 
     def _ordered(self):
         """The list in its order; for a short list in name order (or any, with

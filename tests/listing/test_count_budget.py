@@ -358,6 +358,20 @@ def test_near_a_point_the_uk_wide_records_are_counted_in_their_tiers(
     assert total(response) == total(expected)
 
 
+def only_indexes(cursor, keep: str) -> None:
+    """Drop every index of the initiatives table but `keep` and those a constraint
+    needs, in the test's transaction, and analyse it: on a table this small the planner
+    would rather read another index (on the national flag, on status) and the rows."""
+    cursor.execute(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'initiatives_initiative'"
+        " AND indexname <> %s AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+        [keep],
+    )
+    for (name,) in cursor.fetchall():
+        cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute("ANALYZE initiatives_initiative")
+
+
 def test_postgresql_counts_the_uk_wide_records_from_their_index_alone(client, reg, uk_wide):
     """The UK-wide records tied to no area, current and published, are counted from the
     partial index on national, which carries status and lifecycle (migration 0022):
@@ -381,19 +395,55 @@ def test_postgresql_counts_the_uk_wide_records_from_their_index_alone(client, re
     sql, params = unlinked.order_by().values("pk").query.sql_with_params()
     assert "IN (SELECT" not in sql  # on the rows themselves
     with connection.cursor() as cursor:
-        # On a table this small the planner would rather read another index (on the
-        # national flag, on status) and the rows: every other index of the table that
-        # no constraint needs is dropped, in the test's transaction.
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'initiatives_initiative'"
-            " AND indexname <> 'initiative_national'"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
-        )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("ANALYZE initiatives_initiative")
+        only_indexes(cursor, "initiative_national")
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute("EXPLAIN SELECT COUNT(*) FROM (" + sql + ") t", params)  # noqa: S608
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Only Scan using initiative_national" in plan, plan
+    assert "Index Only Scan using initiative_national " in plan, plan
+
+
+def test_postgresql_reads_a_page_of_uk_wide_records_in_name_order_from_their_index(
+    client, reg, uk_wide
+):
+    """A page of the UK-wide records tied to no area in name order (an area page's
+    national section, IdsFirstPaginator's ordered_parts) is read in that order from the
+    partial index on national and name (migration 0023), not found whole and sorted."""
+    from django.db import connection
+
+    from initiatives.models import Initiative
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's partial index")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'initiative_national_name'"
+        )
+        (definition,) = cursor.fetchone()
+    assert definition.endswith(
+        '(name, id) INCLUDE (status, lifecycle, location_district_id) WHERE "national"'
+    )
+    # Enough of them that sorting them all costs more than reading a page in order.
+    organisation = Initiative.objects.first().organisation
+    Initiative.objects.bulk_create(
+        Initiative(
+            name=f"UK-wide {n:03d}",
+            slug=f"uk-wide-{n:03d}",
+            organisation=organisation,
+            summary="A national helpline.",
+            status=Initiative.Status.PUBLISHED,
+            national=True,
+        )
+        for n in range(500)
+    )
+    unlinked = Initiative.objects.published().current()._unlinked_uk_wide()
+    page = unlinked.order_by("name", "pk").values("pk")[:20]
+    sql, params = page.query.sql_with_params()
+    with connection.cursor() as cursor:
+        only_indexes(cursor, "initiative_national_name")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "using initiative_national_name" in plan, plan
+    assert "Sort" not in plan, plan

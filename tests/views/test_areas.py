@@ -2,6 +2,9 @@
 
 import pytest
 
+from initiatives.listing.areas import AreaSections
+from initiatives.models import Area, Initiative
+
 from ..factories import InitiativeFactory
 from .support import MAX_AREA_QUERIES, text
 
@@ -91,6 +94,39 @@ class TestAreaPage:
         previous = second.context["sections"][0]["page"].previous_url
         assert previous == "/areas/halton/?here=1&national=abc#here"
         assert "\u201cabc\u201d is not a page number" in text(second)
+
+    def test_national_section_pages_keep_one_name_order(self, client, reg):
+        """The national section mixes what is linked to the nation with the UK-wide
+        records tied to no area; each page lists them in one name order, as the whole
+        section sorted would, whichever part a name comes from."""
+        england, wales = reg.areas["england"], reg.areas["wales"]
+        names = ["alder", "Birch", "cedar", "Damson", "elder", "Fir", "ginkgo", "Hazel"]
+        for n in range(44):
+            name = f"{names[n % 8]} {n:02d}"
+            if n % 3:
+                InitiativeFactory(name=f"{name} UK", national=True)
+            else:
+                InitiativeFactory(name=f"{name} England", areas=[england])
+        # Not in Halton's national section: nearer, another nation, draft, ended.
+        InitiativeFactory(name="alder North West", areas=[reg.areas["north-west"]])
+        InitiativeFactory(name="alder Wales", areas=[wales])
+        InitiativeFactory(name="alder draft", national=True, status=Initiative.Status.DRAFT)
+        InitiativeFactory(name="alder ended", national=True, lifecycle=Initiative.Lifecycle.ENDED)
+
+        tree = Area.objects.tree()
+        whole = AreaSections(tree.by_slug("halton"), tree).national().order_by("name", "pk")
+        expected = [i.name for i in whole]
+        assert len(expected) == 45  # the 44 above and the sample's Patient View Survey
+
+        def national_page(n):
+            response = client.get(f"/areas/halton/?national={n}")
+            return [i.name for i in response.context["sections"][2]["page"]]
+
+        pages = [national_page(n) for n in (1, 2, 3)]
+        assert pages == [expected[:20], expected[20:40], expected[40:]]
+        preview = client.get("/areas/halton/").context["sections"][2]["page"]
+        assert [i.name for i in preview] == expected[:3]
+        assert preview.paginator.count == 45
 
     def test_unknown_area_is_a_helpful_404(self, client, reg):
         response = client.get("/areas/xyz/")
