@@ -238,11 +238,18 @@ class Listing:
                 return self.facets.first_tier()
             return name_tier(queryset, self.q) if self.q else None
 
+        # Each page's ids are kept in the figures cache under the params that choose and
+        # order the results, so that a page asked for again reads only its rows.
+        cache_as = query_params(self.params, COUNTED_PARAMS + ("sort",))
         if self.area_place is not None:
-            paginator = TieredPaginator(self.tier_parts(), PER_PAGE, first_part=first_part)
+            paginator = TieredPaginator(
+                self.tier_parts(), PER_PAGE, first_part=first_part, cache_as=cache_as
+            )
         else:
             results = self.results()
-            paginator = IdsFirstPaginator(results, PER_PAGE, first_part=first_part(results))
+            paginator = IdsFirstPaginator(
+                results, PER_PAGE, first_part=first_part(results), cache_as=cache_as
+            )
             paginator.count = self.count
             if self.place is None:
                 self.keyset = keyset_order(paginator.object_list)

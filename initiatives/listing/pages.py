@@ -178,13 +178,23 @@ class TieredPaginator(Paginator):
     each with its count known: a page takes the ids it needs from each list in turn,
     so no row's tier has to be computed to order the whole answer."""
 
-    def __init__(self, parts: list[tuple[int, object, int]], per_page: int, *, first_part=None):
+    def __init__(
+        self,
+        parts: list[tuple[int, object, int]],
+        per_page: int,
+        *,
+        first_part=None,
+        cache_as: dict | None = None,
+    ):
         """`parts`: (tier, ordered queryset, its count), in the order they are shown.
         `first_part`: given a part's queryset, the queryset of rows that come first in it
-        (or None): see IdsFirstPaginator."""
+        (or None): see IdsFirstPaginator. `cache_as`: params naming the list, under
+        which each page's ids and their tiers are kept in the figures cache (the rows
+        are read afresh, as IdsFirstPaginator's)."""
         super().__init__([], per_page)
         self.parts = parts
         self.first_part = first_part
+        self.cache_as = cache_as
 
     @cached_property
     def count(self):
@@ -194,8 +204,21 @@ class TieredPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        ids: list[int] = []
-        tier_of: dict[int, int] = {}
+        if self.cache_as is None:
+            found = self.ids(bottom, top)
+        else:
+            key = {**self.cache_as, "rows": [bottom, top]}
+            found = cached("tiered-page-ids", key, lambda: self.ids(bottom, top))
+        tier_of = dict(found)
+        page = self._get_page([pk for pk, _tier in found], number, self)
+        fill_pages([page])
+        for row in page.object_list:
+            row.tier = tier_of[row.pk]
+        return page
+
+    def ids(self, bottom: int, top: int) -> list[tuple[int, int]]:
+        """The ids of rows `bottom` to `top`, each with its tier, in order."""
+        ids: list[tuple[int, int]] = []
         offset = 0
         for tier, queryset, count in self.parts:
             low, high = max(bottom - offset, 0), min(top - offset, count)
@@ -205,15 +228,9 @@ class TieredPaginator(Paginator):
                     queryset, self.per_page, sort_found=tier != TIER_HERE, first_part=first
                 )
                 part.count = count
-                found = part.ids(low, high)
-                ids += found
-                tier_of.update(dict.fromkeys(found, tier))
+                ids += [(pk, tier) for pk in part.ids(low, high)]
             offset += count
-        page = self._get_page(ids, number, self)
-        fill_pages([page])
-        for row in page.object_list:
-            row.tier = tier_of[row.pk]
-        return page
+        return ids
 
 
 # Keyset pages ---------------------------------------------------------------------

@@ -259,3 +259,36 @@ def test_the_cache_is_chosen_from_the_environment():
     bad = _settings_with("memcached")
     assert bad.returncode != 0
     assert "DJANGO_FIGURES_CACHE must be local, redis or database, not 'memcached'." in bad.stderr
+
+
+def page_rows(response) -> list[tuple[str, int | None]]:
+    return [(row.name, getattr(row, "tier", None)) for row in response.context["page"]]
+
+
+def choosing_the_page(captured) -> list[str]:
+    """The statements that chose a page's ids (in the list's order, LIMITed)."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "initiatives_initiative"."id" AS "pk"')
+        and "LIMIT" in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize("params", [{"area": "halton"}, {}], ids=["tiered", "plain"])
+def test_a_listing_page_asked_again_reads_only_its_rows_until_the_register_changes(
+    client, reg, params
+):
+    first = client.get(LIST, params)
+    assert first.context["page"].object_list
+    with CaptureQueriesContext(connection) as captured:
+        second = client.get(LIST, params)
+    assert page_rows(second) == page_rows(first)
+    assert choosing_the_page(captured) == []
+
+    InitiativeFactory(name="Aaardvark Halton Club", areas=[reg.areas["halton"]])
+    with CaptureQueriesContext(connection) as captured:
+        third = client.get(LIST, params)
+    assert choosing_the_page(captured)
+    assert page_rows(third)[0][0] == "Aaardvark Halton Club"
+    assert page_rows(third)[1:] == page_rows(first)[: len(page_rows(third)) - 1]
