@@ -190,6 +190,7 @@ def section_page(
         size,
         cache_as={"area": area.pk, "section": key, "size": size},
         sort_found=key != "here",
+        of_place=True,
         count_parts=count_parts,
         ordered_parts=ordered_parts,
     )

@@ -74,3 +74,28 @@ def test_a_tier_sorted_once_found_pages_in_the_same_order(monkeypatch):
             paginator = pages.IdsFirstPaginator(ordered, 8, sort_found=sort_found)
             found = [pk for n in paginator.page_range for pk in paginator.page(n, rows=False)]
             assert found == expected
+
+
+def test_what_serves_a_place_is_sorted_once_found_up_to_its_own_limit(monkeypatch):
+    """Names begin with their places' names, so what serves a place (a tier of an area,
+    an area page's section) is found, then sorted, up to PLACE_LIST results, where any
+    other list is walked through the name index past SHORT_LIST; the pages are the same
+    either way."""
+    from initiatives.listing import pages
+    from initiatives.models import Initiative
+
+    for n in range(30):
+        InitiativeFactory(name=f"Wirral Club {n % 7}")
+    ordered = Initiative.objects.published().order_by("name", "pk")
+    expected = list(ordered.values_list("pk", flat=True))
+    monkeypatch.setattr(pages, "SHORT_LIST", 0)
+
+    def walks(paginator) -> bool:
+        return tuple(paginator._ordered().query.order_by) == ("name", "pk")
+
+    for place_list, of_place, walked in [(100, True, False), (100, False, True), (10, True, True)]:
+        monkeypatch.setattr(pages, "PLACE_LIST", place_list)
+        paginator = pages.IdsFirstPaginator(ordered, 8, of_place=of_place)
+        assert walks(paginator) is walked
+        found = [pk for n in paginator.page_range for pk in paginator.page(n, rows=False)]
+        assert found == expected
