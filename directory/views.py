@@ -4,7 +4,6 @@ import sys
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import csrf, defaults
@@ -12,6 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from initiatives.api.errors import error_response
 from initiatives.caching import cached, revalidated
+from initiatives.listing.facets import register_counts
 from initiatives.models import Area, Initiative
 from initiatives.services import database_busy
 
@@ -59,10 +59,11 @@ def home(request):
 def home_figures() -> dict:
     """The home page's figures: counted once per register version (initiatives/caching.py)."""
     # Ended initiatives stay on the register but are not counted as current provision.
+    # The roles' counts are the register's facet counts (the facet tally's, counted
+    # ahead after a change), where counting them here read every current record (0.4 s
+    # at a million).
     published = Initiative.objects.published().current()
-    counts = {
-        row["role"]: row["n"] for row in published.order_by().values("role").annotate(n=Count("pk"))
-    }
+    counts = register_counts()["role"]
     total = sum(counts.values())
     areas_covered = (
         Initiative.areas.through.objects.filter(initiative__in=published.values("pk"))
@@ -76,6 +77,12 @@ def home_figures() -> dict:
         "areas_covered": areas_covered,
         "browse": browse_areas(),
     }
+
+
+def warm_home_figures() -> None:
+    """Count the home page's figures under the current version before a visitor asks
+    (initiatives.caching.on_new_version, registered by DirectoryConfig)."""
+    cached("home", {}, home_figures)
 
 
 @never_cache

@@ -135,6 +135,15 @@ class _Warmer:
             warm_now()
 
 
+def warm_soon() -> None:
+    """Count every registered figure in this process's background thread now, as after a
+    change: for a server that has just started, whose cache may hold nothing under the
+    register's version (emptied, or new). A figure already kept is read, not counted
+    (each warmer goes through the cache), so every worker of a server may ask."""
+    if settings.FIGURES_WARM and _warmers:
+        _warmer.poke()
+
+
 def warm_now() -> None:
     """Call every registered warmer now, in this thread; a failure is logged, not raised
     (the first visitor then counts, as without warming)."""

@@ -102,6 +102,21 @@ def test_gunicorn_has_an_explicit_timeout_and_the_container_uses_its_config(monk
     assert '"--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()
 
 
+def test_a_gunicorn_worker_counts_the_figures_ahead_once_started(settings, monkeypatch):
+    """A server just started (its cache emptied, or new) counts the figures most pages
+    need in the background, as after a change, before its first visitors ask."""
+    import threading
+
+    from initiatives import caching
+
+    settings.FIGURES_WARM = True
+    counted = threading.Event()
+    monkeypatch.setattr(caching, "_warmers", [counted.set])
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config["post_worker_init"](worker=None)
+    assert counted.wait(timeout=30), "nothing was counted"
+
+
 class Busy(Exception):
     """Stands in for psycopg's LockNotAvailable: what lock_timeout raises."""
 

@@ -292,3 +292,23 @@ def test_a_listing_page_asked_again_reads_only_its_rows_until_the_register_chang
     assert choosing_the_page(captured)
     assert page_rows(third)[0][0] == "Aaardvark Halton Club"
     assert page_rows(third)[1:] == page_rows(first)[: len(page_rows(third)) - 1]
+
+
+def test_the_home_page_figures_are_counted_ahead_after_a_change(client):
+    """The home page's figures are among what the background thread counts after a
+    change (caching.on_new_version): its next visitor counts nothing."""
+    from directory.views import warm_home_figures
+
+    assert warm_home_figures in caching._warmers
+    InitiativeFactory.create_batch(2, role="service_provider")
+    InitiativeFactory(role="campaigning", lifecycle=Initiative.Lifecycle.ENDED)
+    caching.warm_now()  # as the background thread does once the change commits
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/")
+    assert captured.captured_queries == []
+    current = Initiative.objects.published().current()
+    assert response.context["published_count"] == current.count()
+    shares = {share["value"]: share["count"] for share in response.context["role_shares"]}
+    for role in ("service_provider", "campaigning"):
+        assert shares[role] == current.filter(role=role).count()
+    assert shares["service_provider"] >= 2

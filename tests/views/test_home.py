@@ -31,5 +31,7 @@ class TestHome:
         assert [region.name for region in england["regions"]] == ["Midlands", "North West"]
 
     def test_home_queries_are_bounded(self, client, reg, django_assert_max_num_queries):
-        with django_assert_max_num_queries(5):
+        # On PostgreSQL the roles' counts come from the facet tally (register_counts),
+        # read in a few statements of its own, whatever the size of the register.
+        with django_assert_max_num_queries(8):
             client.get("/")
