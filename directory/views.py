@@ -4,6 +4,7 @@ import sys
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import csrf, defaults
@@ -62,21 +63,28 @@ def home_figures() -> dict:
     # The roles' counts are the register's facet counts (the facet tally's, counted
     # ahead after a change), where counting them here read every current record (0.4 s
     # at a million).
-    published = Initiative.objects.published().current()
     counts = register_counts()["role"]
     total = sum(counts.values())
-    areas_covered = (
-        Initiative.areas.through.objects.filter(initiative__in=published.values("pk"))
-        .values("area_id")
-        .distinct()
-        .count()
-    )
     return {
         "published_count": total,
         "role_shares": role_shares(counts, total),
-        "areas_covered": areas_covered,
+        "areas_covered": areas_covered(),
         "browse": browse_areas(),
     }
+
+
+def areas_covered() -> int:
+    """How many areas a current published initiative is linked to: for each area, its
+    first such link (a scalar subquery, LIMIT 1, through the link table's area index), a
+    few milliseconds for the 440 areas, where the DISTINCT over every link of the
+    register took 0.5 to 0.8 s at a million records."""
+    links = Initiative.areas.through.objects.filter(
+        Initiative.objects.current_condition("initiative__"),
+        area_id=OuterRef("pk"),
+        initiative__status=Initiative.Status.PUBLISHED,
+    )
+    first_link = Subquery(links.order_by().values("pk")[:1])
+    return Area.objects.annotate(first_link=first_link).filter(first_link__isnull=False).count()
 
 
 def warm_home_figures() -> None:

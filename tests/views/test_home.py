@@ -35,3 +35,24 @@ class TestHome:
         # read in a few statements of its own, whatever the size of the register.
         with django_assert_max_num_queries(8):
             client.get("/")
+
+
+def test_areas_covered_counts_the_areas_a_current_published_record_is_linked_to(reg):
+    """Each area counts once, through any current published record linked to it; an area
+    reached only by drafts, archived or ended records, or only as the parent of a linked
+    one, does not count."""
+    from directory.views import areas_covered
+    from initiatives.models import Initiative
+
+    from ..factories import InitiativeFactory
+
+    halton, wales = reg.areas["halton"], reg.areas["wales"]
+    InitiativeFactory(areas=[halton, wales], status=Initiative.Status.DRAFT)
+    InitiativeFactory(areas=[wales], lifecycle=Initiative.Lifecycle.ENDED)
+    links = Initiative.areas.through.objects.filter(
+        initiative__status=Initiative.Status.PUBLISHED
+    ).exclude(initiative__lifecycle=Initiative.Lifecycle.ENDED)
+    expected = links.values("area_id").distinct().count()
+    assert areas_covered() == expected == 6  # as on the home page: Wales is not among them
+    InitiativeFactory(areas=[wales])
+    assert areas_covered() == 7
