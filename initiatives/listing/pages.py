@@ -23,6 +23,11 @@ SHORT_LIST = 5000
 # far down the name index. At a million records Cheshire and Merseyside's first 20 lay
 # past 154,000 others (0.5 s to walk to them); its 23,000 found and sorted: 0.15 s.
 PLACE_LIST = 50_000
+# Before sorting such a list, its page is looked for among the register's first this
+# many names (the name index's first rows): an area whose names come early in the
+# alphabet finds its first page there. At a million records, Sussex's first page: 20 ms
+# so, 150 ms sorted; with 25,000 names, 100 ms (matching them costs more than it saves).
+NAME_PREFIX = 5_000
 # Past this many results, a page is read from the list's first part when that part
 # fills it (IdsFirstPaginator's `first_part`); a shorter list is read whole, as quickly
 # as its part would be, with no second statement when the part falls short.
@@ -117,7 +122,32 @@ class IdsFirstPaginator(Paginator):
                 return ids
         if self.ordered_parts and self._merges_parts():
             return self._merged_ids(bottom, top)
+        if self._sorts_a_place():
+            ids = self._ids_among_first_names(bottom, top)
+            if len(ids) == top - bottom:
+                return ids
         return list(self._ordered().values_list("pk", flat=True)[bottom:top])
+
+    def _sorts_a_place(self) -> bool:
+        """A list of what serves a place, in name order, sorted when found for its size
+        alone (past SHORT_LIST, up to PLACE_LIST)."""
+        return (
+            self.of_place
+            and not self.sort_found
+            and SHORT_LIST < self.count <= PLACE_LIST
+            and tuple(self.object_list.query.order_by) == ("name", "pk")
+        )
+
+    def _ids_among_first_names(self, bottom: int, top: int) -> list[int]:
+        """Rows `bottom` to `top` of the list among the register's first NAME_PREFIX
+        published rows in name order. The list holds only published rows, so those of
+        its rows are the first of its own: when there are enough of them, they are the
+        page."""
+        first_names = (
+            Initiative.objects.published().order_by("name", "pk").values("pk")[:NAME_PREFIX]
+        )
+        found = self.object_list.filter(pk__in=first_names)
+        return list(found.values_list("pk", flat=True)[bottom:top])
 
     def _merges_parts(self) -> bool:
         connection = connections[self.object_list.db]

@@ -99,3 +99,25 @@ def test_what_serves_a_place_is_sorted_once_found_up_to_its_own_limit(monkeypatc
         assert walks(paginator) is walked
         found = [pk for n in paginator.page_range for pk in paginator.page(n, rows=False)]
         assert found == expected
+
+
+def test_a_place_list_read_among_the_first_names_pages_as_when_sorted(monkeypatch):
+    """Before sorting a place's list, its page is looked for among the register's first
+    names (NAME_PREFIX); found there or not, every page is the same as sorted: the
+    place's rows interleave in name order with others', some with equal names."""
+    from initiatives.listing import pages
+    from initiatives.models import Initiative
+
+    for n in range(24):
+        InitiativeFactory(name=f"{'ABCDW'[n % 5]} Club {n % 3}", role="service_provider")
+        InitiativeFactory(name=f"{'ABCDW'[n % 4]} Club {n % 3}", role="campaigning")
+    InitiativeFactory(name="A Club 0", role="service_provider", status=Initiative.Status.DRAFT)
+    ordered = Initiative.objects.published().filter(role="service_provider").order_by("name", "pk")
+    expected = list(ordered.values_list("pk", flat=True))
+    monkeypatch.setattr(pages, "SHORT_LIST", 0)
+    for prefix in (0, 1, 5, 12, 30, 1000):
+        monkeypatch.setattr(pages, "NAME_PREFIX", prefix)
+        paginator = pages.IdsFirstPaginator(ordered, 5, of_place=True)
+        assert paginator._sorts_a_place()
+        found = [pk for n in paginator.page_range for pk in paginator.page(n, rows=False)]
+        assert found == expected, prefix
