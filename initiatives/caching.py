@@ -137,10 +137,14 @@ class _Warmer:
 
 def warm_soon() -> None:
     """Count every registered figure in this process's background thread now, as after a
-    change: for a server that has just started, whose cache may hold nothing under the
-    register's version (emptied, or new). A figure already kept is read, not counted
-    (each warmer goes through the cache), so every worker of a server may ask."""
-    if settings.FIGURES_WARM and _warmers:
+    change: for a server that has just started, whose shared cache may hold nothing
+    under the register's version (emptied, or new). A figure already kept is read, not
+    counted (each warmer goes through the cache, one worker counting at a time), so
+    every worker of a server may ask. Not with each worker's own cache ("local"): every
+    worker would count everything at once (at a million records, five workers' insights
+    took the server's two cores for half a minute), and what one counted no other
+    would find."""
+    if settings.FIGURES_WARM and settings.FIGURES_CACHE != "local" and _warmers:
         _warmer.poke()
 
 

@@ -113,6 +113,11 @@ def test_a_gunicorn_worker_counts_the_figures_ahead_once_started(settings, monke
     counted = threading.Event()
     monkeypatch.setattr(caching, "_warmers", [counted.set])
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    # Each worker's own cache: every worker would count everything, for itself alone.
+    settings.FIGURES_CACHE = "local"
+    config["post_worker_init"](worker=None)
+    assert not counted.wait(timeout=1)
+    settings.FIGURES_CACHE = "redis"  # shared: one worker counts, the others find it
     config["post_worker_init"](worker=None)
     assert counted.wait(timeout=30), "nothing was counted"
 
