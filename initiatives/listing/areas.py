@@ -16,6 +16,8 @@ from ..areas import AreaTree
 from ..caching import cached
 from ..models import Area, Initiative, InitiativeAreaClosure
 from ..querysets import TIER_COVERING, TIER_HERE, TIER_NATION
+from ..services.tally import counts_given
+from ..services.tally import key as tally_key
 
 AREA_SECTIONS = ("here", "wider", "national")
 # Widest first, as Area.Kind declares them.
@@ -51,6 +53,14 @@ class AreaSections:
         indexes (InitiativeQuerySet.in_tier_parts)."""
         tier = {"here": TIER_HERE, "wider": TIER_COVERING, "national": TIER_NATION}[key]
         return self.published.in_tier_parts(self.place, tier)
+
+    def here_count(self) -> int | None:
+        """How many current published records are "here" (the area's closure rows): the
+        facet tally's count of the area's key, one indexed read, where counting them
+        through the closure took 150-225 ms for an ICB at a million records. None while
+        the tally is not built (they are then counted)."""
+        found = counts_given(tally_key("area", self.area.pk), using=self.published.db)
+        return None if found is None else found[1]
 
     def national_in_order(self) -> list:
         """The national section's parts, each in name order by its own means: what is

@@ -128,6 +128,31 @@ class TestAreaPage:
         assert [i.name for i in preview] == expected[:3]
         assert preview.paginator.count == 45
 
+    def test_the_here_count_is_the_tallys_and_equals_a_fresh_count(self, client, reg, settings):
+        """The "here" section's count comes from the facet tally (the area's closure
+        rows): the same as counting the section's rows, in every area, and at once
+        after a change, drafts and ended records left out."""
+        InitiativeFactory(name="Halton draft", areas=[reg.areas["halton"]], status="draft")
+        InitiativeFactory(
+            name="Halton ended",
+            areas=[reg.areas["halton"]],
+            lifecycle=Initiative.Lifecycle.ENDED,
+        )
+        settings.PAGE_CACHE = False  # each page made, not kept whole under its ETag
+        tree = Area.objects.tree()
+
+        def counts(slug):
+            sections = AreaSections(tree.by_slug(slug), tree)
+            page = client.get(f"/areas/{slug}/").context["sections"][0]["page"]
+            return sections.here_count(), page.paginator.count, sections.here().count()
+
+        for slug in ("halton", "north-west", "england", "wales", "erewash"):
+            tallied, shown, fresh = counts(slug)
+            assert tallied == shown == fresh, slug
+        before = counts("halton")[2]
+        InitiativeFactory(name="Halton new", areas=[reg.areas["halton"]])
+        assert counts("halton") == (before + 1,) * 3
+
     def test_unknown_area_is_a_helpful_404(self, client, reg):
         response = client.get("/areas/xyz/")
         assert response.status_code == 404
