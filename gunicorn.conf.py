@@ -39,8 +39,9 @@ def post_worker_init(worker):
     """Count the figures most pages need (the register's facet counts, its insights, the
     home page's) in the worker's background thread, as after a change: a server just
     started, its cache emptied or new, would otherwise count them for its first
-    visitors, each of whom waits (at a million records, 5 s for the insights). Each
-    worker asks; one counts, the others find them kept (initiatives.caching.warm_soon)."""
+    visitors, each of whom waits (at a million records, 5 s for the insights). With a
+    shared cache only: each worker asks, one counts, the others find them kept
+    (initiatives.caching.warm_soon)."""
     from initiatives.caching import warm_soon
 
     warm_soon()

@@ -170,7 +170,7 @@ def section_page(
     area: Area,
     count_parts=None,
     ordered_parts=None,
-    count: int | None = None,
+    known_count=None,
 ):
     """One section of an area page. At first each section shows its first few results
     (AREA_SECTION_PREVIEW), so that the page stays a few screens long on a phone, with a
@@ -194,9 +194,8 @@ def section_page(
         of_place=True,
         count_parts=count_parts,
         ordered_parts=ordered_parts,
+        known_count=known_count,
     )
-    if count is not None:  # known already (the facet tally's): not counted again
-        paginator.count = count
     number = 1
     if full:
         number, notice = parse_page(params.get(key), paginator.num_pages)
@@ -249,7 +248,7 @@ def area_detail(request, slug):
             area=area,
             count_parts=served.parts(key),
             ordered_parts=served.national_in_order() if key == "national" else None,
-            count=served.here_count() if key == "here" else None,
+            known_count=served.here_count if key == "here" else None,
         )
 
     sections = [

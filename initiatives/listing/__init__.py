@@ -38,7 +38,7 @@ from .pages import (
     planner_estimate,
     read_cursor,
 )
-from .params import COUNTED_PARAMS, drop_paging, parse_page
+from .params import COUNTED_PARAMS, FILTERS_PARAMS, drop_paging, parse_page
 
 PER_PAGE = 20
 
@@ -240,7 +240,7 @@ class Listing:
 
         # Each page's ids are kept in the figures cache under the params that choose and
         # order the results, so that a page asked for again reads only its rows.
-        cache_as = query_params(self.params, COUNTED_PARAMS + ("sort",))
+        cache_as = query_params(self.params, FILTERS_PARAMS)
         if self.area_place is not None:
             paginator = TieredPaginator(
                 self.tier_parts(), PER_PAGE, first_part=first_part, cache_as=cache_as

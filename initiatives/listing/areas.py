@@ -9,8 +9,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Value
-from django.db.models.functions import Concat
 
 from ..areas import AreaTree
 from ..caching import cached
@@ -18,6 +16,7 @@ from ..models import Area, Initiative, InitiativeAreaClosure
 from ..querysets import TIER_COVERING, TIER_HERE, TIER_NATION
 from ..services.tally import counts_given
 from ..services.tally import key as tally_key
+from .pages import sorted_by_name_once_found
 
 AREA_SECTIONS = ("here", "wider", "national")
 # Widest first, as Area.Kind declares them.
@@ -68,8 +67,8 @@ class AreaSections:
         have to be walked far to meet); the UK-wide records tied to no area read in
         order from the partial index on national, which holds their names."""
         *linked, unlinked = self.parts("national")  # in_tier_parts: the unlinked ones last
-        by_name = (Concat("name", Value("")), "pk")
-        return [part.order_by(*by_name) for part in linked] + [unlinked.order_by("name", "pk")]
+        linked = [sorted_by_name_once_found(part) for part in linked]
+        return [*linked, unlinked.order_by("name", "pk")]
 
     def ancestors(self) -> list[Area]:
         """The areas above, nation first."""

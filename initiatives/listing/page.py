@@ -13,9 +13,7 @@ from . import Listing
 from .filters import MAX_QUERY_LENGTH, includes_ended
 from .links import export_path, page_links, with_page, with_param
 from .notices import active_chips, matching_areas, narrowest_filter
-from .params import COUNTED_PARAMS
-
-FILTERS_PARAMS = COUNTED_PARAMS + ("sort",)
+from .params import FILTERS_PARAMS
 
 
 def filters_and_html(listing: Listing) -> tuple[dict, str]:

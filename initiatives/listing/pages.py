@@ -54,6 +54,7 @@ class IdsFirstPaginator(Paginator):
         first_part=None,
         count_parts=None,
         ordered_parts=None,
+        known_count=None,
     ):
         """`sort_found`: in name order, always find the rows, then sort them (see
         `_ordered`): for the tiers past "here", which PostgreSQL otherwise tests one
@@ -75,7 +76,10 @@ class IdsFirstPaginator(Paginator):
         the database (a UNION ALL of the parts, each LIMITed): a part of 50,000 UK-wide
         records is read from its index up to the page, where the whole list had all of
         them sorted by name first. Only where the database orders and limits the parts of
-        a UNION (PostgreSQL); elsewhere the list is read as without them."""
+        a UNION (PostgreSQL); elsewhere the list is read as without them.
+
+        `known_count`: a callable giving the count without counting the rows (the facet
+        tally's), or None when it cannot; the rows are then counted."""
         super().__init__(object_list, per_page)
         self.cache_as = cache_as
         self.sort_found = sort_found
@@ -83,8 +87,13 @@ class IdsFirstPaginator(Paginator):
         self.first_part = first_part
         self.count_parts = count_parts
         self.ordered_parts = ordered_parts
+        self.known_count = known_count
 
     def _count(self) -> int:
+        if self.known_count is not None:
+            known = self.known_count()
+            if known is not None:
+                return known
         if self.count_parts is not None:
             return sum(part.count() for part in self.count_parts)
         return self.object_list.count()
@@ -170,8 +179,15 @@ class IdsFirstPaginator(Paginator):
         queryset = self.object_list
         short = self.sort_found or self.count <= (PLACE_LIST if self.of_place else SHORT_LIST)
         if short and tuple(queryset.query.order_by) == ("name", "pk"):
-            return queryset.order_by(Concat("name", Value("")), "pk")
+            return sorted_by_name_once_found(queryset)
         return queryset
+
+
+def sorted_by_name_once_found(queryset):
+    """The queryset in name order (then id) by an expression no index holds, so that the
+    database finds its rows first and sorts them, rather than walking the name index
+    until they turn up (see IdsFirstPaginator._ordered)."""
+    return queryset.order_by(Concat("name", Value("")), "pk")
 
 
 def planner_estimate(queryset) -> int | None:

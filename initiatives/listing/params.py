@@ -41,6 +41,9 @@ SINGLE_PARAMS = tuple(p for p in FILTER_PARAMS if p not in MULTIPLE_PARAMS) + (
 KNOWN_PARAMS = FILTER_PARAMS + ("distance_km", "sort", "page", "cursor")
 # Params the listing's counts depend on (sort, page and cursor only arrange the results).
 COUNTED_PARAMS = FILTER_PARAMS + ("distance_km",)
+# Params that choose the results and their order: the filters panel and the pages'
+# ids are kept under them.
+FILTERS_PARAMS = COUNTED_PARAMS + ("sort",)
 # Params that point into the results (a page number, a cursor): dropped from any link
 # to other results, where they would point nowhere.
 PAGING_PARAMS = ("page", "cursor")
