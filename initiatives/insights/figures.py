@@ -107,8 +107,22 @@ def scope_tally(scope: Scope) -> Tallied | None:
 # --- headline figures ------------------------------------------------------------
 
 
-def initiative_counts(initiatives) -> dict[str, int]:
-    """Counts over initiatives in one query: all, verified lately, highly dependent, by role."""
+def initiative_counts(initiatives, tallied: Tallied | None = None) -> dict[str, int]:
+    """Counts over initiatives: all, verified lately, highly dependent, by role. In one
+    query; or, with the facet tally's counts over the same initiatives (`tallied`), all
+    but the verified ones from the tally, and those counted alone (at a million records
+    0.04 s through the index `initiative_current_verified`, where the five counts
+    together read every row here: 0.5 s)."""
+    if tallied is not None:
+        by_facet, total = tallied
+        roles = by_facet.get("role", {})
+        bands = by_facet.get("funding_dependency", {})
+        return {
+            "initiatives": total,
+            "verified": initiatives.filter(last_verified_on__gte=verified_since()).count(),
+            "highly_dependent": bands.get(FundingDependency.HIGHLY_DEPENDENT, 0),
+            **{f"role_{role}": roles.get(role, 0) for role in ROLES},
+        }
     return initiatives.aggregate(
         initiatives=Count("pk"),
         verified=Count("pk", filter=Q(last_verified_on__gte=verified_since())),
@@ -168,10 +182,11 @@ class Figures:
     ended: int = 0
 
     @classmethod
-    def of(cls, initiatives, *, ended=None) -> Figures:
+    def of(cls, initiatives, *, ended=None, tallied: Tallied | None = None) -> Figures:
         """The figures of these (current) initiatives, and the number of `ended` ones:
-        three queries, whatever their number."""
-        counts = initiative_counts(initiatives)
+        three queries, whatever their number (`tallied`: the facet tally's counts over
+        the same initiatives, see `initiative_counts`)."""
+        counts = initiative_counts(initiatives, tallied)
         sums = organisation_sums(initiatives)
         return cls(
             initiatives=counts["initiatives"],
@@ -207,7 +222,9 @@ def register_figures() -> Figures:
 
     def count() -> Figures:
         published = Initiative.objects.published()
-        return Figures.of(published.current(), ended=published.ended())
+        return Figures.of(
+            published.current(), ended=published.ended(), tallied=scope_tally(Scope())
+        )
 
     return cached_once("insights-register", {}, count)
 
@@ -426,11 +443,13 @@ def register_conditions() -> RegisterConditions:
     register's insights), so that an area's insights count only their own."""
 
     def count() -> RegisterConditions:
-        current = Initiative.objects.published().current()
-        return RegisterConditions(
-            register=condition_counts({"register": current})["register"],
-            icbs=condition_icb_counts(),
-        )
+        tallied = scope_tally(Scope())
+        if tallied is not None:  # the tally's "*" pairs: the same current published ones
+            register = {int(pk): n for pk, n in tallied[0].get("condition", {}).items()}
+        else:
+            current = Initiative.objects.published().current()
+            register = condition_counts({"register": current})["register"]
+        return RegisterConditions(register=register, icbs=condition_icb_counts())
 
     return cached_once("insights-conditions", {}, count)
 

@@ -81,7 +81,7 @@ class Insights:
     def here(self) -> Figures:
         if self.scope.is_whole_register:
             return self.register
-        return Figures.of(self.scope.initiatives, ended=self.scope.ended)
+        return Figures.of(self.scope.initiatives, ended=self.scope.ended, tallied=self.tallied)
 
     @cached_property
     def register(self) -> Figures:
