@@ -302,7 +302,10 @@ def condition_table(scope: Scope, conditions: Conditions) -> Table:
             ]
             for c in conditions.rows
         ],
-        note=("An initiative counts in an ICB when it serves the ICB or a local authority in it."),
+        note=(
+            "An initiative counts in an ICB when it serves the ICB or a local authority in "
+            "it; being based there is not enough."
+        ),
     )
 
 

@@ -16,7 +16,13 @@ from initiatives import caching
 from initiatives.insights.figures import condition_icb_counts
 from initiatives.insights.page import TABLES, Insights, Sections, warm_insights
 from initiatives.insights.scope import Scope
-from initiatives.models import Area, FundingLine, Initiative, VanguardSite
+from initiatives.models import (
+    Area,
+    FundingLine,
+    Initiative,
+    InitiativeAreaClosure,
+    VanguardSite,
+)
 
 from ..factories import (
     AreaFactory,
@@ -34,8 +40,10 @@ SP, CAMP, BOTH = Initiative.Role.SERVICE_PROVIDER, Initiative.Role.CAMPAIGNING, 
 # Counted afresh: one lookup per param, then the figures and the lists to choose from,
 # and on PostgreSQL the figures' own time limit set and put back (2). The register's
 # headline is the facet tally's read and a count of those verified lately (2, where
-# one statement counted them all from the records, taking 0.5 s at a million).
-PAGE_QUERY_LIMIT = 27
+# one statement counted them all from the records, taking 0.5 s at a million); the ICBs
+# each condition is served in, the tally's pairs and the records only based in an ICB
+# (2, where one statement took 1.8 s at a million).
+PAGE_QUERY_LIMIT = 28
 
 
 class World:
@@ -321,6 +329,31 @@ class TestConditions:
         assert counts[world.common.pk] == 2
         assert counts[world.rare2.pk] == 1  # Four in Bolton; the draft does not count
 
+    def test_an_icb_is_not_served_by_a_record_only_based_there(self, world, monkeypatch):
+        """The tally counts a record based in an ICB's district as "here" for the ICB;
+        the ICBs a condition is served in leave such a record out, as the count from
+        the records does, until it serves an area within the ICB."""
+
+        def both():
+            tallied = condition_icb_counts()
+            with monkeypatch.context() as counted:
+                counted.setattr("initiatives.insights.figures._tallied_icb_pairs", lambda i: None)
+                assert condition_icb_counts() == tallied
+            return tallied
+
+        assert both()[world.rare2.pk] == 1  # Four, in Bolton (ICB B)
+        regional = InitiativeFactory(name="Six", areas=[world.region], conditions=[world.rare2])
+        based_in_halton(world, regional)  # Halton lies in ICB A
+        assert InitiativeAreaClosure.objects.filter(initiative=regional, area=world.icb_a).exists()
+        assert both()[world.rare2.pk] == 1
+        regional.areas.add(world.a2)  # now it serves Knowsley, in ICB A
+        assert both()[world.rare2.pk] == 2
+        regional.areas.set([world.region])
+        assert both()[world.rare2.pk] == 1
+        # Another record serving ICB A keeps it served while Six is only based there.
+        InitiativeFactory(name="Seven", areas=[world.icb_a], conditions=[world.rare2])
+        assert both()[world.rare2.pk] == 2
+
     def test_initiatives_here_and_in_the_register(self, world):
         table = Insights(Scope(area=world.icb_a)).table("conditions")
         assert rows_of(table) == [
@@ -514,6 +547,7 @@ class TestTallied:
                 counted.setattr("django.conf.settings.FIGURES_CACHE_SECONDS", 0)
                 counted.setattr("initiatives.insights.page.scope_tally", lambda scope: None)
                 counted.setattr("initiatives.insights.figures.scope_tally", lambda scope: None)
+                counted.setattr("initiatives.insights.figures._tallied_icb_pairs", lambda i: None)
                 assert every_table(Insights(scope)) == tallied, name
 
     def test_the_headline_reads_the_tally_and_counts_only_those_verified_lately(self, world):
