@@ -311,14 +311,16 @@ def vanguard_figures(scope: Scope, tree: AreaTree | None) -> list[VanguardSite]:
     areas lie in it. A vanguard picked: that site.
     """
     held: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ROLES, 0))
-    counts = (
-        scope.initiatives.filter(vanguard__isnull=False)
-        .values("vanguard_id", "role")
-        .annotate(initiatives=Count("pk"))
-        .order_by()
-    )
-    for row in counts:
-        held[row["vanguard_id"]][row["role"]] = row["initiatives"]
+    counts = tallied_vanguard_roles(scope)
+    if counts is None:
+        counts = (
+            scope.initiatives.filter(vanguard__isnull=False)
+            .values_list("vanguard_id", "role")
+            .annotate(initiatives=Count("pk"))
+            .order_by()
+        )
+    for vanguard_id, role, initiatives in counts:
+        held[vanguard_id][role] = initiatives
     sites = VanguardSite.objects.all()
     if scope.vanguard is not None:
         sites = sites.filter(pk=scope.vanguard.pk)
@@ -334,6 +336,28 @@ def vanguard_figures(scope: Scope, tree: AreaTree | None) -> list[VanguardSite]:
         site.total = sum(getattr(site, role) for role in ROLES)
     sites.sort(key=lambda site: -site.total)  # stable: by name within equal totals
     return sites
+
+
+def tallied_vanguard_roles(scope: Scope) -> list[tuple[int, str, int]] | None:
+    """[(vanguard site id, role, current published initiatives)] from the facet tally's
+    pairs of a role and a site, for the whole register or one site (at a million records
+    2 ms, where counting them took 0.2-0.9 s); None in an area (the tally keeps pairs
+    of values, not three) or while the tally is not built."""
+    if scope.area is not None:
+        return None
+    sites = Q(b__startswith="vanguard:")
+    if scope.vanguard is not None:
+        sites = Q(b=tally_key("vanguard", scope.vanguard.pk))
+    found = FacetPairCount.objects.using(Initiative.objects.db).filter(
+        Q(a__startswith="role:", n__gt=0) & sites | Q(a=BUILT, b=BUILT)
+    )
+    counts, built = [], False
+    for a, b, n in found.values_list("a", "b", "n"):
+        if a == BUILT:
+            built = True
+        else:
+            counts.append((int(b.partition(":")[2]), a.partition(":")[2], n))
+    return counts if built else None
 
 
 # --- conditions ------------------------------------------------------------------

@@ -548,6 +548,9 @@ class TestTallied:
                 counted.setattr("initiatives.insights.page.scope_tally", lambda scope: None)
                 counted.setattr("initiatives.insights.figures.scope_tally", lambda scope: None)
                 counted.setattr("initiatives.insights.figures._tallied_icb_pairs", lambda i: None)
+                counted.setattr(
+                    "initiatives.insights.figures.tallied_vanguard_roles", lambda s: None
+                )
                 assert every_table(Insights(scope)) == tallied, name
 
     def test_the_headline_reads_the_tally_and_counts_only_those_verified_lately(self, world):
