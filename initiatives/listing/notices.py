@@ -3,6 +3,8 @@ of the active filters, the filter to drop when nothing matched, the areas a
 search names, what a search in a town understood, and why each result of a postcode
 search is there."""
 
+from collections.abc import Callable
+
 from django.http import QueryDict
 
 from places import gazetteer
@@ -11,7 +13,6 @@ from ..areas import AreaTree
 from ..models import Area
 from ..querysets import DEFAULT_DISTANCE_KM
 from ..wording import reason_for, short_label, shown
-from .facets import ListingFacets
 from .links import listing_url, with_param, without
 from .params import MULTIPLE_PARAMS, PARAM_NOUNS, split_place
 
@@ -129,12 +130,13 @@ def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
 
 
 def narrowest_filter(
-    listing: ListingFacets, active: dict, chips: list[dict], params
+    count_without: Callable[[str], int], active: dict, chips: list[dict], params
 ) -> dict | None:
-    """The active filter whose removal gives the most results, to suggest on an empty page."""
+    """The active filter whose removal gives the most results (`count_without(name)`:
+    ListingFacets.count_without, or the same kept), to suggest on an empty page."""
     best = None
     for name in active:
-        count = listing.count_without(name)
+        count = count_without(name)
         if count and (best is None or count > best["count"]):
             labels = [chip["label"] for chip in chips if chip["url"] == without(params, name)]
             if not labels:

@@ -222,6 +222,31 @@ class TestEmptyState:
         assert "No initiatives match all of these choices" in page
         assert "Remove it to see 2 initiatives" in page
 
+    def test_the_suggestions_counts_are_kept_until_the_register_changes(
+        self, client, reg, settings, monkeypatch
+    ):
+        """Each count behind the suggestion is kept per version of the register: made
+        again (the page cache off), the empty page counts nothing for it; after a
+        change, the count is made again and includes the change."""
+        from initiatives.listing.facets import ListingFacets
+
+        settings.PAGE_CACHE = False
+        params = {"topic": "arts", "area": "wales"}
+        assert client.get(LIST, params).context["suggestion"]["count"] == 2
+        counted = ListingFacets.count_without
+
+        def refuse(self, name):
+            raise AssertionError(f"counted again without {name}")
+
+        monkeypatch.setattr(ListingFacets, "count_without", refuse)
+        assert client.get(LIST, params).context["suggestion"]["count"] == 2
+        monkeypatch.setattr(ListingFacets, "count_without", counted)
+        InitiativeFactory(
+            name="Painting together", topics=[reg.topics["arts"]], areas=[reg.areas["oldham"]]
+        )
+        suggestion = client.get(LIST, params).context["suggestion"]
+        assert (suggestion["label"], suggestion["count"]) == ("Area: Wales", 3)
+
     def test_a_search_with_no_match_suggests_dropping_the_search(self, client, reg):
         response = client.get(LIST, {"q": "zzzzqqq", "role": "both"})
         assert response.context["suggestion"]["label"] == "Search: \u201czzzzqqq\u201d"
