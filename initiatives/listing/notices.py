@@ -130,13 +130,17 @@ def active_chips(active: dict, facets: dict, params: QueryDict) -> list[dict]:
 
 
 def narrowest_filter(
-    count_without: Callable[[str], int], active: dict, chips: list[dict], params
+    count_without: Callable[[str], int | None], active: dict, chips: list[dict], params
 ) -> dict | None:
     """The active filter whose removal gives the most results (`count_without(name)`:
-    ListingFacets.count_without, or the same kept), to suggest on an empty page."""
+    ListingFacets.count_without, or the same kept), to suggest on an empty page; None
+    when one of those counts is not known yet (None), rather than a filter that may not
+    be the one."""
+    counts = {name: count_without(name) for name in active}
+    if None in counts.values():
+        return None
     best = None
-    for name in active:
-        count = count_without(name)
+    for name, count in counts.items():
         if count and (best is None or count > best["count"]):
             labels = [chip["label"] for chip in chips if chip["url"] == without(params, name)]
             if not labels:

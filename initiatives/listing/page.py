@@ -6,7 +6,7 @@ from django.template.loader import render_to_string
 
 from places.source import ATTRIBUTION
 
-from ..caching import cached, in_background, on_its_way, query_params
+from ..caching import cached, in_background, on_its_way, peek, query_params
 from ..querysets import DEFAULT_DISTANCE_KM, TIER_HERE
 from ..services.locking import statement_time_limit
 from . import Listing
@@ -71,7 +71,10 @@ def count_later(params: QueryDict, key: dict) -> None:
             listing = Listing(params)
             filters_and_html(listing)
             # The figures counted in the same statement: the next visitor counts nothing.
-            listing.count  # noqa: B018
+            if listing.count == 0:  # the suggestion's counts, on an empty page
+                count_without = counts_without(listing)
+                for name in listing.active():
+                    count_without(name)
             if listing.tiered:
                 listing.tier_counts()
 
@@ -79,17 +82,22 @@ def count_later(params: QueryDict, key: dict) -> None:
 
 
 def counts_without(listing: Listing):
-    """name -> how many results there would be without that filter, kept in the figures
-    cache (per register version, params and filter), for the suggestion on an empty page:
-    one count per active filter, where a budget spent on the facets leaves each to be
-    counted on its own (ten statements of 0.1-0.3 s with every filter at a million
-    records), for every visitor while the page is made again."""
+    """name -> how many results there would be without that filter, for the suggestion
+    on an empty page, kept in the figures cache (per register version, params and
+    filter). With every filter at a million records these are ten statements of
+    0.1-0.3 s, one for each active filter, made again for every visitor until kept.
+    When the facets' counts went over the budget, only what is kept is read (None
+    for the others): they are counted in the background with the facets
+    (`count_later`), for the next visitor."""
     key = query_params(listing.params, COUNTED_PARAMS)
-    return lambda name: cached(
-        "listing-count-without",
-        {**key, "without": [name]},
-        lambda: listing.facets.count_without(name),
-    )
+
+    def count(name: str) -> int | None:
+        params = {**key, "without": [name]}
+        if listing.facets.deferred:
+            return peek("listing-count-without", params)
+        return cached("listing-count-without", params, lambda: listing.facets.count_without(name))
+
+    return count
 
 
 def here_only_label(listing: Listing) -> str:

@@ -447,3 +447,35 @@ def test_postgresql_reads_a_page_of_uk_wide_records_in_name_order_from_their_ind
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "using initiative_national_name" in plan, plan
     assert "Sort" not in plan, plan
+
+
+def test_an_empty_pages_suggestion_is_counted_with_the_facets_for_the_next_visitor(
+    client, reg, settings, over_budget
+):
+    """Past the budget, the counts behind an empty page's suggestion (one per active
+    filter) are not made one by one for the page: it goes out without a suggestion
+    rather than a wrong one, and the background job counts them with the facets, so
+    the next visitor has the suggestion and counts nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"{LIST}?topic=arts&area=wales"
+    expected = plain(client, settings, url).context["suggestion"]
+    assert (expected["label"], expected["count"]) == ("Area: Wales", 2)
+    with CaptureQueriesContext(connection) as captured:
+        first = client.get(url)
+    assert first.context["count"] == 0
+    assert first.context["suggestion"] is None
+    assert DEFERRED in text(first)
+    assert not [q for q in captured if q["sql"].startswith('SELECT COUNT(*) AS "__count"')]
+    assert caching.run_waiting() == 1
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.context["suggestion"] == expected
+    assert "Remove it to see 2 initiatives" in text(response)
+    counting = [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith(("WITH ids", "WITH hidden", 'SELECT COUNT(*) AS "__count"'))
+    ]
+    assert counting == []
