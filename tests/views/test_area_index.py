@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from initiatives.listing.areas import AreaSections, served_counts
+from initiatives.listing.areas import AreaSections, index_entries, served_counts
 from initiatives.models import Area
 
 from ..factories import AreaFactory, InitiativeFactory
@@ -101,6 +101,28 @@ class TestCountRule:
             listed |= set(sections.wider().values_list("pk", flat=True))
             assert counts[area.pk] == len(listed), area.slug
         assert any(counts.values())
+
+    def test_the_areas_nothing_covers_are_read_from_the_tally_as_counted(self, reg, monkeypatch):
+        """A nation and the areas right under one have no covering tier: their counts
+        come from the facet tally, with no statement over the closure, and equal those
+        counted (the tally off), drafts and ended records left out of both."""
+        from django.core.cache import cache
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        InitiativeFactory(name="Ended Walkers", areas=[reg.areas["derby"]], lifecycle="ended")
+        InitiativeFactory(name="Draft Walkers", areas=[reg.areas["derby"]], status="draft")
+        tree = Area.objects.tree()
+        tops = [e["area"].pk for e in index_entries(tree)]
+        pks = tops + [c.pk for e in index_entries(tree) for c in e["children"]]
+        assert all(not tree.place(pk).covering_ids for pk in pks)
+        with CaptureQueriesContext(connection) as queries:
+            tallied = served_counts(tree, pks)
+        assert not [q for q in queries if "initiativeareaclosure" in q["sql"]]
+        cache.clear()
+        monkeypatch.setattr("initiatives.listing.areas.counts_given", lambda *a, **k: None)
+        assert served_counts(tree, pks) == tallied
+        assert any(tallied.values())
 
 
 class TestFind:
