@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.http import QueryDict
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from ..areas import TIER_HERE, TIER_NATION, AreaTree, ServedPlace
 from ..caching import cached_once, peek
@@ -118,6 +120,20 @@ class Facet:
     @property
     def selected(self) -> list[Option]:
         return [o for o in self.options if o.selected]
+
+    def options_html(self) -> str:
+        """Every option as an <option> of a select (the area and vanguard site facets),
+        escaped: "Label (count)", indented by depth. Written here rather than looped
+        over in the template: the area facet's 440 options were most of the filters'
+        rendering (about 16 ms of a cold listing at 100,000 records)."""
+        return mark_safe(  # noqa: S308 - every value and label is escaped here
+            "\n".join(
+                f'<option value="{escape(o.value)}"{" selected" if o.selected else ""}>'
+                f"{o.indent}{escape(o.label)}"
+                f"{'' if o.count is None else f' ({int(o.count)})'}</option>"
+                for o in self.options
+            )
+        )
 
 
 def _count(counts: dict | None, key) -> int | None:

@@ -138,6 +138,28 @@ class TestFacetCounts:
         assert area["wales"] == 1
         assert area["midlands"] == 0
 
+    def test_the_area_and_vanguard_selects_show_each_option_with_its_count(self, client, reg):
+        """The selects' options, written in Python (Facet.options_html): the chosen one
+        selected, each with its count, nested ones indented, every name escaped."""
+        import re
+
+        AreaFactory(name='<b>"Bold" & Co</b>', slug="bold-co", parent=reg.areas["halton"])
+        response = client.get(LIST, {"area": "halton"})
+        html = text(response)
+        counts = facet_counts(response, "area")
+        assert re.search(
+            rf'<option value="halton" selected>(\u00a0\u00a0)+Halton \({counts["halton"]}\)'
+            r"</option>",
+            html,
+        )
+        assert '<option value="england">England (' in html
+        assert "&lt;b&gt;&quot;Bold&quot; &amp; Co&lt;/b&gt; (0)</option>" in html
+        assert "<b>" not in html
+        vanguard = response.context["facets"]["vanguard"].options[0]
+        assert f'<option value="{vanguard.value}">{vanguard.label} ({vanguard.count})' in html
+        options = re.findall(r'<select id="area".*?</select>', html, re.S)[0].count("<option")
+        assert options == len(response.context["facets"]["area"].options) + 1  # and Anywhere
+
     def test_a_repeatable_facet_counts_its_options_as_if_it_were_not_chosen(self, client, reg):
         response = client.get(LIST, {"condition": "dementia"})
         assert facet_counts(response, "condition") == {
