@@ -36,7 +36,6 @@ from initiatives.caching import cached_once
 from initiatives.models import (
     Area,
     Condition,
-    FacetPairCount,
     FundingDependency,
     FundingLine,
     Initiative,
@@ -44,7 +43,7 @@ from initiatives.models import (
     Organisation,
     VanguardSite,
 )
-from initiatives.services.tally import BUILT, counts_given
+from initiatives.services.tally import counts_given, pairs_where, value_of
 from initiatives.services.tally import key as tally_key
 
 from .scope import Scope
@@ -348,16 +347,10 @@ def tallied_vanguard_roles(scope: Scope) -> list[tuple[int, str, int]] | None:
     sites = Q(b__startswith="vanguard:")
     if scope.vanguard is not None:
         sites = Q(b=tally_key("vanguard", scope.vanguard.pk))
-    found = FacetPairCount.objects.using(Initiative.objects.db).filter(
-        Q(a__startswith="role:", n__gt=0) & sites | Q(a=BUILT, b=BUILT)
-    )
-    counts, built = [], False
-    for a, b, n in found.values_list("a", "b", "n"):
-        if a == BUILT:
-            built = True
-        else:
-            counts.append((int(b.partition(":")[2]), a.partition(":")[2], n))
-    return counts if built else None
+    found = pairs_where(Q(a__startswith="role:") & sites, using=Initiative.objects.db)
+    if found is None:
+        return None
+    return [(int(value_of(b)), value_of(a), n) for a, b, n in found]
 
 
 # --- conditions ------------------------------------------------------------------
@@ -406,19 +399,14 @@ def condition_icb_counts(tree: AreaTree | None = None) -> dict[int, int]:
 
 def _tallied_icb_pairs(icbs: list[int]) -> dict[tuple[int, int], int] | None:
     """{(condition id, ICB id): current published records here for the ICB with the
-    condition}, from the facet tally; None while it is not built (its marker row, read
-    in the same statement)."""
-    found = FacetPairCount.objects.using(Initiative.objects.db).filter(
-        Q(a__in=[tally_key("area", icb) for icb in icbs], b__startswith="condition:", n__gt=0)
-        | Q(a=BUILT, b=BUILT)
+    condition}, from the facet tally; None while it is not built."""
+    found = pairs_where(
+        Q(a__in=[tally_key("area", icb) for icb in icbs], b__startswith="condition:"),
+        using=Initiative.objects.db,
     )
-    pairs, built = {}, False
-    for a, b, n in found.values_list("a", "b", "n"):
-        if a == BUILT:
-            built = True
-        else:
-            pairs[(int(b.partition(":")[2]), int(a.partition(":")[2]))] = n
-    return pairs if built else None
+    if found is None:
+        return None
+    return {(int(value_of(b)), int(value_of(a))): n for a, b, n in found}
 
 
 def _current_sql(queryset) -> tuple[str, list]:

@@ -51,7 +51,7 @@ from contextlib import contextmanager
 from itertools import combinations_with_replacement
 
 from django.db import connections, router, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 
 from ..models import (
     FacetPairCount,
@@ -124,6 +124,30 @@ def counts_given(given: str | None, *, using: str | None = None) -> tuple[dict, 
     if not built:
         return None
     return dict(counts), total
+
+
+def pairs_where(condition: Q, *, using: str | None = None) -> list[tuple[str, str, int]] | None:
+    """The pairs (a, b, n) that meet `condition` (on a and b) and count someone (n > 0),
+    read in one statement with the marker row; None while the tally is not built. For
+    the figures that read pairs of two facets at once (an ICB and a condition, a role
+    and a vanguard site), where `counts_given` reads one key's pairs."""
+    rows = (
+        FacetPairCount.objects.using(using or _database())
+        .filter((condition & Q(n__gt=0)) | Q(a=BUILT, b=BUILT))
+        .values_list("a", "b", "n")
+    )
+    found, built = [], False
+    for a, b, n in rows:
+        if a == BUILT:
+            built = True
+        else:
+            found.append((a, b, n))
+    return found if built else None
+
+
+def value_of(key: str) -> str:
+    """The value part of a key ("topic:12" -> "12"; see `key`)."""
+    return key.partition(":")[2]
 
 
 # Keys --------------------------------------------------------------------------------
