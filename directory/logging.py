@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 # Extra attributes a record may carry (logger.info(..., extra={...})) that go into the line.
-EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "query_count")
+EXTRA_FIELDS = (
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "query_count",
+    "page_cache",
+    "incomplete",
+)
 
 
 class JSONFormatter(logging.Formatter):

@@ -57,16 +57,19 @@ class RequestIDMiddleware:
                 # A streamed file (the CSV export) is made while it is sent: its line is
                 # written once the last piece has gone, with the time that took.
                 response.streaming_content = self._logged_when_sent(
-                    response.streaming_content, request, response.status_code, started, request_id
+                    response.streaming_content, request, response, started, request_id
                 )
             else:
-                self._log(request, response.status_code, started)
+                self._log(request, response.status_code, started, response=response)
             return response
         finally:
             request_id_var.reset(token)
 
     @staticmethod
-    def _log(request, status: int, started: float, request_id: str | None = None) -> None:
+    def _log(
+        request, status: int, started: float, request_id: str | None = None, response=None
+    ) -> None:
+        kept = response.get("X-Page-Cache") if response is not None else None
         request_logger.log(
             logging.WARNING if status >= 500 else logging.INFO,
             "%s %s %s",
@@ -80,14 +83,18 @@ class RequestIDMiddleware:
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 **({"request_id": request_id} if request_id else {}),
+                # Whether the page came whole from the page cache ("hit") or was made.
+                **({"page_cache": kept} if kept else {}),
+                # Made without some of its figures, which are counted in the background.
+                **({"incomplete": True} if getattr(response, "incomplete", False) else {}),
             },
         )
 
-    def _logged_when_sent(self, content, request, status, started, request_id):
+    def _logged_when_sent(self, content, request, response, started, request_id):
         try:
             yield from content
         finally:
-            self._log(request, status, started, request_id)
+            self._log(request, response.status_code, started, request_id, response)
 
 
 class HealthCheckMiddleware:

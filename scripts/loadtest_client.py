@@ -34,9 +34,12 @@ class Result:
         self.failed: dict[str, int] = defaultdict(int)
         self.bytes: dict[str, int] = defaultdict(int)
         self.samples: list[str] = []
+        # When each request finished, in seconds after measuring began (the timeline).
+        self.finished: list[float] = []
 
-    def record(self, kind: str, status: int, seconds: float, size: int, path: str):
+    def record(self, kind: str, status: int, seconds: float, size: int, path: str, at: float = 0.0):
         self.latencies[kind].append(seconds)
+        self.finished.append(at)
         self.bytes[kind] += size
         # Served: a page, a redirect (a town typed with words goes to the town search)
         # or a 304; failed: an error, or no answer within REQUEST_TIMEOUT (status 0).
@@ -108,7 +111,7 @@ async def connection_loop(port, pick, deadline, result, measure_from, revalidate
             status, size, closes = 0, 0, True
         finished = time.monotonic()
         if started >= measure_from:
-            result.record(kind, status, finished - started, size, path)
+            result.record(kind, status, finished - started, size, path, finished - measure_from)
         if closes and writer is not None:
             writer.close()
             reader = writer = None
@@ -184,7 +187,21 @@ def report(title: str, result: Result, elapsed: float) -> int:
         )
     for sample in result.samples:
         print(f"  failed: {sample}")
+    timeline(result, elapsed)
     return total_failed
+
+
+def timeline(result: Result, elapsed: float, windows: int = 6) -> None:
+    """Requests/s in each of `windows` equal slices of the run: a cache filling shows as
+    a rate that climbs, a queue as one that stays flat."""
+    if not result.finished or elapsed <= 0:
+        return
+    width = elapsed / windows
+    counts = [0] * windows
+    for at in result.finished:
+        counts[min(windows - 1, max(0, int(at / width)))] += 1
+    rates = "  ".join(f"{n / width:.1f}" for n in counts)
+    print(f"req/s by {width:.0f} s slice: {rates}")
 
 
 def main() -> int:

@@ -60,6 +60,18 @@ def test_a_streamed_export_is_logged_once_it_has_been_sent(client, log_lines):
     assert "walking" not in json.dumps(line)
 
 
+def test_the_request_log_says_whether_a_page_came_from_the_page_cache(client, log_lines):
+    """An operator reading the log (and `make loadtest`'s summary) can tell a page kept
+    whole from one made afresh, streamed exports included; /healthz says neither."""
+    for url in ("/initiatives/?q=walking", "/initiatives/?q=walking", "/healthz"):
+        client.get(url)
+    export = client.get("/initiatives/export.csv?q=walking")
+    b"".join(export.streaming_content)
+    lines = [line for line in log_lines() if line["logger"] == "directory.request"]
+    assert [line.get("page_cache") for line in lines] == ["miss", "hit", None, "miss"]
+    assert not any(line.get("incomplete") for line in lines)
+
+
 def test_the_request_log_leaves_out_the_query_string(client, log_lines):
     client.get("/no-such-page/?postcode=SW1A+1AA")
     [line] = [line for line in log_lines() if line["logger"] == "directory.request"]
