@@ -521,11 +521,13 @@ def _holds_session_data(request) -> bool:
     return bool(list(session.keys()))
 
 
-def page_validators(request, *, by_minute: bool = False) -> tuple[str, datetime]:
+def page_validators(request, *, clock: str | None = None) -> tuple[str, datetime]:
     """The ETag and Last-Modified of a public page: the register's version and the full
     URL (host and params), the day (pages say what is due for review) and the code.
-    With `by_minute`, the minute too: a page that says "Open now" is only current for
-    the minute it was made in."""
+    With `clock`, the words the page says that change with the time of day ("Open now
+    until 16:00"): the page is current while they stay the same. Its Last-Modified is
+    then the minute, so a client revalidating by date alone is never told a page whose
+    words have changed is current."""
     current = version()
     try:  # when the version was made (see _new_version)
         changed = int(current.split("-", 1)[0]) / 1e9
@@ -542,25 +544,26 @@ def page_validators(request, *, by_minute: bool = False) -> tuple[str, datetime]
         window = int(time.time() // REVALIDATE_SECONDS)
         parts.append(str(window))
         changed = max(changed, window * REVALIDATE_SECONDS)
-    if by_minute:  # by the clock the page reads "now" from
+    if clock is not None:
+        parts.append(f"clock {clock}")
         minute = int(timezone.now().timestamp() // 60)
-        parts.append(f"minute {minute}")
         changed = max(changed, minute * 60)
     digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
     return f'W/"{digest}"', datetime.fromtimestamp(int(changed), tz=UTC)
 
 
-def revalidated(view=None, *, by_minute: bool = False):
+def revalidated(view=None, *, clock: Callable[..., str] | None = None):
     """For a public page: anonymous GETs carry ETag and Last-Modified (page_validators)
     and `Cache-Control: public, no-cache` (browsers and a CDN may keep it, and ask each
     time whether it is still current); a request whose If-None-Match (or, without one,
     If-Modified-Since) is current gets a 304 without the page being built. Signed-in
     curators, visitors whose session holds something (a shortlist), pages with messages,
     and responses that set a cookie are private.
-    `@revalidated(by_minute=True)` is for a page whose words change with the clock
-    ("Open now", "Opens Tuesday 10:00")."""
+    `@revalidated(clock=words)` is for a page whose words change with the time of day
+    ("Open now until 16:00", "Opens tomorrow 10:00"): `words(request, *args, **kwargs)`
+    says them, cheaply, and the page is kept and revalidated while they stay the same."""
     if view is None:
-        return functools.partial(revalidated, by_minute=by_minute)
+        return functools.partial(revalidated, clock=clock)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -568,7 +571,8 @@ def revalidated(view=None, *, by_minute: bool = False):
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response
-        etag, last_modified = page_validators(request, by_minute=by_minute)
+        words = None if clock is None else clock(request, *args, **kwargs)
+        etag, last_modified = page_validators(request, clock=words)
         response = get_conditional_response(
             request, etag=etag, last_modified=int(last_modified.timestamp())
         )

@@ -3,13 +3,17 @@ every visitor is kept under its ETag, so the next visitor gets it without it bei
 again; a curator's change, a visitor's own shortlist or an error is never answered from
 what was kept."""
 
+from datetime import time
+
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from initiatives import caching
-from initiatives.models import Initiative
+from initiatives.models import Initiative, OpeningTime
+
+from ..factories import InitiativeFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -32,7 +36,9 @@ def test_the_next_visitor_gets_the_same_page_without_it_being_made_again(
     assert first.status_code == 200
     assert first["X-Page-Cache"] == "miss"
 
-    with django_assert_max_num_queries(0):
+    # The initiative page reads what it says of its opening now (one query) to know
+    # which kept page is current; the others read nothing.
+    with django_assert_max_num_queries(1 if url.startswith("/initiatives/halton") else 0):
         second = Client().get(url)
     assert second.status_code == 200
     assert second["X-Page-Cache"] == "hit"
@@ -79,12 +85,30 @@ def test_an_error_is_never_kept(client, register):
     assert client.get("/initiatives/no-such-initiative/").status_code == 404
 
 
-def test_a_page_that_says_open_now_is_made_again_the_next_minute(client, register, clock):
+def test_a_page_that_says_open_now_is_kept_until_those_words_change(
+    client, register, clock, monkeypatch, settings
+):
+    """The initiative page is made again when what it says of its opening changes (at
+    10:00 here), not every minute; a page with no weekly times is kept all day."""
+    monkeypatch.setattr(caching, "_shared", lambda: True)  # no 5 s window to cross
+    settings.FIGURES_CACHE_SECONDS = 24 * 3600  # nothing expires on the way
+    other = InitiativeFactory(name="Halton orchard", slug="halton-orchard")
+    OpeningTime.objects.create(initiative=register, day="FR", opens_at=time(10), closes_at=time(16))
     url = "/initiatives/halton-allotments/"
-    assert client.get(url)["X-Page-Cache"] == "miss"
+    first = client.get(url)  # Friday 08:00 in the UK
+    assert first["X-Page-Cache"] == "miss"
+    assert "Closed now \u00b7 Opens today 10:00" in first.content.decode()
+    assert client.get("/initiatives/halton-orchard/")["X-Page-Cache"] == "miss"
+    clock["time"] += 119 * 60  # 09:59
     assert client.get(url)["X-Page-Cache"] == "hit"
-    clock["time"] += 60
-    assert client.get(url)["X-Page-Cache"] == "miss"
+    assert client.get("/initiatives/halton-orchard/")["X-Page-Cache"] == "hit"
+    clock["time"] += 60  # 10:00
+    opened = client.get(url)
+    assert opened["X-Page-Cache"] == "miss"
+    assert "Open now until 16:00" in opened.content.decode()
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    assert client.get("/initiatives/halton-orchard/")["X-Page-Cache"] == "hit"
+    assert other.opening_times.count() == 0
 
 
 @override_settings(PAGE_CACHE=False)
