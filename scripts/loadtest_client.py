@@ -6,7 +6,8 @@ types by the workload's weights (scripts/workload.py), rotates through each type
 paths, and prints requests per second, p50/p95/p99 latency and failed responses
 (errors and timeouts; redirects and 304s are served) per request type. With
 --revalidate each connection sends back the ETag it was given for a path
-(If-None-Match), as a browser or a CDN does.
+(If-None-Match), as a browser or a CDN does. With --once it asks for each distinct
+path once and stops: the time every page of the workload takes to be made.
 
     python scripts/loadtest_client.py URLS.json --port 8765 --connections 50 --duration 60
 """
@@ -90,7 +91,10 @@ async def connection_loop(port, pick, deadline, result, measure_from, revalidate
     reader = writer = None
     etags: dict[str, str] = {}
     while time.monotonic() < deadline:
-        kind, path = pick()
+        picked = pick()
+        if picked is None:  # --once: every page asked for
+            break
+        kind, path = picked
         started = time.monotonic()
         condition = f"If-None-Match: {etags[path]}\r\n" if path in etags else ""
         try:
@@ -119,6 +123,20 @@ async def connection_loop(port, pick, deadline, result, measure_from, revalidate
         writer.close()
 
 
+def each_once(urls: dict[str, list[str]]):
+    """A function returning every distinct (request type, path) once, then None: the
+    workload's pages, each made once (--once)."""
+    seen: set[str] = set()
+    every = []
+    for kind, paths in urls.items():
+        for path in paths:
+            if path not in seen:
+                seen.add(path)
+                every.append((kind, path))
+    remaining = iter(every)
+    return lambda: next(remaining, None)
+
+
 def picker(urls: dict[str, list[str]], seed: int):
     """A function returning the next (request type, path): types by weight, paths in rotation."""
     rng = random.Random(seed)
@@ -133,11 +151,11 @@ def picker(urls: dict[str, list[str]], seed: int):
     return pick
 
 
-async def run(urls, port, connections, duration, warmup, seed, revalidate=False):
+async def run(urls, port, connections, duration, warmup, seed, revalidate=False, once=False):
     result = Result()
-    pick = picker(urls, seed)
+    pick = each_once(urls) if once else picker(urls, seed)
     start = time.monotonic()
-    measure_from = start + warmup
+    measure_from = start + (0 if once else warmup)
     deadline = measure_from + duration
     await asyncio.gather(
         *(
@@ -146,7 +164,8 @@ async def run(urls, port, connections, duration, warmup, seed, revalidate=False)
         )
     )
     # Requests still in flight at the deadline finish after it; count the time they took.
-    elapsed = max(time.monotonic(), deadline) - measure_from
+    # With --once the run ends when every page has been asked for.
+    elapsed = (time.monotonic() if once else max(time.monotonic(), deadline)) - measure_from
     return result, elapsed
 
 
@@ -214,6 +233,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--title", default="Mixed traffic")
     parser.add_argument("--revalidate", action="store_true", help="send back ETags (If-None-Match)")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="ask for each distinct path once (no warm-up), ending then or at --duration",
+    )
     args = parser.parse_args()
     with open(args.urls) as f:
         urls = json.load(f)
@@ -226,6 +250,7 @@ def main() -> int:
             args.warmup,
             args.seed,
             args.revalidate,
+            args.once,
         )
     )
     failed = report(f"{args.title}: {args.connections} connections", result, elapsed)
