@@ -47,6 +47,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -333,6 +334,40 @@ def peek(name: str, params):
         return cache.get(cache_key(name, params))
     except Exception:
         return None
+
+
+def keeps_many_small() -> bool:
+    """Whether the cache may keep many small entries, such as an export's rows one by
+    one: in Redis only. Each worker's own memory keeps at most
+    DJANGO_FIGURES_CACHE_ENTRIES entries, and the database cache writes a table row for
+    each."""
+    return settings.FIGURES_CACHE_SECONDS > 0 and isinstance(caches["default"], RedisCache)
+
+
+def kept_many(prefix: str, ids: list) -> dict:
+    """{id: value} of the entries kept under `prefix` for these ids (those not kept
+    are left out; a cache that does not answer keeps none). The prefix names the
+    register's version, read before the values were made (see keep_many)."""
+    keys = {f"many:{prefix}:{pk}": pk for pk in ids}
+    try:
+        found = cache.get_many(list(keys))
+    except Exception:
+        logger.warning("The cache does not answer; making the rows afresh", exc_info=True)
+        return {}
+    return {keys[key]: value for key, value in found.items()}
+
+
+def keep_many(prefix: str, values: dict) -> None:
+    """Keep {id: value} under `prefix`, for kept_many. The prefix must name the version
+    read before the values were read from the database, so that no value is ever kept
+    under a version newer than the data it was made from."""
+    try:
+        cache.set_many(
+            {f"many:{prefix}:{pk}": value for pk, value in values.items()},
+            settings.FIGURES_CACHE_SECONDS,
+        )
+    except Exception:
+        logger.warning("Could not keep rows in the cache", exc_info=True)
 
 
 # How long a request waits for a figure that another worker (or the warmer) is

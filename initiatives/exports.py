@@ -4,12 +4,14 @@ Columns are defined once, as data (COLUMNS), and used by the export, the admin
 action, the README table and the import that reads the same file back. Rows are
 read as plain values, a chunk at a time (export_records: one query for the rows and a
 fixed number per chunk for their related rows, no model instances), and stream into a
-StreamingHttpResponse, so memory stays flat whatever the number of rows. The
+StreamingHttpResponse, so memory stays flat whatever the number of rows. With
+Redis, each row's text is kept for the next export of any place (kept_row_lines). The
 XLSX has the same columns, written by openpyxl in write-only mode to a temporary
 file (rows never gather in memory), then streamed.
 """
 
 import csv
+import hashlib
 import io
 import re
 import tempfile
@@ -28,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import caching
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
 from .caching import revalidated
 from .listing.filters import InitiativeFilter
@@ -544,15 +547,18 @@ def page_url_maker(base_url: str) -> Callable[[str], str]:
     return lambda slug: f"{base_url}{prefix}{slug}{suffix}"
 
 
-def export_row(initiative: Initiative, *, page_url: Callable[[str], str]) -> list[str]:
-    """The CSV cells of one initiative, in COLUMNS order, safe to open in a spreadsheet.
+def export_row(
+    initiative: Initiative, *, page_url: Callable[[str], str], readers=None
+) -> list[str]:
+    """The CSV cells of one initiative, in COLUMNS order, safe to open in a spreadsheet
+    (`readers`: only these of CELL_READERS).
 
     The initiative is an ExportRecord from export_records(), or an initiative from
     `for_export()`: either has its related rows in lists.
     """
     cells = []
     append = cells.append
-    for get, is_page_url in CELL_READERS:
+    for get, is_page_url in CELL_READERS if readers is None else readers:
         value = get(initiative)
         text = (page_url if is_page_url else TEXT_BY_TYPE.get(value.__class__, to_text))(value)
         # neutralise() changes only a text that starts with one of these.
@@ -817,13 +823,90 @@ def csv_response(queryset, *, filename: str, base_url: str, place=None) -> Strea
     """Stream the queryset's initiatives as a CSV download, a chunk of rows at a time.
 
     With `place` (an areas.ServedPlace), or rows of a postcode search, each row says
-    how it serves that place, as the listing does."""
-    rows = with_reasons(export_records(queryset), place)
-    response = StreamingHttpResponse(
-        export_lines(rows, base_url=base_url), content_type="text/csv; charset=utf-8"
-    )
+    how it serves that place, as the listing does. With Redis, rows made for one export
+    are kept for the next (kept_row_lines)."""
+    near_point = place is None and "tier" in queryset.query.annotations
+    if caching.keeps_many_small() and not near_point:
+        lines = kept_row_lines(queryset, place, base_url=base_url)
+    else:
+        lines = export_lines(with_reasons(export_records(queryset), place), base_url=base_url)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# Rows kept for the next export ----------------------------------------------------
+#
+# Commissioners export many places, and exports of different places share most of
+# their rows: every English ICB's file holds the records serving the whole UK, 60% of
+# its rows in the generated register. With Redis (caching.keeps_many_small), each row's
+# cells but the last two are kept as CSV text under the register's version, so the next
+# export reads them instead of reading and writing them again. The last two cells, how
+# the row serves the place asked for and why, are the only ones that depend on the
+# place: they are made for each export, from the row's areas and where it is located.
+
+# The row's cells kept: all but the last two, "Serves the place" and "Why it is listed"
+# (a line is the kept text, a comma, then those two).
+PLACE_COLUMNS = ("serves_place", "why_listed")
+assert tuple(column.name for column in COLUMNS[-2:]) == PLACE_COLUMNS, "the place's come last"
+KEPT_READERS = CELL_READERS[: -len(PLACE_COLUMNS)]
+# What a row's areas are read with, as export_records reads them.
+AREA_TAG_FIELDS = {name: fields for name, _attribute, fields in TAG_LISTS}["areas"]
+# What place_reason() reads of a row, besides its areas.
+PLACE_FIELDS = ("id", "national", "location_district_id", "location_precision", "located_in_town")
+
+
+def kept_row_lines(queryset, place, *, base_url: str) -> Iterator[str]:
+    """The same CSV as export_lines(with_reasons(export_records(queryset), place)), its
+    rows' cells but the place's kept in the cache (caching.kept_many) and made only for
+    the rows not kept yet. Not for a postcode search's rows (their reasons need the
+    distance)."""
+    writer = csv.writer(_Echo())
+    page_url = page_url_maker(base_url)
+    site = hashlib.blake2b(base_url.encode(), digest_size=8).hexdigest()
+    # The version first, then the rows: none is kept under a version newer than it.
+    prefix = f"csv-row:{caching.version()}:{site}"
+    yield BYTE_ORDER_MARK + writer.writerow(HEADERS)
+    rows = (
+        queryset.prefetch_related(None)
+        .values_list(*PLACE_FIELDS)
+        .iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    )
+    shared: dict = {}
+    for chunk in batches(rows, EXPORT_CHUNK_SIZE):
+        ids = [row[0] for row in chunk]
+        kept = caching.kept_many(prefix, ids)
+        missing = [pk for pk in ids if pk not in kept]
+        if missing:
+            made = {
+                record.id: writer.writerow(
+                    export_row(record, page_url=page_url, readers=KEPT_READERS)
+                ).removesuffix("\r\n")
+                for record in export_records(_among(Initiative.objects.all(), "id", missing))
+            }
+            caching.keep_many(prefix, made)
+            kept.update(made)
+        areas = _tag_lists("areas", AREA_TAG_FIELDS, ids, shared) if place is not None else {}
+        lines = []
+        for row in chunk:
+            record = ExportRecord(dict(zip(PLACE_FIELDS, row, strict=True)))
+            if place is None:
+                tier_words = why = ""
+            else:
+                tier, why = place_reason(
+                    place, areas.get(record.id, []), national=record.national, initiative=record
+                )
+                tier_words = TIER_WORDS.get(tier, "")
+            reasons = [
+                text if text[:1] not in NEUTRALISED_FIRST else neutralise(text)
+                for text in (tier_words, why)
+            ]
+            lines.append(f"{kept[record.id]},{writer.writerow(reasons)}")
+            if len(lines) >= ROWS_PER_WRITE:
+                yield "".join(lines)
+                lines = []
+        if lines:
+            yield "".join(lines)
 
 
 def rows_csv_response(rows: Iterable[Iterable[object]], *, filename: str) -> HttpResponse:

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from django.test import RequestFactory
 
-from initiatives import exports
+from initiatives import caching, exports
 from initiatives.exports import HEADERS, export_lines, export_records, with_reasons, xlsx_row
-from initiatives.models import Contact, Initiative, OpeningTime, VanguardSite
+from initiatives.models import Contact, Initiative, OpeningTime, Organisation, VanguardSite
 
 from ..factories import (
     AreaFactory,
@@ -272,3 +272,74 @@ def test_queries_are_fixed_per_chunk_whatever_the_rows_hold(
         f"2025-26: Funder {i} (NHS), 50% of its income" for i in range(records)
     ]
     assert [row["Vanguard"] for row in rows] == [f"Vanguard {i}" for i in range(records)]
+
+
+@pytest.fixture
+def kept_rows(monkeypatch, settings):
+    """Rows kept one by one as with Redis (caching.keeps_many_small; here in the local
+    cache), and no whole file kept: each export is made, from the rows kept so far."""
+    monkeypatch.setattr(caching, "keeps_many_small", lambda: True)
+    settings.PAGE_CACHE = False
+
+
+@pytest.fixture
+def rows_made(monkeypatch):
+    """The records whose kept cells an export made (not found kept), by name."""
+    made: list[str] = []
+    real = exports.export_row
+
+    def export_row(record, **kwargs):
+        if kwargs.get("readers") is exports.KEPT_READERS:
+            made.append(record.name)
+        return real(record, **kwargs)
+
+    monkeypatch.setattr(exports, "export_row", export_row)
+    return made
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        "?include_ended=1",
+        "?area=halton",
+        "?area=cheshire-and-merseyside&include_ended=1",
+        "?postcode=WA7+1AB",
+        "?q=ukulele",
+        "?topic=arts-and-health&role=both",
+    ],
+)
+def test_a_file_made_from_rows_another_export_kept_is_the_same_file(
+    client, register, small_chunks, kept_rows, rows_made, params
+):
+    """Exports of other places keep their rows; this one reads those and makes the
+    rest, then reads every row kept: the same file, cell for cell, each time. Only the
+    place's two cells are made for each file (a postcode search's rows are made whole:
+    their reasons need the distance)."""
+    expected = as_initiatives_give_it(params)
+    exported(client, "?area=halton")
+    exported(client, "?area=wales")
+    rows_made.clear()
+    assert exported(client, params) == expected
+    made_first = list(rows_made)
+    assert "Everyone in Wales" not in made_first  # kept by the export for Wales
+    rows_made.clear()
+    assert exported(client, params) == expected
+    assert rows_made == []
+    if params != "?postcode=WA7+1AB":
+        assert len(made_first) < len(list(csv.reader(io.StringIO(expected)))) - 1
+
+
+def test_a_change_makes_the_rows_again(client, register, kept_rows, rows_made):
+    """Rows are kept under the register's version: after a curator's change, the next
+    export makes its rows again, and shows the change."""
+    first = exported(client, "?include_ended=1")
+    organisation = Organisation.objects.get(name="Halton Social Enterprise")
+    organisation.name = "Halton Community Interest Company"
+    organisation.save()
+    rows_made.clear()
+    again = exported(client, "?include_ended=1")
+    assert "Halton Social Enterprise" in first
+    assert "Halton Social Enterprise" not in again
+    assert "Halton Community Interest Company" in again
+    assert len(rows_made) == len(list(csv.reader(io.StringIO(again)))) - 1
+    assert again == as_initiatives_give_it("?include_ended=1")

@@ -15,9 +15,9 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
-from initiatives import caching
+from initiatives import caching, exports
 
-from ..factories import InitiativeFactory
+from ..factories import AreaFactory, InitiativeFactory
 from ..processes import read_setting
 from .test_figures_cache import LIST, queries, role_count
 
@@ -202,3 +202,49 @@ def _keys(prefix: str) -> list[str]:
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
     # Django's keys are "<prefix>:<version>:<key>".
     return [key.split(":", 2)[2] for key in client.scan_iter(f"{prefix}:*")]
+
+
+def test_exports_of_two_places_share_the_rows_kept_in_redis(
+    client, redis_cache, settings, monkeypatch
+):
+    """An export keeps its rows in Redis; an export of another place reads the rows it
+    shares (a UK-wide record is in both), the same file as one made without them, and a
+    change makes them again."""
+    settings.PAGE_CACHE = False  # no whole file kept: each export is made, from the rows
+    made: list[str] = []
+    real = exports.export_row
+
+    def export_row(record, **kwargs):
+        made.append(record.name)
+        return real(record, **kwargs)
+
+    monkeypatch.setattr(exports, "export_row", export_row)
+    england = AreaFactory(name="England", slug="england", kind="nation")
+    north = AreaFactory(name="North", slug="north", kind="icb", parent=england)
+    south = AreaFactory(name="South", slug="south", kind="icb", parent=england)
+    helpline = InitiativeFactory(name="Everywhere helpline", national=True)
+    InitiativeFactory(name="North walking group", areas=[north])
+    InitiativeFactory(name="South walking group", areas=[south])
+
+    def export(url):
+        return b"".join(Client().get(url).streaming_content).decode("utf-8")
+
+    north_file = export("/initiatives/export.csv?area=north")
+    assert sorted(made) == ["Everywhere helpline", "North walking group"]
+    assert any(":csv-row:" in key for key in _keys(redis_cache))
+    made.clear()
+    south_file = export("/initiatives/export.csv?area=south")
+    assert made == ["South walking group"]  # the helpline's row read from Redis
+    assert "Everywhere helpline" in north_file and "Everywhere helpline" in south_file
+    assert "North walking group" not in south_file
+
+    helpline.name = "Everywhere helpline and webchat"
+    helpline.save()
+    made.clear()
+    changed = export("/initiatives/export.csv?area=south")
+    assert sorted(made) == ["Everywhere helpline and webchat", "South walking group"]
+    assert "Everywhere helpline and webchat" in changed
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert not caching.keeps_many_small()
+    assert export("/initiatives/export.csv?area=south") == changed
