@@ -882,7 +882,9 @@ def kept_row_lines(queryset, place, *, base_url: str) -> Iterator[str]:
                 record.id: writer.writerow(
                     export_row(record, page_url=page_url, readers=KEPT_READERS)
                 ).removesuffix("\r\n")
-                for record in export_records(_among(Initiative.objects.all(), "id", missing))
+                for record in export_records(
+                    _among(Initiative.objects.order_by(), "id", missing)  # any order: by id
+                )
             }
             caching.keep_many(prefix, made)
             kept.update(made)
