@@ -877,21 +877,28 @@ def kept_row_lines(queryset, place, *, base_url: str) -> Iterator[str]:
         ids = [row[0] for row in chunk]
         kept = caching.kept_many(prefix, ids)
         missing = [pk for pk in ids if pk not in kept]
+        areas: dict = {}  # the rows' areas, for the place's cells
         if missing:
-            made = {
-                record.id: writer.writerow(
+            made = {}
+            for record in export_records(
+                _among(Initiative.objects.order_by(), "id", missing)  # any order: by id
+            ):
+                made[record.id] = writer.writerow(
                     export_row(record, page_url=page_url, readers=KEPT_READERS)
                 ).removesuffix("\r\n")
-                for record in export_records(
-                    _among(Initiative.objects.order_by(), "id", missing)  # any order: by id
-                )
-            }
+                areas[record.id] = record.area_list
             caching.keep_many(prefix, made)
             kept.update(made)
-        areas = _tag_lists("areas", AREA_TAG_FIELDS, ids, shared) if place is not None else {}
+        if place is not None:
+            read = [pk for pk in ids if pk not in areas]
+            if read:
+                areas.update(_tag_lists("areas", AREA_TAG_FIELDS, read, shared))
         lines = []
         for row in chunk:
             record = ExportRecord(dict(zip(PLACE_FIELDS, row, strict=True)))
+            text = kept.get(record.id)
+            if text is None:  # deleted since the ids were read: gone from the register
+                continue
             if place is None:
                 tier_words = why = ""
             else:
@@ -903,7 +910,7 @@ def kept_row_lines(queryset, place, *, base_url: str) -> Iterator[str]:
                 text if text[:1] not in NEUTRALISED_FIRST else neutralise(text)
                 for text in (tier_words, why)
             ]
-            lines.append(f"{kept[record.id]},{writer.writerow(reasons)}")
+            lines.append(f"{text},{writer.writerow(reasons)}")
             if len(lines) >= ROWS_PER_WRITE:
                 yield "".join(lines)
                 lines = []
