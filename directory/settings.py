@@ -334,6 +334,10 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", postgres_options())
     DATABASE_ROUTERS = ["directory.routers.PrimaryReplicaRouter"]
+# Seconds the replica may lag behind the primary: a page or an export's row made within
+# this time of a change may hold data from before it, so it is not kept for others
+# (initiatives.caching.settled).
+REPLICA_LAG_SECONDS = env_float("DJANGO_REPLICA_LAG_SECONDS", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -556,14 +556,18 @@ def _holds_session_data(request) -> bool:
     return bool(list(session.keys()))
 
 
-def page_validators(request, *, clock: str | None = None) -> tuple[str, datetime]:
-    """The ETag and Last-Modified of a public page: the register's version and the full
-    URL (host and params), the day (pages say what is due for review) and the code.
-    With `clock`, the words the page says that change with the time of day ("Open now
-    until 16:00"): the page is current while they stay the same. Its Last-Modified is
-    then the minute, so a client revalidating by date alone is never told a page whose
-    words have changed is current."""
+def page_validators(
+    request, *, clock: Callable[[datetime], str] | None = None, now: datetime | None = None
+) -> tuple[str, datetime, str]:
+    """The ETag and Last-Modified of a public page, and the register's version they name:
+    the version and the full URL (host and params), the day (pages say what is due for
+    review) and the code. With `clock`, also the words the page says that change with
+    the time of day ("Open now until 16:00"), `clock(now)`, read after the version (so
+    never from data older than it) and at the same `now` as the day: the page is current
+    while they stay the same. Its Last-Modified is then the minute, so a client
+    revalidating by date alone is never told a page whose words have changed is current."""
     current = version()
+    now = now or timezone.now()
     try:  # when the version was made (see _new_version)
         changed = int(current.split("-", 1)[0]) / 1e9
     except ValueError:
@@ -571,7 +575,7 @@ def page_validators(request, *, clock: str | None = None) -> tuple[str, datetime
     parts = [
         current,
         request.build_absolute_uri(),
-        timezone.localdate().isoformat(),
+        timezone.localdate(now).isoformat(),
         release(),
         settings_digest(),
     ]
@@ -580,11 +584,36 @@ def page_validators(request, *, clock: str | None = None) -> tuple[str, datetime
         parts.append(str(window))
         changed = max(changed, window * REVALIDATE_SECONDS)
     if clock is not None:
-        parts.append(f"clock {clock}")
-        minute = int(timezone.now().timestamp() // 60)
+        parts.append(f"clock {clock(now)}")
+        minute = int(now.timestamp() // 60)
         changed = max(changed, minute * 60)
     digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
-    return f'W/"{digest}"', datetime.fromtimestamp(int(changed), tz=UTC)
+    return f'W/"{digest}"', datetime.fromtimestamp(int(changed), tz=UTC), current
+
+
+def settled(current: str) -> bool:
+    """Whether what the database gives is surely as new as the version `current`: always
+    with one database; with a read replica (DATABASE_REPLICA_URL), which lags behind the
+    primary, once the version is settings.REPLICA_LAG_SECONDS old. A page or an export's
+    row made before then may hold data from before the change, so it is not kept for
+    others under that version (a page is kept only as long as an incomplete one)."""
+    if REPLICA_ALIAS not in settings.DATABASES:
+        return True
+    try:
+        made = int(current.split("-", 1)[0]) / 1e9
+    except ValueError:
+        return False
+    return time.time() - made >= settings.REPLICA_LAG_SECONDS
+
+
+# The read replica's alias (directory.routers.REPLICA_DB_ALIAS).
+REPLICA_ALIAS = "replica"
+
+
+def page_now(request) -> datetime:
+    """The moment a page says "now" of ("Open now"): the one its validators were made
+    at (`revalidated(clock=...)`), so that the page and its ETag agree."""
+    return getattr(request, "page_now", None) or timezone.now()
 
 
 def revalidated(view=None, *, clock: Callable[..., str] | None = None):
@@ -595,8 +624,9 @@ def revalidated(view=None, *, clock: Callable[..., str] | None = None):
     curators, visitors whose session holds something (a shortlist), pages with messages,
     and responses that set a cookie are private.
     `@revalidated(clock=words)` is for a page whose words change with the time of day
-    ("Open now until 16:00", "Opens tomorrow 10:00"): `words(request, *args, **kwargs)`
-    says them, cheaply, and the page is kept and revalidated while they stay the same."""
+    ("Open now until 16:00", "Opens tomorrow 10:00"): `words(request, *args, now=now,
+    **kwargs)` says them, cheaply, and the page is kept and revalidated while they stay
+    the same; the view reads that `now` with page_now(request)."""
     if view is None:
         return functools.partial(revalidated, clock=clock)
 
@@ -606,13 +636,26 @@ def revalidated(view=None, *, clock: Callable[..., str] | None = None):
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response
-        words = None if clock is None else clock(request, *args, **kwargs)
-        etag, last_modified = page_validators(request, clock=words)
+        words = None
+        if clock is not None:
+            request.page_now = timezone.now()
+
+            def words(now):
+                return clock(request, *args, now=now, **kwargs)
+
+        etag, last_modified, current = page_validators(
+            request, clock=words, now=getattr(request, "page_now", None)
+        )
         response = get_conditional_response(
             request, etag=etag, last_modified=int(last_modified.timestamp())
         )
         if response is None:
-            response = kept_page(etag, lambda: view(request, *args, **kwargs))
+
+            def make():
+                made = view(request, *args, **kwargs)
+                return made if settled(current) else incomplete(made)
+
+            response = kept_page(etag, make)
             if response.status_code != 200 or response.cookies:
                 patch_cache_control(response, private=True, no_cache=True)
                 return response
@@ -664,7 +707,9 @@ def kept_page(etag: str, make: Callable[[], HttpResponse]) -> HttpResponse:
     try:
         response = make()
         if response.streaming:
-            if _shared():  # a file is kept once for all workers, never in each one's memory
+            # A file is kept once for all workers, never in each one's memory, and only
+            # whole (an incomplete one is made again for the next commissioner).
+            if _shared() and not getattr(response, "incomplete", False):
                 response.streaming_content = _kept_when_sent(response, key, making and lock)
                 making = False  # the file's stream lets the others know once it has gone
         else:

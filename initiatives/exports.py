@@ -863,9 +863,17 @@ def kept_row_lines(queryset, place, *, base_url: str) -> Iterator[str]:
     distance)."""
     writer = csv.writer(_Echo())
     page_url = page_url_maker(base_url)
-    site = hashlib.blake2b(base_url.encode(), digest_size=8).hexdigest()
-    # The version first, then the rows: none is kept under a version newer than it.
-    prefix = f"csv-row:{caching.version()}:{site}"
+    # What a row's text is made from besides the record: the site's address (the page
+    # URLs), the code (a column or its words may change) and the settings.
+    made_by = hashlib.blake2b(
+        "\n".join([base_url, caching.release(), caching.settings_digest()]).encode(),
+        digest_size=8,
+    ).hexdigest()
+    # The version first, then the rows: none is kept under a version newer than it. With a
+    # read replica, rows are kept only once it has caught up with that version.
+    current = caching.version()
+    keep = caching.settled(current)
+    prefix = f"csv-row:{current}:{made_by}"
     yield BYTE_ORDER_MARK + writer.writerow(HEADERS)
     rows = (
         queryset.prefetch_related(None)
@@ -887,7 +895,8 @@ def kept_row_lines(queryset, place, *, base_url: str) -> Iterator[str]:
                     export_row(record, page_url=page_url, readers=KEPT_READERS)
                 ).removesuffix("\r\n")
                 areas[record.id] = record.area_list
-            caching.keep_many(prefix, made)
+            if keep:
+                caching.keep_many(prefix, made)
             kept.update(made)
         if place is not None:
             read = [pk for pk in ids if pk not in areas]
@@ -907,8 +916,8 @@ def kept_row_lines(queryset, place, *, base_url: str) -> Iterator[str]:
                 )
                 tier_words = TIER_WORDS.get(tier, "")
             reasons = [
-                text if text[:1] not in NEUTRALISED_FIRST else neutralise(text)
-                for text in (tier_words, why)
+                cell if cell[:1] not in NEUTRALISED_FIRST else neutralise(cell)
+                for cell in (tier_words, why)
             ]
             lines.append(f"{text},{writer.writerow(reasons)}")
             if len(lines) >= ROWS_PER_WRITE:

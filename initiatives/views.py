@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .areas import TIER_COVERING, TIER_HERE, TIER_NATION
-from .caching import incomplete, revalidated
+from .caching import incomplete, page_now, revalidated
 from .http import not_found
 from .listing import Listing
 from .listing.areas import AREA_SECTIONS, AreaSections, find_areas, index_entries, served_counts
@@ -106,13 +106,13 @@ def funding_lines(organisation) -> list[dict]:
 OPENING_SLOT_FIELDS = ("day", "opens_at", "closes_at", "valid_from", "valid_to", "closed")
 
 
-def opening_now(request, slug) -> str:
-    """What the initiative page says of its opening now ("Open now until 16:00",
+def opening_now(request, slug, *, now) -> str:
+    """What the initiative page says of its opening at `now` ("Open now until 16:00",
     "Closed now · Opens tomorrow 10:00"; "" without weekly times): the only words on it
     that change with the time of day, so the page is kept while they stay the same,
     where it used to be made again every minute. One small query."""
     slots = OpeningTime.objects.filter(initiative__slug=slug).only(*OPENING_SLOT_FIELDS)
-    status = opening_status(slots, now=timezone.now())
+    status = opening_status(slots, now=now)
     return "" if status is None else status.text
 
 
@@ -139,7 +139,7 @@ def initiative_detail(request, slug):
         "based_in": based_in_words(initiative),
         "website_is_link": website.lower().startswith(("http://", "https://")),
         "phone_href": phone_href(initiative.phone),
-        "opening_status": opening_status(slots, now=timezone.now()),
+        "opening_status": opening_status(slots, now=page_now(request)),
         "opening_rows": weekly_rows(slots),
         "opening_exceptions": exceptions(slots),
         "contacts": contacts,

@@ -188,3 +188,28 @@ def test_an_export_revalidates(client, register):
     first = client.get(url)
     b"".join(first.streaming_content)
     assert client.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304
+
+
+def test_with_a_replica_a_page_made_just_after_a_change_is_not_kept_long(
+    register, clock, monkeypatch, settings
+):
+    """A read replica lags behind the primary: a page made within REPLICA_LAG_SECONDS of
+    a change may show what was there before it, so it is kept only as long as an
+    incomplete page and carries no ETag to revalidate it by; once the replica has
+    caught up, the page is kept and revalidated as usual."""
+    monkeypatch.setattr(caching, "_shared", lambda: True)
+    monkeypatch.setattr(caching, "REPLICA_ALIAS", "default")  # as if a replica were set
+    monkeypatch.setattr(caching.time, "time_ns", lambda: int(clock["time"] * 1e9))
+    settings.REPLICA_LAG_SECONDS = 5
+    register.name = "Halton allotments and orchard"
+    register.save()  # a new version, made now
+    url = "/initiatives/halton-allotments/"
+    young = Client().get(url)
+    assert "ETag" not in young
+    assert "Halton allotments and orchard" in young.content.decode()
+    clock["time"] += caching.INCOMPLETE_PAGE_SECONDS + 1  # the replica has caught up
+    settled = Client().get(url)
+    assert settled["X-Page-Cache"] == "miss"  # made again, not the page from before
+    assert "ETag" in settled
+    again = Client().get(url, headers={"if-none-match": settled["ETag"]})
+    assert again.status_code == 304

@@ -349,3 +349,21 @@ def test_a_record_deleted_while_its_file_is_made_is_left_out(
     text = exported(client, "?include_ended=1")
     assert "Bare" not in text
     assert text.splitlines(keepends=True) == [line for line in expected if ",Bare," not in line]
+
+
+def test_with_a_replica_rows_are_kept_only_once_it_has_caught_up(
+    client, register, kept_rows, rows_made, monkeypatch, settings
+):
+    """Rows made within REPLICA_LAG_SECONDS of a change may come from a replica that has
+    not caught up with it: they are not kept for the next export until then."""
+    monkeypatch.setattr(caching, "REPLICA_ALIAS", "default")  # as if a replica were set
+    settings.REPLICA_LAG_SECONDS = 3600  # every version is younger than this
+    exported(client, "?include_ended=1")
+    rows = len(rows_made)
+    exported(client, "?include_ended=1")
+    assert len(rows_made) == 2 * rows  # made again: none was kept
+    settings.REPLICA_LAG_SECONDS = 0
+    exported(client, "?include_ended=1")
+    rows_made.clear()
+    exported(client, "?include_ended=1")
+    assert rows_made == []
