@@ -300,6 +300,15 @@ def cache_key(name: str, params) -> str:
     return f"figures:{name}:{version()}:{digest}"
 
 
+def _kept_for(key: str) -> int:
+    """Seconds to keep the figure under `key` (made by cache_key): FIGURES_CACHE_SECONDS,
+    or, while a read replica may not have caught up with the version the key names
+    (settled), only INCOMPLETE_PAGE_SECONDS, so that a figure counted from before a
+    change is soon counted again."""
+    current = key.split(":")[2]
+    return settings.FIGURES_CACHE_SECONDS if settled(current) else INCOMPLETE_PAGE_SECONDS
+
+
 def cached(
     name: str, params, compute: Callable[[], T], *, keep: Callable[[T], bool] | None = None
 ) -> T:
@@ -319,7 +328,7 @@ def cached(
         if keep is not None and not keep(value):
             return value
         try:
-            cache.set(key, value, timeout)
+            cache.set(key, value, _kept_for(key))
         except Exception:
             logger.warning("Could not keep a figure in the cache", exc_info=True)
     return value
@@ -419,7 +428,7 @@ def cached_once(name: str, params, compute: Callable[[], T]) -> T:
             return value
     try:
         value = compute()
-        cache.set(key, value, timeout)
+        cache.set(key, value, _kept_for(key))
     finally:
         if counting:
             cache.delete(lock)

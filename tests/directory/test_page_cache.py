@@ -213,3 +213,29 @@ def test_with_a_replica_a_page_made_just_after_a_change_is_not_kept_long(
     assert "ETag" in settled
     again = Client().get(url, headers={"if-none-match": settled["ETag"]})
     assert again.status_code == 304
+
+
+def test_with_a_replica_a_figure_counted_just_after_a_change_is_counted_again_soon(
+    register, clock, monkeypatch, settings
+):
+    """A figure counted within REPLICA_LAG_SECONDS of a change may come from a replica
+    that has not caught up: it is kept only seconds, then counted again and kept."""
+    monkeypatch.setattr(caching, "REPLICA_ALIAS", "default")  # as if a replica were set
+    monkeypatch.setattr(caching.time, "time_ns", lambda: int(clock["time"] * 1e9))
+    settings.REPLICA_LAG_SECONDS = 5
+    register.save()  # a new version, made now
+    counted = []
+
+    def count():
+        counted.append(clock["time"])
+        return 42
+
+    assert caching.cached("replica-figure", {}, count) == 42
+    assert caching.cached("replica-figure", {}, count) == 42
+    assert len(counted) == 1  # kept meanwhile
+    clock["time"] += caching.INCOMPLETE_PAGE_SECONDS + 1
+    caching.cached("replica-figure", {}, count)
+    assert len(counted) == 2  # counted again once the replica has caught up
+    clock["time"] += 60
+    caching.cached("replica-figure", {}, count)
+    assert len(counted) == 2  # and now kept as long as any figure
