@@ -60,16 +60,15 @@ class RequestIDMiddleware:
                     response.streaming_content, request, response, started, request_id
                 )
             else:
-                self._log(request, response.status_code, started, response=response)
+                self._log(request, response, started)
             return response
         finally:
             request_id_var.reset(token)
 
     @staticmethod
-    def _log(
-        request, status: int, started: float, request_id: str | None = None, response=None
-    ) -> None:
-        kept = response.get("X-Page-Cache") if response is not None else None
+    def _log(request, response, started: float, request_id: str | None = None) -> None:
+        status = response.status_code
+        kept = response.get("X-Page-Cache")
         request_logger.log(
             logging.WARNING if status >= 500 else logging.INFO,
             "%s %s %s",
@@ -94,7 +93,7 @@ class RequestIDMiddleware:
         try:
             yield from content
         finally:
-            self._log(request, response.status_code, started, request_id, response)
+            self._log(request, response, started, request_id)
 
 
 class HealthCheckMiddleware:

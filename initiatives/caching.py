@@ -305,7 +305,7 @@ def _kept_for(key: str) -> int:
     or, while a read replica may not have caught up with the version the key names
     (settled), only INCOMPLETE_PAGE_SECONDS, so that a figure counted from before a
     change is soon counted again."""
-    current = key.split(":")[2]
+    current = key.rsplit(":", 2)[1]  # figures:<name>:<version>:<digest>
     return settings.FIGURES_CACHE_SECONDS if settled(current) else INCOMPLETE_PAGE_SECONDS
 
 
@@ -577,10 +577,7 @@ def page_validators(
     revalidating by date alone is never told a page whose words have changed is current."""
     current = version()
     now = now or timezone.now()
-    try:  # when the version was made (see _new_version)
-        changed = int(current.split("-", 1)[0]) / 1e9
-    except ValueError:
-        changed = time.time()
+    changed = _made_at(current) or time.time()
     parts = [
         current,
         request.build_absolute_uri(),
@@ -608,11 +605,17 @@ def settled(current: str) -> bool:
     others under that version (a page is kept only as long as an incomplete one)."""
     if REPLICA_ALIAS not in settings.DATABASES:
         return True
+    made = _made_at(current)
+    return made is not None and time.time() - made >= settings.REPLICA_LAG_SECONDS
+
+
+def _made_at(current: str) -> float | None:
+    """When the version `current` was made, in seconds since the epoch (see
+    _new_version), or None for a version not made that way."""
     try:
-        made = int(current.split("-", 1)[0]) / 1e9
+        return int(current.split("-", 1)[0]) / 1e9
     except ValueError:
-        return False
-    return time.time() - made >= settings.REPLICA_LAG_SECONDS
+        return None
 
 
 # The read replica's alias (directory.routers.REPLICA_DB_ALIAS).
@@ -645,16 +648,15 @@ def revalidated(view=None, *, clock: Callable[..., str] | None = None):
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_cache=True)
             return response
+        now = timezone.now()
         words = None
         if clock is not None:
-            request.page_now = timezone.now()
+            request.page_now = now
 
-            def words(now):
-                return clock(request, *args, now=now, **kwargs)
+            def words(at):
+                return clock(request, *args, now=at, **kwargs)
 
-        etag, last_modified, current = page_validators(
-            request, clock=words, now=getattr(request, "page_now", None)
-        )
+        etag, last_modified, current = page_validators(request, clock=words, now=now)
         response = get_conditional_response(
             request, etag=etag, last_modified=int(last_modified.timestamp())
         )

@@ -850,9 +850,10 @@ def csv_response(queryset, *, filename: str, base_url: str, place=None) -> Strea
 PLACE_COLUMNS = ("serves_place", "why_listed")
 assert tuple(column.name for column in COLUMNS[-2:]) == PLACE_COLUMNS, "the place's come last"
 KEPT_READERS = CELL_READERS[: -len(PLACE_COLUMNS)]
+PLACE_READERS = CELL_READERS[-len(PLACE_COLUMNS) :]
 # What a row's areas are read with, as export_records reads them.
 AREA_TAG_FIELDS = {name: fields for name, _attribute, fields in TAG_LISTS}["areas"]
-# What place_reason() reads of a row, besides its areas.
+# What with_reasons() reads of a row for a place (place_reason), besides its areas.
 PLACE_FIELDS = ("id", "national", "location_district_id", "location_precision", "located_in_town")
 
 
@@ -902,24 +903,18 @@ def kept_row_lines(queryset, place, *, base_url: str) -> Iterator[str]:
             read = [pk for pk in ids if pk not in areas]
             if read:
                 areas.update(_tag_lists("areas", AREA_TAG_FIELDS, read, shared))
-        lines = []
+        records = []
         for row in chunk:
             record = ExportRecord(dict(zip(PLACE_FIELDS, row, strict=True)))
+            record.area_list = areas.get(record.id, [])
+            records.append(record)
+        lines = []
+        for record in with_reasons(records, place):
             text = kept.get(record.id)
             if text is None:  # deleted since the ids were read: gone from the register
                 continue
-            if place is None:
-                tier_words = why = ""
-            else:
-                tier, why = place_reason(
-                    place, areas.get(record.id, []), national=record.national, initiative=record
-                )
-                tier_words = TIER_WORDS.get(tier, "")
-            reasons = [
-                cell if cell[:1] not in NEUTRALISED_FIRST else neutralise(cell)
-                for cell in (tier_words, why)
-            ]
-            lines.append(f"{text},{writer.writerow(reasons)}")
+            place_cells = export_row(record, page_url=page_url, readers=PLACE_READERS)
+            lines.append(f"{text},{writer.writerow(place_cells)}")
             if len(lines) >= ROWS_PER_WRITE:
                 yield "".join(lines)
                 lines = []
